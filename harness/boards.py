@@ -1,0 +1,137 @@
+"""The board catalog: ``boards.yaml`` loaded into frozen, validated records (data only, no drivers).
+
+Errors: :class:`harness.errors.CatalogError` with a one-line message naming the file, the board and the field.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.errors import CatalogError
+
+CATALOG_PATH = Path(__file__).resolve().parent.parent / "boards.yaml"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Memory(_Frozen):
+    """Where flash and RAM start on the real chip (bytes, as addresses)."""
+
+    flash_origin: int = Field(ge=0)
+    ram_origin: int = Field(ge=0)
+
+
+class Compiler(_Frozen):
+    """GCC target flags: -mcpu, -mfpu (``none`` for no FPU), -mfloat-abi."""
+
+    cpu: str
+    fpu: str = "none"
+    float_abi: Literal["soft", "softfp", "hard"] = "soft"
+
+    def flags(self) -> list[str]:
+        """The GCC machine flags, e.g. ['-mcpu=cortex-m7', '-mthumb', '-mfpu=fpv5-sp-d16', '-mfloat-abi=hard']."""
+        out = [f"-mcpu={self.cpu}", "-mthumb"]
+        if self.fpu != "none":
+            out.append(f"-mfpu={self.fpu}")
+        out.append(f"-mfloat-abi={self.float_abi}")
+        return out
+
+
+class Flasher(_Frozen):
+    """How the real board is programmed: pyocd target name or esptool chip."""
+
+    kind: Literal["pyocd", "esptool"]
+    target: str
+
+
+class Serial(_Frozen):
+    """The DUT's serial link: baud rate and which UART/pins carry it (documentation)."""
+
+    baudrate: int = Field(gt=0)
+    uart: str = ""
+
+
+class Twin(_Frozen):
+    """The emulated twin: QEMU machine and CPU, its UART, and its memory origins (bytes, as addresses)."""
+
+    machine: str
+    cpu: str
+    uart: str
+    flash_origin: int = Field(ge=0)
+    ram_origin: int = Field(ge=0)
+    platformio_env: str
+
+
+class Board(_Frozen):
+    """One catalog entry. Sizes in bytes, clock in Hz."""
+
+    name: str
+    title: str
+    mcu: str
+    core: str
+    arch: str
+    clock_hz: int = Field(gt=0)
+    flash_bytes: int = Field(gt=0)
+    ram_bytes: int = Field(gt=0)
+    memory: Memory
+    compiler: Compiler
+    platformio_env: str
+    flasher: Flasher
+    serial: Serial
+    twin: Twin | None = None
+
+    @property
+    def has_twin(self) -> bool:
+        return self.twin is not None
+
+
+def load_catalog(path: str | Path | None = None) -> dict[str, Board]:
+    """Load and validate a catalog file (default: the repository's boards.yaml).
+
+    Returns {board name: Board}. Raises CatalogError on a missing file, bad YAML or a field that fails
+    validation (the message names board and field).
+    """
+    path = Path(path) if path else CATALOG_PATH
+    return _load(path.resolve())
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path) -> dict[str, Board]:
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise CatalogError(f"cannot read board catalog {path}: {exc.strerror}; pass --catalog or restore boards.yaml") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise CatalogError(f"{path}{where} is not valid YAML; fix the syntax there") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("boards"), dict):
+        raise CatalogError(f"{path} has no top-level 'boards:' mapping; see the repository's boards.yaml")
+    boards = {}
+    for name, entry in doc["boards"].items():
+        if not isinstance(entry, dict):
+            raise CatalogError(f"{path}: board {name} is not a mapping of fields")
+        try:
+            boards[name] = Board(name=name, **entry)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            raise CatalogError(f"{path}: board {name}, field {field}: {err['msg']}; fix boards.yaml") from None
+        except TypeError as exc:
+            raise CatalogError(f"{path}: board {name}: {exc}; fix boards.yaml") from None
+    return boards
+
+
+def get_board(name: str, path: str | Path | None = None) -> Board:
+    """The catalog entry named ``name``. Raises CatalogError listing the known boards."""
+    boards = load_catalog(path)
+    if name not in boards:
+        raise CatalogError(f"unknown board {name!r}; known boards: {', '.join(sorted(boards))}")
+    return boards[name]
