@@ -1,0 +1,5 @@
+#ifndef TH_POOL_H
+#define TH_POOL_H
+#include <stdint.h>
+/* placeholder: kernels being written */
+#endif

@@ -1,0 +1,5 @@
+#ifndef TH_QUANTIZE_H
+#define TH_QUANTIZE_H
+#include <stdint.h>
+/* placeholder: kernels being written */
+#endif

@@ -1,0 +1,5 @@
+#ifndef TH_SOFTMAX_H
+#define TH_SOFTMAX_H
+#include <stdint.h>
+/* placeholder: kernels being written */
+#endif
