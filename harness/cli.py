@@ -1,0 +1,122 @@
+"""The ``tinyhil`` command line: thin wrappers that parse options and call the pipeline stages."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.errors import TinyhilError
+
+app = typer.Typer(help="tinyhil: benchmark TinyML audio classifiers on microcontrollers and their emulated twins.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def guarded(fn):
+    """Turn a TinyhilError into its one-line message and exit status 2 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TinyhilError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err_console.print("[bold red]interrupted[/]: emulators and ports were closed; no result was recorded")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+CatalogOpt = typer.Option(None, "--catalog", help="Board catalog YAML (default: the repository's boards.yaml).")
+
+
+@app.command()
+@guarded
+def boards(catalog: Optional[Path] = CatalogOpt) -> None:
+    """Print the board catalog (sizes in bytes, clock in MHz, twin machine)."""
+    from harness.boards import load_catalog
+
+    table = Table(title="tinyhil board catalog")
+    for col in ("board", "title", "core", "clock MHz", "flash B", "RAM B", "flasher", "twin"):
+        table.add_column(col)
+    for b in load_catalog(catalog).values():
+        twin = f"{b.twin.machine} ({b.twin.cpu})" if b.twin else "none (no QEMU machine)"
+        table.add_row(b.name, b.title, b.core, f"{b.clock_hz / 1e6:g}", f"{b.flash_bytes:,}", f"{b.ram_bytes:,}",
+                      f"{b.flasher.kind}:{b.flasher.target}", twin)
+    console.print(table)
+
+
+@app.command()
+@guarded
+def ops() -> None:
+    """List the TFLite operators the model compiler supports (int8 and float32)."""
+    from harness.codegen.ops import supported_operators
+
+    for name in supported_operators():
+        console.print(name)
+
+
+@app.command(name="compile")
+@guarded
+def compile_cmd(model: Path = typer.Option(..., "--model", "-m", help=".tflite file"),
+                out: Path = typer.Option(Path("build/model"), "--out", "-o", help="Directory for model.c/model.h")) -> None:
+    """Compile a .tflite model to C (model.c, model.h) and print its tensor-arena plan."""
+    from harness.codegen.compiler import compile_model
+
+    compiled = compile_model(model)
+    compiled.write(out)
+    table = Table(title=f"tensor arena plan of {model.name}")
+    for col in ("offset B", "size B", "ops", "tensor"):
+        table.add_column(col)
+    for b in compiled.plan.buffers:
+        table.add_row(f"{b.offset:,}", f"{b.nbytes:,}", f"{b.first}–{b.last}", b.name[:60])
+    console.print(table)
+    console.print(f"arena peak: {compiled.plan.arena_bytes:,} B (live-tensor lower bound "
+                  f"{compiled.plan.live_peak_bytes():,} B); weights {compiled.weight_bytes:,} B; "
+                  f"{compiled.macs:,} MACs per inference; C sources in {out}")
+
+
+@app.command()
+@guarded
+def bench(
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help=".tflite file (default: the zoo's ACDNet-20 int8)"),
+    data: Optional[Path] = typer.Option(None, "--data", "-d", help="ESC-50 folder or folder of .npy tensors "
+                                        "(default: the demo clips)"),
+    board: str = typer.Option("stm32f746", "--board", "-b", help="Board name from boards.yaml"),
+    emulate: bool = typer.Option(False, "--emulate", help="Run on the board's emulated twin (QEMU)"),
+    port: Optional[str] = typer.Option(None, "--port", help="Serial port or URL of a real board"),
+    probe: Optional[str] = typer.Option(None, "--probe", help="Debug probe unique ID of a real board"),
+    out: Path = typer.Option(Path("results"), "--out", "-o", help="Directory for run directories"),
+    quantization: str = typer.Option("model", "--input-quantization",
+                                     help="Crop quantization: 'model' (input tensor scale/zero point) or 'peak'"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N samples"),
+    local: Optional[Path] = typer.Option(None, "--local", help="Local copy of models/ and audio/ "
+                                         "(default: $TINYHIL_LOCAL_DIR; else download)"),
+    catalog: Optional[Path] = CatalogOpt,
+) -> None:
+    """Benchmark a model on a board or its twin: compile, build, flash, stream clips, record results."""
+    from harness.pipeline import BenchConfig, run_bench
+    from harness.report import print_runs
+
+    cfg = BenchConfig(model=model, data=data, board=board, emulate=emulate, port=port, probe=probe, out=out,
+                      quantization=quantization, limit=limit, local=local, catalog=catalog)
+    result = run_bench(cfg, console)
+    print_runs([result.summary], console)
+    console.print(f"run directory: {result.path}")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
