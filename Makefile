@@ -1,0 +1,16 @@
+# The two entry points of README.md. Both install what they need first (scripts/setup.sh).
+# TINYHIL_LOCAL_DIR: a local copy of the demo model and clips (models/, audio/ as in ../shared);
+# unset and no ../shared beside the repository -> the demo downloads them from their public sources.
+PYTHON ?= python3
+SHARED := $(abspath ../shared)
+export TINYHIL_LOCAL_DIR ?= $(if $(wildcard $(SHARED)/models),$(SHARED),)
+
+.PHONY: setup demo test
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	$(PYTHON) -m harness.cli bench --board stm32f746 --emulate
+
+test: setup
+	$(PYTHON) -m pytest
