@@ -58,8 +58,9 @@ INFERENCE_COLUMNS = ["input_id", "crop", "label", "prediction", "clip_prediction
 
 
 def write_run(out_root: str | Path, run_id: str, manifest: dict, summary: dict,
-              records: list[InferenceRecord], count_unit: str, transcript: Path | None = None) -> Path:
-    """Write a complete run directory atomically; returns its path."""
+              records: list[InferenceRecord], count_unit: str, extra_files: list[Path] = ()) -> Path:
+    """Write a complete run directory atomically (``extra_files``, e.g. serial.log, are copied in);
+    returns its path."""
     out_root = Path(out_root)
     final = out_root / run_id
     tmp = out_root / f".{run_id}.partial"
@@ -74,7 +75,8 @@ def write_run(out_root: str | Path, run_id: str, manifest: dict, summary: dict,
             w.writerow([r.sample_id, r.crop, "" if r.label is None else r.label, r.prediction, r.clip_prediction,
                         r.count, count_unit, "" if r.matches_reference is None else str(r.matches_reference).lower(),
                         " ".join(str(v) for v in r.output.reshape(-1).tolist())])
-    if transcript is not None and transcript.exists():
-        shutil.copy(transcript, tmp / "serial.log")
+    for extra in extra_files:
+        if extra.exists():
+            shutil.copy(extra, tmp / extra.name)
     tmp.rename(final)
     return final

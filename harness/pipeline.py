@@ -1,0 +1,151 @@
+"""The benchmark pipeline, stage by stage: model -> C -> firmware -> DUT -> clips -> metrics -> run directory."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from harness.boards import get_board
+from harness.build import build_firmware
+from harness.codegen.compiler import compile_model
+from harness.data import data_kind, iter_samples
+from harness.dut import open_dut
+from harness.errors import CatalogError
+from harness.fetch import fetch_dataset, fetch_model
+from harness.metrics import count_stats, memory_use, top1_accuracy
+from harness.preprocess import RawCrops
+from harness.reference import ReferenceInterpreter
+from harness.results import base_manifest, new_run_id, write_run
+from harness.runner import run_samples
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Options of one ``tinyhil bench`` run (paths may be None: the zoo's demo model and clips)."""
+
+    model: Path | None
+    data: Path | None
+    board: str
+    emulate: bool
+    out: Path = Path("results")
+    port: str | None = None
+    probe: str | None = None
+    quantization: str = "model"
+    limit: int | None = None
+    local: Path | None = None
+    catalog: Path | None = None
+    build_root: Path = REPO / ".tinyhil" / "build"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: its directory and its summary (as in summary.json)."""
+
+    path: Path
+    summary: dict
+
+
+def qemu_version() -> str:
+    try:
+        out = subprocess.run(["qemu-system-arm", "--version"], capture_output=True, text=True).stdout
+        return out.splitlines()[0] if out else "unknown"
+    except OSError:
+        return "not installed"
+
+
+def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
+    """Run one benchmark; returns its run directory and summary.
+
+    Raises TinyhilError subclasses (ModelError, UnsupportedOperatorError, MemoryOverflowError, BuildError,
+    FlashError, TransportError, DataError, CatalogError); nothing is recorded unless the run completes.
+    """
+    console = console or Console()
+    board = get_board(cfg.board, cfg.catalog)
+    if cfg.emulate and board.twin is None:
+        raise CatalogError(f"{board.name} has no emulated twin (no QEMU machine for {board.core}); "
+                           "drop --emulate and attach the board")
+    model_path = cfg.model or fetch_model("acdnet20-int8", cfg.local)
+    data_dir = cfg.data or fetch_dataset("esc50-cc0", cfg.local)
+    started = time.monotonic()
+
+    compiled = compile_model(model_path)
+    console.print(f"compiled {model_path.name}: {len(compiled.graph.operators)} operators, "
+                  f"{compiled.macs:,} MACs, weights {compiled.weight_bytes:,} B, arena {compiled.plan.arena_bytes:,} B")
+    model_dir = compiled.write(cfg.build_root / "models" / compiled.sha256[:16])
+    image = build_firmware(board, model_dir, twin=cfg.emulate, build_root=cfg.build_root)
+    memory = memory_use(image.elf)
+    console.print(f"firmware for {board.name}{' twin' if cfg.emulate else ''}: flash {memory.flash_bytes:,} B of "
+                  f"{board.flash_bytes:,}, RAM {memory.ram_bytes:,} B of {board.ram_bytes:,}")
+
+    preprocessing = RawCrops(quantization=cfg.quantization)
+    kind = data_kind(data_dir)
+    samples = list(iter_samples(data_dir, compiled.input_tensor, preprocessing, cfg.limit))
+    n_inferences = sum(len(s.inputs) for s in samples)
+    reference = ReferenceInterpreter(model_path)
+    run_id = new_run_id(model_path.name, board.name + ("-twin" if cfg.emulate else ""))
+    work = Path(cfg.out) / f".{run_id}.work"
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        with open_dut(board, image.elf, compiled.input_tensor, compiled.output_tensor, emulate=cfg.emulate,
+                      run_dir=work, port=cfg.port, probe=cfg.probe) as dut, Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=console, transient=True) as progress:
+            task = progress.add_task(f"{board.name} inferences", total=n_inferences)
+            records = run_samples(dut, samples, compiled.output_tensor, reference,
+                                  on_inference=lambda rec: progress.advance(task))
+            unit = dut.timer_unit
+        wall = time.monotonic() - started
+        summary = _summary(cfg, board, compiled, records, unit, memory, samples, wall)
+        manifest = {
+            **base_manifest(),
+            "model": {"file": model_path.name, "path": str(model_path), "sha256": compiled.sha256},
+            "board": board.name, "board_title": board.title, "core": board.core, "clock_hz": board.clock_hz,
+            "target": "twin" if cfg.emulate else "hardware",
+            "twin": board.twin.model_dump() if cfg.emulate else None,
+            "qemu": qemu_version() if cfg.emulate else None,
+            "firmware": image.describe(),
+            "timer_source": unit,
+            "data": {"path": str(data_dir), "kind": kind, "samples": len(samples)},
+            "preprocessing": preprocessing.describe() if kind == "esc50" else {"kind": "npy tensors"},
+        }
+        path = write_run(cfg.out, run_id, manifest, summary, records, unit,
+                         extra_files=sorted(work.iterdir()))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return RunResult(path, summary)
+
+
+def _summary(cfg, board, compiled, records, unit, memory, samples, wall_s: float) -> dict:
+    clip_preds = {r.sample_id: r.clip_prediction for r in records}
+    labels = [s.label for s in samples]
+    preds = [clip_preds[s.id] for s in samples]
+    matches = [r.matches_reference for r in records]
+    mismatches = sum(1 for m in matches if m is False)
+    return {
+        "model": compiled.path.name,
+        "board": board.name,
+        "target": "twin" if cfg.emulate else "hardware",
+        "samples": len(samples),
+        "inferences": len(records),
+        "accuracy": top1_accuracy(labels, preds),
+        "correct": int(sum(1 for l, p in zip(labels, preds) if l is not None and l == p)),
+        "counts": count_stats([r.count for r in records], unit).as_dict(),
+        "memory": memory.as_dict(),
+        "arena_bytes": compiled.plan.arena_bytes,
+        "weight_bytes": compiled.weight_bytes,
+        "macs": compiled.macs,
+        "bit_exact": None if any(m is None for m in matches) else mismatches == 0,
+        "mismatches": mismatches,
+        "wall_time_s": round(wall_s, 2),
+        "predictions": {s.id: int(p) for s, p in zip(samples, preds)},
+        "labels": {s.id: (None if s.label is None else int(s.label)) for s in samples},
+    }
