@@ -1,0 +1,248 @@
+"""Stage 2: generated model C + firmware sources -> a firmware ELF, built by PlatformIO offline.
+
+:func:`build_firmware` writes a *recipe* (flags, sources, a linker script rendered from boards.yaml) into a
+build directory keyed by (model contents, board, twin, options), runs ``pio run -e <env>`` on the repository's
+platformio.ini with that recipe, and returns a frozen :class:`FirmwareImage`.  The project-local platform in
+``targets/platformio/platform`` applies the recipe; boards.yaml stays the only source of flags and sizes.
+
+Errors: :class:`~harness.errors.BuildError` (compiler or PlatformIO failure, one line naming the log),
+:class:`~harness.errors.MemoryOverflowError` (the linker found a region of the board too small).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+
+from harness.boards import Board
+from harness.errors import BuildError, MemoryOverflowError
+
+REPO = Path(__file__).resolve().parent.parent
+TARGETS = REPO / "targets"
+LDSCRIPT_TEMPLATE = TARGETS / "boards" / "cortex-m.ld.in"
+DEFAULT_STACK_BYTES = 8 * 1024
+DEFAULT_HEAP_BYTES = 2 * 1024
+OPT_FLAGS = ("-O2", "-ffunction-sections", "-fdata-sections", "-ffp-contract=off", "-std=c99", "-Wall")
+LINK_FLAGS = ("-Wl,--gc-sections", "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs")
+RECIPE_ENV = "TINYHIL_RECIPE"  # builder/main.py reads the recipe path from here
+_OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
+
+
+@dataclass(frozen=True)
+class FirmwareImage:
+    """A built firmware. ``sizes`` in bytes: text, data, bss, heap, stack, flash (text+data), ram (the rest)."""
+
+    elf: Path
+    sha256: str
+    board: str
+    twin: bool
+    sizes: dict[str, int]
+    build_log: Path
+    compiler_version: str
+    flags: tuple[str, ...]
+    env: str = ""
+
+    def describe(self) -> dict:
+        """JSON-ready summary for run manifests (paths as strings)."""
+        return {"elf": str(self.elf), "sha256": self.sha256, "board": self.board, "twin": self.twin,
+                "platformio_env": self.env, "sizes": dict(self.sizes), "compiler": self.compiler_version,
+                "flags": list(self.flags), "build_log": str(self.build_log)}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything the PlatformIO builder needs, as data: flags, include dirs, source dirs, linker script."""
+
+    board: str
+    twin: bool
+    cflags: tuple[str, ...]
+    linkflags: tuple[str, ...]
+    cppdefines: dict[str, str] = field(default_factory=dict)
+    include_dirs: tuple[str, ...] = ()
+    source_dirs: dict[str, str] = field(default_factory=dict)  # variant name -> directory of *.c / *.S
+    ldscript: str = ""
+
+    def flags(self) -> tuple[str, ...]:
+        """The compile and link flags plus -D defines, as recorded in FirmwareImage.flags."""
+        defines = tuple(f"-D{k}={v}" if v != "" else f"-D{k}" for k, v in sorted(self.cppdefines.items()))
+        return tuple(dict.fromkeys(self.cflags + defines + self.linkflags))  # machine flags once
+
+
+def port_name(board: Board, twin: bool) -> str:
+    """The board port directory under targets/boards: the twin machine family ("mps2") or the board name."""
+    if twin:
+        if board.twin is None:
+            raise BuildError(f"{board.name} has no emulated twin in boards.yaml; build for the board itself")
+        return board.twin.machine.split("-")[0]
+    return board.name
+
+
+def render_linker_script(board: Board, *, twin: bool, stack_bytes: int = DEFAULT_STACK_BYTES,
+                         heap_bytes: int = DEFAULT_HEAP_BYTES) -> str:
+    """The GNU ld script for ``board`` (or its twin): FLASH/RAM lengths are the board's flash_bytes/ram_bytes.
+
+    Origins come from ``twin.flash_origin/ram_origin`` (twin) or ``memory.*`` (board); stack and heap
+    (bytes) are sections inside RAM, so firmware that does not fit fails to link.  Raises BuildError for a
+    twin-less board asked for its twin.
+    """
+    if twin and board.twin is None:
+        raise BuildError(f"{board.name} has no emulated twin in boards.yaml; build for the board itself")
+    origin = board.twin if twin else board.memory
+    return Template(LDSCRIPT_TEMPLATE.read_text()).substitute(
+        board=board.name, target_kind="twin" if twin else "hardware",
+        flash_origin=f"0x{origin.flash_origin:08X}", flash_bytes=board.flash_bytes,
+        ram_origin=f"0x{origin.ram_origin:08X}", ram_bytes=board.ram_bytes,
+        stack_bytes=stack_bytes, heap_bytes=heap_bytes)
+
+
+def make_recipe(board: Board, model_dir: Path, *, twin: bool, app_dir: Path | None = None,
+                defines: dict | None = None, stack_bytes: int = DEFAULT_STACK_BYTES,
+                heap_bytes: int = DEFAULT_HEAP_BYTES) -> Recipe:
+    """The recipe for one firmware: targets/common (or ``app_dir``), targets/kernels, the board port, the model.
+
+    ``defines`` become -D flags (value None or "" for a bare -D).  Raises BuildError if a directory is missing.
+    """
+    port_dir = TARGETS / "boards" / port_name(board, twin)
+    app_dir = Path(app_dir).resolve() if app_dir else TARGETS / "common"
+    model_dir = Path(model_dir).resolve()
+    for what, d in (("model", model_dir), ("application", app_dir), ("board port", port_dir)):
+        if not Path(d).is_dir():
+            raise BuildError(f"{what} directory {d} does not exist; generate the model first or fix the path")
+    cppdefines = {"TH_BOARD_NAME": f'"{board.name}"', "TH_TWIN": "1" if twin else "0"}
+    cppdefines.update({k: "" if v is None else str(v) for k, v in (defines or {}).items()})
+    arm = board.arch.startswith("armv")  # others (esp32) take flags and linker script from their platform
+    machine = tuple(board.compiler.flags()) if arm else ()
+    return Recipe(
+        board=board.name, twin=twin,
+        cflags=machine + OPT_FLAGS,
+        linkflags=machine + LINK_FLAGS if arm else (),
+        cppdefines=cppdefines,
+        include_dirs=tuple(str(p) for p in (Path(model_dir), app_dir, TARGETS / "common", TARGETS / "kernels",
+                                             port_dir)),
+        source_dirs={"app": str(app_dir), "kernels": str(TARGETS / "kernels"), "port": str(port_dir),
+                     "model": str(Path(model_dir))},
+        ldscript=render_linker_script(board, twin=twin, stack_bytes=stack_bytes, heap_bytes=heap_bytes) if arm else "",
+    )
+
+
+def parse_link_overflow(log: str) -> tuple[str, int] | None:
+    """The first ``region `X' overflowed by N bytes`` in a GNU ld log as (region, N bytes), else None."""
+    m = _OVERFLOW.search(log)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+def first_error_line(log: str) -> str:
+    """The first compiler/linker/PlatformIO error line of a build log (trimmed), or '' if none is found."""
+    for line in log.splitlines():
+        if re.search(r"\berror\b|Error:|undefined reference", line):
+            return line.strip()[:200]
+    return ""
+
+
+def build_firmware(board: Board, model_dir: Path, *, twin: bool, build_root: Path, defines: dict | None = None,
+                   app_dir: Path | None = None, stack_bytes: int = DEFAULT_STACK_BYTES,
+                   heap_bytes: int = DEFAULT_HEAP_BYTES, timeout_s: float = 600.0) -> FirmwareImage:
+    """Build the firmware for ``board`` (its QEMU twin when ``twin``) around the generated ``model_dir``.
+
+    The build directory is ``build_root/fw/<board>[-twin]-<key>``, key = hash of the model files, app
+    sources, options: the same inputs reuse the same (incrementally rebuilt) directory, different inputs build
+    side by side.  ``stack_bytes``/``heap_bytes`` are reserved in RAM.  Raises BuildError (log path named),
+    MemoryOverflowError (board, region FLASH or RAM, overflow in bytes).
+    """
+    from harness.pio_setup import ensure_pio, pio_environ  # noqa: PLC0415 (keeps import light for the builder)
+
+    env_name = board.twin.platformio_env if twin and board.twin else board.platformio_env
+    recipe = make_recipe(board, Path(model_dir), twin=twin, app_dir=app_dir, defines=defines,
+                         stack_bytes=stack_bytes, heap_bytes=heap_bytes)
+    key = _build_key(recipe, Path(model_dir), app_dir)
+    build_dir = Path(build_root).resolve() / "fw" / f"{board.name}{'-twin' if twin else ''}-{key[:16]}"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    log_path = build_dir / "build.log"
+    with open(build_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        setup = ensure_pio()
+        (build_dir / "link.ld").write_text(recipe.ldscript)
+        data = {k: v for k, v in recipe.__dict__.items() if k != "ldscript"}
+        data["ldscript"] = str(build_dir / "link.ld") if recipe.ldscript else ""
+        _write_if_changed(build_dir / "recipe.json", json.dumps(data, indent=1, sort_keys=True))
+        env = pio_environ(setup)
+        env[RECIPE_ENV] = str(build_dir / "recipe.json")
+        env["PLATFORMIO_WORKSPACE_DIR"] = str(build_dir / "pio")
+        cmd = [sys.executable, "-m", "platformio", "run", "-e", env_name, "-d", str(REPO)]
+        try:
+            proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            raise BuildError(f"firmware build for {board.name} timed out after {timeout_s:.0f} s; "
+                             f"see {log_path}") from None
+        log_path.write_text(" ".join(cmd) + "\n" + proc.stdout)
+    elf = build_dir / "pio" / "build" / env_name / "firmware.elf"
+    if proc.returncode != 0 or not elf.is_file():
+        overflow = parse_link_overflow(proc.stdout)
+        if overflow:
+            raise MemoryOverflowError(board.name, *overflow)
+        detail = first_error_line(proc.stdout) or f"pio exited with status {proc.returncode}"
+        raise BuildError(f"firmware build for {board.name}{' twin' if twin else ''} failed: {detail}; "
+                         f"see {log_path}")
+    return FirmwareImage(elf=elf, sha256=hashlib.sha256(elf.read_bytes()).hexdigest(), board=board.name,
+                         twin=twin, sizes=elf_sizes(elf), build_log=log_path,
+                         compiler_version=compiler_version(), flags=recipe.flags(), env=env_name)
+
+
+def elf_sizes(elf: Path) -> dict[str, int]:
+    """Section sizes of an ELF in bytes: text (read-only alloc), data, bss, heap, stack, flash, ram."""
+    from elftools.elf.constants import SH_FLAGS  # noqa: PLC0415
+    from elftools.elf.elffile import ELFFile  # noqa: PLC0415
+
+    sizes = dict.fromkeys(("text", "data", "bss", "heap", "stack"), 0)
+    with open(elf, "rb") as fh:
+        for sec in ELFFile(fh).iter_sections():
+            flags = sec["sh_flags"]
+            if not flags & SH_FLAGS.SHF_ALLOC or sec["sh_size"] == 0:
+                continue
+            if sec.name in (".heap", ".stack"):
+                sizes[sec.name[1:]] += sec["sh_size"]
+            elif sec["sh_type"] == "SHT_NOBITS":
+                sizes["bss"] += sec["sh_size"]
+            elif flags & SH_FLAGS.SHF_WRITE:
+                sizes["data"] += sec["sh_size"]
+            else:
+                sizes["text"] += sec["sh_size"]
+    sizes["flash"] = sizes["text"] + sizes["data"]
+    sizes["ram"] = sizes["data"] + sizes["bss"] + sizes["heap"] + sizes["stack"]
+    return sizes
+
+
+@lru_cache(maxsize=1)
+def compiler_version() -> str:
+    """First line of ``arm-none-eabi-gcc --version``, or 'not installed'."""
+    gcc = shutil.which("arm-none-eabi-gcc")
+    if not gcc:
+        return "not installed"
+    out = subprocess.run([gcc, "--version"], capture_output=True, text=True, check=False).stdout
+    return out.splitlines()[0] if out else "unknown"
+
+
+def _build_key(recipe: Recipe, model_dir: Path, app_dir: Path | None) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps({k: v for k, v in recipe.__dict__.items() if k != "source_dirs"}, sort_keys=True).encode())
+    for d in (model_dir, *([Path(app_dir)] if app_dir else [])):
+        for p in sorted(Path(d).rglob("*")):
+            if p.is_file():
+                h.update(p.relative_to(d).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)

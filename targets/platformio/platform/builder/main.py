@@ -1,0 +1,59 @@
+"""SCons build script of tinyhil's project-local platform: applies the recipe written by harness/build.py.
+
+The recipe (JSON, path in $TINYHIL_RECIPE) holds flags from boards.yaml, include and source directories
+(targets/common, targets/kernels, the board port, the generated model) and the rendered linker script.
+The toolchain is the host's arm-none-eabi GCC, linked into the package folder harness/pio_setup.py makes.
+"""
+
+import json
+import os
+import sys
+
+from SCons.Script import ARGUMENTS, AlwaysBuild, Default, DefaultEnvironment  # noqa: F401
+
+env = DefaultEnvironment()
+recipe_path = os.environ.get("TINYHIL_RECIPE")
+if not recipe_path or not os.path.isfile(recipe_path):
+    sys.stderr.write("Error: TINYHIL_RECIPE is not set; build through harness.build.build_firmware "
+                     "(it writes the recipe and runs pio)\n")
+    env.Exit(1)
+with open(recipe_path, encoding="utf-8") as fh:
+    recipe = json.load(fh)
+
+board = env.GetProjectOption("custom_tinyhil_board")
+twin = env.GetProjectOption("custom_tinyhil_twin", "no").lower() in ("yes", "true", "1")
+if recipe["board"] != board or bool(recipe["twin"]) != twin:
+    sys.stderr.write(f"Error: recipe is for {recipe['board']} (twin={recipe['twin']}) but environment "
+                     f"$PIOENV is for {board} (twin={twin})\n")
+    env.Exit(1)
+
+toolchain = env.PioPlatform().get_package_dir("toolchain-gccarmnoneeabi")
+env.PrependENVPath("PATH", os.path.join(toolchain, "bin"))
+env.Replace(
+    AR="arm-none-eabi-gcc-ar", AS="arm-none-eabi-as", CC="arm-none-eabi-gcc", CXX="arm-none-eabi-g++",
+    LINK="arm-none-eabi-gcc", OBJCOPY="arm-none-eabi-objcopy", RANLIB="arm-none-eabi-gcc-ranlib",
+    SIZETOOL="arm-none-eabi-size", PROGNAME="firmware", PROGSUFFIX=".elf",
+    SIZEPROGREGEXP=r"^(?:\.isr_vector|\.text|\.ARM\.exidx|\.init_array|\.data)\s+(\d+).*",
+    SIZEDATAREGEXP=r"^(?:\.data|\.bss|\.heap|\.stack)\s+(\d+).*",
+    SIZECHECKCMD="$SIZETOOL -A -d $SOURCES",
+)
+env.Append(
+    CCFLAGS=recipe["cflags"],
+    ASFLAGS=[f for f in recipe["cflags"] if f.startswith("-m")],
+    CPPDEFINES=[(k, v.replace('"', '\\"')) if v != "" else k for k, v in sorted(recipe["cppdefines"].items())],
+    CPPPATH=recipe["include_dirs"],
+    LINKFLAGS=recipe["linkflags"] + ["-T", recipe["ldscript"], "-Wl,-Map,${BUILD_DIR}/firmware.map"],
+    LIBS=["m"],  # libc_nano and libnosys come with the --specs flags
+)
+env.ProcessFlags(env.get("BUILD_FLAGS"))
+env.ProcessUnFlags(env.get("BUILD_UNFLAGS"))
+
+objects = []
+for name, src_dir in sorted(recipe["source_dirs"].items()):
+    for node in env.CollectBuildFiles(os.path.join("$BUILD_DIR", name), src_dir, "+<*.c> +<*.S>"):
+        objects.append(env.Object(node))
+program = env.Program(os.path.join("$BUILD_DIR", "firmware"), objects)
+env.Depends(program, recipe["ldscript"])
+env.Replace(PIOMAINPROG=program)
+AlwaysBuild(env.Alias("checkprogsize", program, env.VerboseAction(env.CheckUploadSize, "Checking size $PIOMAINPROG")))
+Default([program])
