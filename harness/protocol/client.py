@@ -191,9 +191,18 @@ class DeviceClient:
                 self.log.debug("ignored %r while waiting for %s", line, ack)
             else:
                 last_reply = f"timeout after {self.ack_timeout:g} s"
-        self.transport.write(abort_frame())
+        self._abort()
         raise ProtocolError(f"{self._label()}: frame {seq} not acknowledged after {self.retries} sends (last: "
                             f"{last_reply}; last bytes {self._lines.tail!r}); check the link or use binary=False")
+
+    def _abort(self) -> None:
+        """Best effort: send the abort frame so the DUT returns to command mode, and skip to its m-ready."""
+        self.transport.write(abort_frame())
+        try:
+            while self._readline(self.timeout, "m-ready after the abort frame") != C.READY:
+                pass
+        except ReplyTimeout:
+            self.log.warning("no m-ready after the abort frame; the DUT may need a reset")
 
     def _expect(self, wanted: str, command: str) -> None:
         line = self._readline(self.timeout, f"{wanted} after {command!r}")

@@ -24,7 +24,9 @@ class FaultInjectingTransport:
         self.fired: list[str] = []  #: description of every fault that fired, in order
 
     def flip_byte(self, needle: bytes, offset: int) -> None:
-        """In the first write containing ``needle``, invert the byte ``offset`` bytes after its start."""
+        """In the first write containing ``needle``, invert the byte ``offset`` bytes after its start.
+
+        At most one armed flip fires per write, so arming the same flip k times corrupts k sends."""
         self._flips.append((needle, offset))
 
     def drop_line(self, line: str) -> None:
@@ -42,6 +44,7 @@ class FaultInjectingTransport:
                 data = bytes(buf)
                 self._flips.remove(rule)
                 self.fired.append(f"flip {needle.hex()}+{offset}")
+                break  # one fault per write: rules armed twice hit two sends
         self.inner.write(data)
 
     def read(self, n: int, timeout: float) -> bytes:

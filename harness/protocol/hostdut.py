@@ -66,9 +66,9 @@ class HostDut:
             master, slave = pty.openpty()
             tty.setraw(slave)  # no echo or line editing before the host opens the port
             self.url = os.ttyname(slave)
-            try:
-                self.process = subprocess.Popen([str(binary)], stdin=master, stdout=master, env=full_env)
+            try:  # open before the DUT starts: pyserial flushes input on open, which would eat m-ready
                 self.transport = SerialTransport(self.url)
+                self.process = subprocess.Popen([str(binary)], stdin=master, stdout=master, env=full_env)
             finally:
                 os.close(master)
                 os.close(slave)
