@@ -1,6 +1,6 @@
 /* Test firmware for the twin tests: a ready line, a serial echo and instruction-count measurements.
  * Commands (one byte each): 'm' measure spin loops, 'w' measure across a 32-bit counter wrap, 'e' echo the
- * next byte, 'q' exit via semihosting with status 0.  Linked with a generated model (model.h) to check
+ * next byte, 'f' execute an undefined instruction (fault report, exit status 3), 'q' exit with status 0.  Linked with a generated model (model.h) to check
  * that the model API links; the model is not invoked.
  */
 #include <stdint.h>
@@ -84,6 +84,8 @@ int main(void) {
         } else if (c == 'e') {
             uint8_t b = (uint8_t)th_port_getc();
             th_port_write(&b, 1);
+        } else if (c == 'f') {
+            __asm__ volatile("udf #0");
         } else if (c == 'q') {
             return 0;
         }
