@@ -4,9 +4,9 @@
  * input and output buffers differ), kernels/transpose.cc -> reference_ops::Transpose, kernels/pad.cc ->
  * reference_ops::Pad (pad value: the output zero point for int8, 0.0f for float, as PAD without
  * constant_values) and kernels/concatenation.cc -> reference_ops::Concatenation.  None of these kernels
- * requantizes: TFLM's int8 CONCATENATION copies the int8 values even when an input's scale or zero point
- * differs from the output's (the TFLite converter normally gives them all the same quantization), and so
- * does this one.  All tensors are row-major (NHWC for 4-D activations); sizes and strides are in elements.
+ * requantizes: int8 CONCATENATION inputs must share the output's scale and zero point (TFLM's Prepare
+ * refuses other models, and so does the compiler).  All tensors are row-major (NHWC for 4-D activations);
+ * sizes and strides are in elements.
  */
 #ifndef TH_SHAPE_H
 #define TH_SHAPE_H

@@ -96,8 +96,11 @@ def lower_pad(op: Operator, graph: Graph) -> KernelCall:
 
 
 def lower_concatenation(op: Operator, graph: Graph) -> KernelCall:
-    """CONCATENATION along any (possibly negative) axis; int8 values are copied without requantization,
-    as TFLM does; fused activations are refused (TFLM accepts only NONE)."""
+    """CONCATENATION along any (possibly negative) axis: a copy of the values.
+
+    Refused, as TFLM's Prepare refuses them: fused activations other than NONE, and int8 inputs whose
+    scale or zero point differ from the output's (TFLM never requantizes in CONCATENATION).
+    """
     out = graph.output(op)
     inputs = [graph.input(op, k) for k in range(len(op.inputs))]
     if any(t is None for t in inputs) or not inputs:
@@ -106,6 +109,13 @@ def lower_concatenation(op: Operator, graph: Graph) -> KernelCall:
     activation = op.options.get("fused_activation_function", "NONE")
     if activation != "NONE":
         raise UnsupportedOperatorError(op.opcode, op.index, f"fused activation {activation}")
+    if sfx == "s8":
+        for t in inputs:
+            if (t.scale, t.zero_point) != (out.scale, out.zero_point):
+                raise UnsupportedOperatorError(
+                    op.opcode, op.index,
+                    f"int8 input {t.name} has scale {t.scale:g}/zero point {t.zero_point}, output "
+                    f"{out.scale:g}/{out.zero_point}; requantizing concatenation is not supported (nor by TFLM)")
     rank = len(out.shape)
     axis = int(op.options.get("axis", 0))
     axis = axis + rank if axis < 0 else axis
