@@ -65,6 +65,10 @@ class DeviceClient:
         self.log.debug("> %s%%", command)
         self.transport.write(command.encode("ascii") + C.COMMAND_TERMINATOR)
 
+    @staticmethod
+    def _short(command: str) -> str:
+        return repr(command if len(command) <= 40 else command[:37] + "...")
+
     def _readline(self, timeout: float, waiting_for: str) -> str:
         line = self._lines.readline(timeout, waiting_for)
         self.log.debug("< %s", line)
@@ -82,14 +86,14 @@ class DeviceClient:
         lines: list[str] = []
         wait = first_timeout or timeout
         while True:
-            line = self._readline(wait, f"reply to {command!r}")
+            line = self._readline(wait, f"reply to {self._short(command)}")
             wait = timeout
             if line == C.READY:
                 break
             lines.append(line)
         errors = [line for line in lines if line.startswith(C.ERR_PREFIX)]
         if errors:
-            raise ProtocolError(f"{self._label()}: {command!r} was refused with {errors[0]!r}; "
+            raise ProtocolError(f"{self._label()}: {self._short(command)} was refused with {errors[0]!r}; "
                                 "check the input size and the firmware's protocol version (profile%)")
         return lines
 
