@@ -112,7 +112,9 @@ class DeviceClient:
                 line = self._readline(min(step, max(remaining, 0.0)), "m-ready (boot)")
             except ReplyTimeout:
                 if ping_interval is None or time.monotonic() >= deadline:
-                    raise
+                    raise ReplyTimeout(
+                        f"{self._label()}: no m-ready within {timeout:g} s (last bytes received: {self._lines.tail!r}); "
+                        "check the DUT is flashed, running and on this port (reset it, or pass ping_interval)") from None
                 self.transport.write(C.COMMAND_TERMINATOR)
                 continue
             if line == C.READY:

@@ -27,7 +27,8 @@ class LineReader:
     def readline(self, timeout: float, waiting_for: str = "a reply") -> str:
         """Return the next line (ASCII, without terminator) within ``timeout`` seconds.
 
-        Raises ReplyTimeout (a TransportError) naming ``waiting_for`` and the last bytes received when the DUT stays silent.
+        Raises ReplyTimeout (a TransportError) naming ``waiting_for`` and the last bytes received when the DUT
+        stays silent.
         """
         deadline = time.monotonic() + timeout
         while True:

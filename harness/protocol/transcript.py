@@ -63,7 +63,8 @@ def load_transcript(path: str | Path) -> list[tuple[float, str, bytes]]:
             stamp, direction, hexdata = line.split(" ")
             events.append((float(stamp), direction, bytes.fromhex(hexdata)))
         except ValueError as exc:
-            raise ProtocolError(f"{path}:{number}: bad transcript line {line[:40]!r}; re-record the transcript") from exc
+            raise ProtocolError(f"{path}:{number}: bad transcript line {line[:40]!r}; "
+                                "re-record the transcript") from exc
     return events
 
 

@@ -11,9 +11,6 @@ import pytest
 from harness.protocol.client import DeviceClient
 from harness.protocol.hostdut import HostDut, build_host_dut
 
-needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed (apt-get install gcc)")
-
-
 @pytest.fixture(scope="session")
 def host_dut_exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("gcc") is None:
