@@ -159,7 +159,7 @@ def build_firmware(board: Board, model_dir: Path, *, twin: bool, build_root: Pat
     side by side.  ``stack_bytes``/``heap_bytes`` are reserved in RAM.  Raises BuildError (log path named),
     MemoryOverflowError (board, region FLASH or RAM, overflow in bytes).
     """
-    from harness.pio_setup import ensure_pio, pio_environ  # noqa: PLC0415 (keeps import light for the builder)
+    from harness.pio_setup import ensure_pio, first_run_lock, pio_environ  # noqa: PLC0415 (keeps import light for the builder)
 
     env_name = board.twin.platformio_env if twin and board.twin else board.platformio_env
     recipe = make_recipe(board, Path(model_dir), twin=twin, app_dir=app_dir, defines=defines,
@@ -170,23 +170,28 @@ def build_firmware(board: Board, model_dir: Path, *, twin: bool, build_root: Pat
     log_path = build_dir / "build.log"
     with open(build_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        setup = ensure_pio()
-        (build_dir / "link.ld").write_text(recipe.ldscript)
+        _write_if_changed(build_dir / "link.ld", recipe.ldscript)
         data = {k: v for k, v in recipe.__dict__.items() if k != "ldscript"}
         data["ldscript"] = str(build_dir / "link.ld") if recipe.ldscript else ""
         _write_if_changed(build_dir / "recipe.json", json.dumps(data, indent=1, sort_keys=True))
-        env = pio_environ(setup)
+        elf = build_dir / "pio" / "build" / env_name / "firmware.elf"
+        stamp = build_dir / ".built"  # touched after each successful pio run (SCons may leave the ELF's mtime)
+        if elf.is_file() and _up_to_date(stamp, recipe, build_dir):
+            return _image(elf, board, twin, recipe, log_path, env_name)
+        env = pio_environ(ensure_pio())
         env[RECIPE_ENV] = str(build_dir / "recipe.json")
         env["PLATFORMIO_WORKSPACE_DIR"] = str(build_dir / "pio")
         cmd = [sys.executable, "-m", "platformio", "run", "-e", env_name, "-d", str(REPO)]
         try:
-            proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                  timeout=timeout_s, check=False)
+            with first_run_lock():  # the first pio run installs the platform links: one process at a time
+                proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                      timeout=timeout_s, check=False)
         except subprocess.TimeoutExpired:
             raise BuildError(f"firmware build for {board.name} timed out after {timeout_s:.0f} s; "
                              f"see {log_path}") from None
         log_path.write_text(" ".join(cmd) + "\n" + proc.stdout)
-    elf = build_dir / "pio" / "build" / env_name / "firmware.elf"
+        if proc.returncode == 0 and elf.is_file():
+            stamp.touch()
     if proc.returncode != 0 or not elf.is_file():
         overflow = parse_link_overflow(proc.stdout)
         if overflow:
@@ -194,9 +199,25 @@ def build_firmware(board: Board, model_dir: Path, *, twin: bool, build_root: Pat
         detail = first_error_line(proc.stdout) or f"pio exited with status {proc.returncode}"
         raise BuildError(f"firmware build for {board.name}{' twin' if twin else ''} failed: {detail}; "
                          f"see {log_path}")
+    return _image(elf, board, twin, recipe, log_path, env_name)
+
+
+def _image(elf: Path, board: Board, twin: bool, recipe: Recipe, log_path: Path, env_name: str) -> FirmwareImage:
     return FirmwareImage(elf=elf, sha256=hashlib.sha256(elf.read_bytes()).hexdigest(), board=board.name,
                          twin=twin, sizes=elf_sizes(elf), build_log=log_path,
                          compiler_version=compiler_version(), flags=recipe.flags(), env=env_name)
+
+
+def _up_to_date(stamp: Path, recipe: Recipe, build_dir: Path) -> bool:
+    """True when ``stamp`` is newer than every input (sources, headers, recipe, linker script, build scripts)."""
+    if not stamp.is_file():
+        return False
+    built = stamp.stat().st_mtime_ns
+    inputs = [build_dir / "recipe.json", build_dir / "link.ld", REPO / "platformio.ini",
+              TARGETS / "platformio" / "platform" / "builder" / "main.py"]
+    for d in {*recipe.include_dirs, *recipe.source_dirs.values()}:
+        inputs.extend(p for p in Path(d).iterdir() if p.suffix in (".c", ".h", ".S"))
+    return all(p.stat().st_mtime_ns < built for p in inputs if p.exists())
 
 
 def elf_sizes(elf: Path) -> dict[str, int]:

@@ -13,6 +13,7 @@ Errors: :class:`~harness.errors.BuildError` with the install command.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -21,6 +22,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from harness.errors import BuildError
 
@@ -55,6 +57,20 @@ def ensure_pio(core_dir: Path = CORE_DIR, toolchain_dir: Path = TOOLCHAIN_DIR) -
         _ensure_toolchain(toolchain_dir, Path(gcc).parent)
         _ensure_scons(core_dir / "packages" / "tool-scons")
     return PioSetup(core_dir, toolchain_dir)
+
+
+@contextlib.contextmanager
+def first_run_lock(core_dir: Path = CORE_DIR) -> Iterator[None]:
+    """Serialise ``pio run`` until one has succeeded with this core (it installs the platform's links)."""
+    warm = core_dir / ".tinyhil-warm"
+    if warm.exists():
+        yield
+        return
+    with open(core_dir / ".tinyhil-first-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+        if (core_dir / "platforms").is_dir() and any((core_dir / "packages").glob("*.pio-link")):
+            warm.touch()
 
 
 def pio_environ(setup: PioSetup) -> dict[str, str]:

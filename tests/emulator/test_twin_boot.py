@@ -149,9 +149,11 @@ def test_fault_is_reported_and_exits_qemu(images, tmp_path):
 
 
 def test_rebuild_is_cached(images, build_root):
+    started = time.monotonic()
     again = build_firmware(get_board("stm32f746"), build_root / "model-empty", twin=True, build_root=build_root,
                            app_dir=APP)
     assert again.elf == images["stm32f746"].elf and again.sha256 == images["stm32f746"].sha256
+    assert time.monotonic() - started < 1.0  # inputs unchanged: PlatformIO is not even started
 
 
 def test_qemu_is_killed_on_error(images, tmp_path):

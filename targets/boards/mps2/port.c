@@ -1,11 +1,16 @@
 /* Board port for the MPS2 twins: CMSDK UART0 and the FPGAIO counter read as an exact instruction count.
  *
- * Timer: QEMU runs with `-icount shift=6`, so each instruction advances virtual time by exactly 64 ns and the
- * FPGAIO COUNTER (25 MHz, 40 ns per tick) reads T = floor(1.6 * N) after N instructions since reset
- * (virtual time starts at 0).  Since 1/1.6 < 1, N = ceil(5 * T / 8) is the only integer consistent with T,
- * so the instruction count is recovered exactly.  The 32-bit counter wraps every 2^32 ticks (171.8 s virtual,
- * 2.68e9 instructions); it is extended to 64 bits by detecting wraps, which needs one read per wrap period
- * (th_port_getc reads it while it waits).  Verified by tests/emulator/test_twin_boot.py.
+ * Timer: QEMU runs with `-icount shift=6,sleep=off` (harness/flash/qemu.py), so each instruction advances
+ * virtual time by exactly 64 ns and the FPGAIO COUNTER (25 MHz, 40 ns per tick, reset to 0 with virtual time)
+ * reads T = floor(1.6 * N) after N instructions since reset.  Since 1/1.6 < 1, N = ceil(5 * T / 8) is the
+ * only integer consistent with T, so the instruction count is recovered exactly.  With QEMU's default
+ * sleep=on, virtual time may jump while QEMU thinks the vCPU idles, the phase of the counter is lost and
+ * counts were off by 1-2 instructions from run to run: sleep=off is required.
+ * The 32-bit counter wraps every 2^32 ticks (2,684,354,560 instructions); it is extended to 64 bits by wrap
+ * detection, which needs one read per wrap period (th_port_getc reads it while it waits).
+ * Verified (tests/emulator/test_twin_boot.py, QEMU 7.2): a spin loop of 2n instructions measures 2n + K with
+ * K constant per build (30 for the cortex-m7 build on mps2-an500, 33 for the cortex-m0plus build on
+ * mps2-an385), for n = 1 .. 1.28e9, identical in every run and across the counter wrap.
  */
 #include <stdint.h>
 
@@ -31,7 +36,7 @@ static uint32_t timer_wraps;
 void th_port_init(void) {
     TH_UART_BAUDDIV = 16u; /* the smallest legal divider; QEMU ignores the baud rate */
     TH_UART_CTRL = 3u;     /* TX and RX enable, no interrupts */
-    (void)TH_UART_DATA;    /* a DATA read makes QEMU poll the host socket again (else the first byte waits ~1 s) */
+    (void)TH_UART_DATA;    /* makes QEMU poll the host socket again (else the first byte waits ~1 s) */
     timer_last_ticks = 0;
     timer_wraps = 0;
 }
