@@ -44,14 +44,15 @@ class HostModel:
         if not lib.exists():
             compiled.write(work)
             cc = cc or os.environ.get("CC") or shutil.which("cc") or "gcc"
+            tmp = f"{lib}.{os.getpid()}.tmp"  # several test processes may build the same model at once
             cmd = [cc, *HOST_CFLAGS, f"-I{KERNELS_DIR}", f"-I{work}", str(work / "model.c"),
-                   *map(str, kernel_sources), "-lm", "-o", str(lib) + ".tmp"]
+                   *map(str, kernel_sources), "-lm", "-o", tmp]
             proc = subprocess.run(cmd, capture_output=True, text=True)
-            log = work / "build.log"
+            log = work / f"build.{os.getpid()}.log"
             log.write_text(" ".join(cmd) + "\n" + proc.stdout + proc.stderr)
             if proc.returncode != 0:
                 raise BuildError(f"host build of {compiled.path.name} failed; see {log}")
-            os.replace(str(lib) + ".tmp", lib)
+            os.replace(tmp, lib)
         self._lib = ctypes.CDLL(str(lib))
         self._lib.th_model_invoke.restype = None
         self._input = ctypes.c_void_p.in_dll(self._lib, "th_model_input").value
