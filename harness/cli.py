@@ -14,7 +14,7 @@ from harness.errors import TinyhilError
 
 app = typer.Typer(help="tinyhil: benchmark TinyML audio classifiers on microcontrollers and their emulated twins.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-console = Console()
+console = Console(width=None if Console().is_terminal else 150)
 err_console = Console(stderr=True)
 
 

@@ -63,7 +63,7 @@ class QemuTwin:
         return ["qemu-system-arm", "-M", twin.machine, "-cpu", twin.cpu, "-kernel", str(elf),
                 "-display", "none", "-monitor", "none", "-icount", ICOUNT,
                 "-semihosting-config", "enable=on,target=native",
-                "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on", *self.extra_args]
+                "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on", *self.extra_args]
 
     def load(self, image) -> None:
         """Start QEMU on ``image`` (FirmwareImage or ELF path); returns when the serial socket listens."""
