@@ -64,3 +64,8 @@ class ProtocolError(TransportError):
 
 class DataError(TinyhilError):
     """The input data folder is malformed (missing meta/esc50.csv, unreadable wav, wrong tensor shape)."""
+
+
+class ResultsError(TinyhilError):
+    """A run directory or the history database is missing or malformed, a run reference or selection matches
+    nothing (or several runs), or a comparison/report setting is invalid."""

@@ -35,3 +35,24 @@ def run_table(summaries: list[dict], title: str = "tinyhil results") -> Table:
 
 def print_runs(summaries: list[dict], console: Console | None = None) -> None:
     (console or Console()).print(run_table(summaries))
+
+
+def variant_table(summaries: list[dict], title: str = "tinyhil variants") -> Table:
+    """Compression variants side by side: accuracy, parameters, MACs, flash, RAM, instructions per inference.
+
+    ``params`` and ``variant`` come from the model card beside each .tflite (absent: "—")."""
+    table = Table(title=title)
+    for col in ("variant", "method", "top-1", "params", "MACs", "weights B", "flash B", "RAM B",
+                "count / inference", "bit-exact"):
+        table.add_column(col, justify="left" if col in ("variant", "method") else "right")
+    for s in summaries:
+        v = s.get("variant") or {}
+        acc = s.get("accuracy")
+        counts = s.get("counts", {})
+        table.add_row(v.get("name") or s.get("model", "?"), v.get("method") or "—",
+                      "—" if acc is None else f"{100 * acc:.1f}%", _fmt_int(s.get("params")),
+                      _fmt_int(s.get("macs")), _fmt_int(s.get("weight_bytes")),
+                      _fmt_int(s.get("memory", {}).get("flash_bytes")), _fmt_int(s.get("memory", {}).get("ram_bytes")),
+                      f"{_fmt_int(counts.get('median'))} {counts.get('unit', '')}",
+                      {True: "yes", False: "NO", None: "not checked"}[s.get("bit_exact")])
+    return table

@@ -1,0 +1,10 @@
+"""Reports of runs: console tables (``console``), the platform trade-off table in every format (``table``),
+trade-off plots (``plots``), the static HTML report (``html``), and the report writer (``build``).
+
+Only the console tables are imported here (rich only); the other modules need pandas/matplotlib and are
+imported where used. New console tables belong in ``console.py`` and are re-exported below.
+"""
+
+from harness.report.console import print_runs, run_table
+
+__all__ = ["print_runs", "run_table"]
