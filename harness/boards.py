@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.errors import CatalogError
 
@@ -69,8 +69,34 @@ class Twin(_Frozen):
     platformio_env: str
 
 
+class CpiModel(_Frozen):
+    """Average clock cycles per instruction of the core on int8 inference code, and where the number comes from.
+
+    Used only to turn a twin's exact instruction count into an ESTIMATED latency:
+    ``latency_us_est = instructions * value / clock_hz * 1e6`` (harness/measure/latency.py)."""
+
+    value: float = Field(gt=0, lt=10)
+    source: str = Field(min_length=10)
+
+
+class PowerModel(_Frozen):
+    """Active supply current (mA) of the MCU running code at ``clock_hz`` from supply ``supply_v`` (V), cited
+    from the datasheet in ``source``.  Energy estimate = current * voltage * (estimated) time."""
+
+    active_current_ma: float = Field(gt=0)
+    supply_v: float = Field(gt=0, lt=6)
+    clock_hz: int = Field(gt=0)
+    source: str = Field(min_length=10)
+
+    @property
+    def active_power_mw(self) -> float:
+        """Active power in mW (mA * V)."""
+        return self.active_current_ma * self.supply_v
+
+
 class Board(_Frozen):
-    """One catalog entry. Sizes in bytes, clock in Hz."""
+    """One catalog entry. Sizes in bytes, clock in Hz.  ``cpi`` and ``power`` (optional) feed the latency and
+    energy ESTIMATES of twins (and of boards measured without a power monitor)."""
 
     name: str
     title: str
@@ -86,6 +112,15 @@ class Board(_Frozen):
     flasher: Flasher
     serial: Serial
     twin: Twin | None = None
+    cpi: CpiModel | None = None
+    power: PowerModel | None = None
+
+    @model_validator(mode="after")
+    def _power_at_catalog_clock(self) -> "Board":
+        if self.power is not None and self.power.clock_hz != self.clock_hz:
+            raise ValueError(f"power.clock_hz {self.power.clock_hz} differs from clock_hz {self.clock_hz}: "
+                             "cite the active current at the catalog clock")
+        return self
 
     @property
     def has_twin(self) -> bool:

@@ -34,6 +34,26 @@ class Laps:
     counts: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class OperatorCounts:
+    """``profile-ops%``: ``counts[i]`` = timer delta around operator i (one timer read included), ``total`` =
+    the whole invocation in the same build (hooks included), both in ``unit`` (instructions | cycles)."""
+
+    unit: str
+    counts: tuple[int, ...]
+    total: int
+
+
+@dataclass(frozen=True)
+class StackUse:
+    """``stack%`` in bytes: ``size`` reserved, ``base`` in use when the inference starts, ``peak`` high-water
+    mark from the stack top during it (whole firmware: protocol frames + inference)."""
+
+    size: int
+    base: int
+    peak: int
+
+
 class DeviceClient:
     """Talks to one DUT running targets/common/th_protocol.c.
 
@@ -234,6 +254,42 @@ class DeviceClient:
             raise ProtocolError(f"{self._label()}: {command!r} gave {len(laps)} laps in units {sorted(units)} "
                                 f"(want {n} in one unit, then {C.INFER_DONE}); firmware bug")
         return Laps(units.pop(), tuple(count for _, count in laps))
+
+    def profile_ops(self, timeout: float | None = None) -> OperatorCounts:
+        """``profile-ops%`` (firmware built with TH_PROFILE_OPS): one inference on the loaded input, timed per
+        operator.  Returns :class:`OperatorCounts` (raw timer deltas, each including one timer read).
+        Raises ProtocolError (firmware without TH_PROFILE_OPS: refused; malformed lines) or TransportError."""
+        lines = self.command("profile-ops", timeout)
+        ops: dict[int, tuple[str, int]] = {}
+        total = None
+        for line in lines:
+            if line.startswith("m-op-total-"):
+                unit, _, count = line[len("m-op-total-"):].rpartition("-")
+                total = (unit, int(count)) if count.isdigit() and unit else None
+            elif line.startswith("m-op-"):
+                index, _, rest = line[len("m-op-"):].partition("-")
+                unit, _, count = rest.rpartition("-")
+                if not (index.isdigit() and unit and count.isdigit()):
+                    raise ProtocolError(f"{self._label()}: bad operator line {line!r}; expected m-op-<i>-<unit>-<count>")
+                ops[int(index)] = (unit, int(count))
+        units = {u for u, _ in ops.values()} | ({total[0]} if total else set())
+        if total is None or sorted(ops) != list(range(len(ops))) or len(units) != 1:
+            raise ProtocolError(f"{self._label()}: 'profile-ops%' gave operators {sorted(ops)} and total {total} "
+                                "(want 0..N-1 and m-op-total in one unit); rebuild the firmware from this checkout")
+        return OperatorCounts(units.pop(), tuple(ops[i][1] for i in range(len(ops))), total[1])
+
+    def stack(self, timeout: float | None = None) -> StackUse:
+        """``stack%``: paint the free stack, run one inference on the loaded input, scan.  Returns
+        :class:`StackUse` in bytes.  Raises ProtocolError when the stack overflowed its reservation
+        (``e-stack-overflow-...``) or the port cannot tell its stack bounds, TransportError when silent."""
+        facts: dict[str, int] = {}
+        for line in self.command("stack", timeout):
+            key, _, value = line[len("m-stack-"):].partition("-")
+            if line.startswith("m-stack-") and value.isdigit():
+                facts[key] = int(value)
+        if set(facts) != {"size", "base", "peak"}:
+            raise ProtocolError(f"{self._label()}: 'stack%' answered {sorted(facts)}; want size, base, peak")
+        return StackUse(facts["size"], facts["base"], facts["peak"])
 
     def results(self) -> bytes:
         """``results%`` -> the output tensor's raw bytes (decode with the model's output dtype)."""

@@ -25,7 +25,10 @@ void th_port_write(const uint8_t *buf, uint32_t len);
 uint64_t th_port_timer_read(void);
 const char *th_port_timer_unit(void);
 
-/* Timestamp pulse on the board's energy-monitor GPIO (MLPerf Tiny energy mode); a no-op on twins. */
+/* Timestamp pulse on the board's energy-monitor GPIO (MLPerf Tiny energy mode); a no-op on twins.
+ * Idle level high, the pulse drives the pin low then high again (the monitor detects the falling edge).
+ * Hold it low for at least 20 us so that the slowest supported monitor sees it in two samples
+ * (PPK2 logic inputs: 100 kS/s; Joulescope JS110/JS220 GPI: 2 MS/s / 1 MS/s; LPM01A event input D7). */
 void th_port_timestamp(void);
 
 /* Board name as in boards.yaml (e.g. "stm32f746"), and "twin" or "hardware". */

@@ -365,7 +365,10 @@ void th_profile_op_end(int op_index)
 static void cmd_profile_ops(void)
 {
     uint32_t i;
+    uint64_t t0 = th_port_timer_read();
+    uint64_t total;
     th_model_invoke();
+    total = th_port_timer_read() - t0;
     for (i = 0; i < TH_MODEL_NUM_OPERATORS; i++) {
         put("m-op-");
         put_u64(i);
@@ -375,8 +378,64 @@ static void cmd_profile_ops(void)
         put_u64(s_op_count[i]);
         end_line();
     }
+    put("m-op-total-");
+    put(th_port_timer_unit());
+    put("-");
+    put_u64(total);
+    end_line();
 }
 #endif
+
+/* ---- peak stack: paint the free stack, run one inference, find the lowest word that changed ----------
+ * The stack bounds are the linker script's __stack_limit / __stack_top (targets/boards/cortex-m.ld.in).
+ * They are weak references, so a port whose linker script lacks them still links and answers
+ * e-stack-unknown.  Only memory below the current stack pointer is painted: nothing lives there (no
+ * interrupts are enabled while a command runs). */
+extern uint8_t __stack_limit[] __attribute__((weak));
+extern uint8_t __stack_top[] __attribute__((weak));
+#define STACK_PAINT 0xC5A3E1F7u
+#define STACK_PAINT_MARGIN_BYTES 64u /* left unpainted below the painter's own frame */
+
+static __attribute__((noinline)) uintptr_t stack_pointer(void)
+{
+    volatile uint32_t marker = 0;
+    return (uintptr_t)&marker; /* within a few words of SP: good enough for the base and the paint limit */
+}
+
+static __attribute__((noinline)) void stack_paint(uintptr_t lo, uintptr_t hi)
+{
+    volatile uint32_t *p = (volatile uint32_t *)lo;
+    while ((uintptr_t)p < hi) *p++ = STACK_PAINT;
+}
+
+static void cmd_stack(void)
+{
+    uintptr_t lo = ((uintptr_t)__stack_limit + 3u) & ~(uintptr_t)3u;
+    uintptr_t top = (uintptr_t)__stack_top;
+    uintptr_t sp, p;
+    if (__stack_limit == 0 || __stack_top == 0 || top <= lo) {
+        put_line(TH_ERR_PREFIX, "stack-unknown-define-__stack_limit-and-__stack_top-in-the-linker-script");
+        return;
+    }
+    sp = stack_pointer();
+    stack_paint(lo, sp - STACK_PAINT_MARGIN_BYTES);
+    th_model_invoke();
+    for (p = lo; p < top && *(volatile uint32_t *)p == STACK_PAINT; p += 4u) {
+    }
+    if (p == lo) {
+        error_line("stack-overflow-size-", (uint64_t)(top - lo));
+        return;
+    }
+    put("m-stack-size-");
+    put_u64((uint64_t)(top - lo));
+    end_line();
+    put("m-stack-base-");
+    put_u64((uint64_t)(top - sp));
+    end_line();
+    put("m-stack-peak-");
+    put_u64((uint64_t)(top - p));
+    end_line();
+}
 
 static void cmd_unknown(const char *line)
 {
@@ -408,6 +467,8 @@ void th_protocol_execute(char *line)
         cmd_bload(line + 6);
     } else if (strcmp(line, "infer") == 0 || starts_with(line, "infer ")) {
         cmd_infer(line + 5);
+    } else if (strcmp(line, "stack") == 0) {
+        cmd_stack();
     } else if (strcmp(line, "results") == 0) {
         put(TH_MSG_RESULTS_HEX);
         put_hex(th_model_output, TH_MODEL_OUTPUT_BYTES);

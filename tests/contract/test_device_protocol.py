@@ -202,7 +202,20 @@ def test_profile_ops_build(tmp_path):
         client = DeviceClient(dut.transport, "host")
         client.wait_ready(2.0)
         assert client.profile()["profile_ops"] == 1
-        assert client.command("profile-ops") == ["m-op-0-ticks-1000"]
+        lines = client.command("profile-ops")
+        assert lines[0] == "m-op-0-ticks-1000" and lines[1].startswith("m-op-total-ticks-")
+        ops = client.profile_ops()
+        assert ops.unit == "ticks" and ops.counts == (1000,) and ops.total >= 1000
+
+
+def test_stack_command_on_a_port_without_stack_symbols(host_dut_exe):
+    """The host port has no __stack_limit/__stack_top: the weak references are null, a one-line refusal."""
+    with HostDut(host_dut_exe, "pty") as dut:
+        client = DeviceClient(dut.transport, "host")
+        client.wait_ready(2.0)
+        with pytest.raises(ProtocolError, match="stack-unknown"):
+            client.stack()
+        assert client.name().startswith("host")  # still serving commands
 
 
 def test_c_crc32_matches_zlib(tmp_path):
