@@ -87,7 +87,8 @@ def compile_cmd(model: Path = typer.Option(..., "--model", "-m", help=".tflite f
 @app.command()
 @guarded
 def bench(
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help=".tflite file (default: the zoo's ACDNet-20 int8)"),
+    model: Optional[list[Path]] = typer.Option(None, "--model", "-m", help=".tflite file (default: the zoo's "
+                                               "ACDNet-20 int8); repeat to benchmark several variants in one call"),
     data: Optional[Path] = typer.Option(None, "--data", "-d", help="ESC-50 folder or folder of .npy tensors "
                                         "(default: the demo clips)"),
     board: str = typer.Option("stm32f746", "--board", "-b", help="Board name from boards.yaml"),
@@ -102,15 +103,37 @@ def bench(
                                          "(default: $TINYHIL_LOCAL_DIR; else download)"),
     catalog: Optional[Path] = CatalogOpt,
 ) -> None:
-    """Benchmark a model on a board or its twin: compile, build, flash, stream clips, record results."""
+    """Benchmark a model on a board or its twin: compile, build, flash, stream clips, record results.
+
+    With several --model options each model is one run (one run directory each), then one table; a model
+    that does not fit the board is reported as such and the others still run (exit status 3 if any did not fit).
+    """
+    from harness.errors import MemoryOverflowError
     from harness.pipeline import BenchConfig, run_bench
     from harness.report import print_runs
 
-    cfg = BenchConfig(model=model, data=data, board=board, emulate=emulate, port=port, probe=probe, out=out,
-                      quantization=quantization, limit=limit, local=local, catalog=catalog)
-    result = run_bench(cfg, console)
-    print_runs([result.summary], console)
-    console.print(f"run directory: {result.path}")
+    results, refused = [], []
+    for one in (model or [None]):
+        cfg = BenchConfig(model=one, data=data, board=board, emulate=emulate, port=port, probe=probe, out=out,
+                          quantization=quantization, limit=limit, local=local, catalog=catalog)
+        try:
+            results.append(run_bench(cfg, console))
+        except MemoryOverflowError as exc:
+            if not model or len(model) == 1:
+                raise
+            refused.append(f"{one.name}: {exc}")
+            err_console.print(f"[bold red]not run:[/] {one.name}: {exc}", highlight=False, soft_wrap=True)
+    print_runs([r.summary for r in results], console)
+    if len(results) > 1:
+        from harness.report.console import variant_table
+
+        console.print(variant_table([r.summary for r in results]))
+    for r in results:
+        console.print(f"run directory: {r.path}")
+    for line in refused:
+        console.print(f"not run (does not fit): {line}", highlight=False, soft_wrap=True)
+    if refused:
+        raise typer.Exit(3)
 
 
 def main() -> None:

@@ -148,4 +148,21 @@ def _summary(cfg, board, compiled, records, unit, memory, samples, wall_s: float
         "wall_time_s": round(wall_s, 2),
         "predictions": {s.id: int(p) for s, p in zip(samples, preds)},
         "labels": {s.id: (None if s.label is None else int(s.label)) for s in samples},
+        **model_card_fields(compiled.path),
     }
+
+
+def model_card_fields(model_path: Path) -> dict:
+    """Summary fields from the model card beside a variant (``<stem>.card.json``, written by
+    ``tinyhil variants``): ``variant`` {name, method, base, recipe_hash} and ``params``; {} without a card."""
+    import json
+
+    card_path = model_path.with_name(model_path.stem + ".card.json")
+    if not card_path.exists():
+        return {}
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, ValueError):
+        return {}
+    variant = {k: card.get(k) for k in ("name", "method", "base", "recipe_hash")}
+    return {"variant": variant, "params": card.get("params")}

@@ -1,0 +1,130 @@
+"""Clip -> tensor front ends shared by training and by the harness, so the firmware sees what the model saw.
+
+- :class:`RawFrontEnd`: raw-waveform crops for ACDNet-style models.  Waveform loading, padding and the
+  evaluation crops are :mod:`harness.preprocess` (the ACDNet authors' protocol); training takes one random
+  crop of the same padded waveform, as the authors' train generator does.
+- :class:`LogMelFrontEnd`: VGGish-style log-mel patches: 16 kHz mono, 25 ms Hann window, 10 ms hop,
+  64 mel bands 125-7500 Hz (HTK mel scale), log(mel + 0.01), 96-frame patches (0.96 s) -- the VGGish input
+  definition (Hershey et al. 2017, "CNN architectures for large-scale audio classification"; the
+  published ``vggish_params.py`` values).  Output [patches, 96, 64, 1] float32.
+
+Both are deterministic functions of the file (numpy/scipy only; no torch or tensorflow).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from harness.preprocess import load_waveform
+
+
+@dataclass(frozen=True)
+class RawFrontEnd:
+    """Raw waveform crops: ``sample_rate`` Hz, ``length`` samples per crop, ``crops`` evaluation crops.
+
+    ``eval_crops(path)`` -> float32 [crops, length]; ``train_crop(path, rng)`` -> float32 [length]."""
+
+    sample_rate: int = 20000
+    length: int = 30225
+    crops: int = 10
+
+    def describe(self) -> dict:
+        return {"kind": "raw-crops", **asdict(self)}
+
+    def _padded(self, path: Path) -> np.ndarray:
+        x = load_waveform(Path(path), self.sample_rate)
+        pad = np.zeros(self.length // 2, np.float32)
+        x = np.concatenate([pad, x, pad])
+        if len(x) < self.length:
+            x = np.concatenate([x, np.zeros(self.length - len(x), np.float32)])
+        return x
+
+    def eval_crops(self, path: Path) -> np.ndarray:
+        x = self._padded(path)
+        starts = np.linspace(0, len(x) - self.length, self.crops).astype(int)
+        return np.stack([x[s:s + self.length] for s in starts]).astype(np.float32)
+
+    def train_crop(self, path: Path, rng: np.random.Generator) -> np.ndarray:
+        x = self._padded(path)
+        s = int(rng.integers(0, len(x) - self.length + 1))
+        return x[s:s + self.length].astype(np.float32)
+
+    def input_shape(self) -> tuple[int, ...]:
+        """NHWC shape of one model input (batch 1), as the .tflite input tensor."""
+        return (1, 1, self.length, 1)
+
+
+def hz_to_mel(f):
+    """HTK mel scale: 1127 ln(1 + f/700)."""
+    return 1127.0 * np.log1p(np.asarray(f, dtype=np.float64) / 700.0)
+
+
+@lru_cache(maxsize=8)
+def mel_matrix(n_fft: int, rate: int, bands: int, fmin: float, fmax: float) -> np.ndarray:
+    """Triangular mel filterbank [n_fft//2 + 1, bands] (VGGish ``mel_features.spectrogram_to_mel_matrix``
+    definition: triangles on the HTK mel scale, no area normalisation, DC bin zeroed)."""
+    bins = n_fft // 2 + 1
+    freqs_mel = hz_to_mel(np.linspace(0.0, rate / 2.0, bins))
+    edges = np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), bands + 2)
+    out = np.zeros((bins, bands))
+    for i in range(bands):
+        lo, mid, hi = edges[i:i + 3]
+        up = (freqs_mel - lo) / (mid - lo)
+        down = (hi - freqs_mel) / (hi - mid)
+        out[:, i] = np.maximum(0.0, np.minimum(up, down))
+    out[0, :] = 0.0
+    return out
+
+
+@dataclass(frozen=True)
+class LogMelFrontEnd:
+    """VGGish log-mel patches. ``patches(path)`` -> float32 [n, frames, bands, 1] (n >= 1)."""
+
+    sample_rate: int = 16000
+    window_s: float = 0.025
+    hop_s: float = 0.010
+    bands: int = 64
+    fmin: float = 125.0
+    fmax: float = 7500.0
+    frames: int = 96
+    log_offset: float = 0.01
+
+    def describe(self) -> dict:
+        return {"kind": "log-mel", **asdict(self)}
+
+    def spectrogram(self, x: np.ndarray) -> np.ndarray:
+        """Log-mel spectrogram [frames, bands] of a mono float waveform at ``sample_rate``."""
+        win = int(round(self.window_s * self.sample_rate))
+        hop = int(round(self.hop_s * self.sample_rate))
+        n_fft = 1 << int(np.ceil(np.log2(win)))
+        if len(x) < win:
+            x = np.concatenate([x, np.zeros(win - len(x), np.float32)])
+        n = 1 + (len(x) - win) // hop
+        idx = np.arange(win)[None, :] + hop * np.arange(n)[:, None]
+        window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win) / win)  # periodic Hann
+        mag = np.abs(np.fft.rfft(x[idx] * window, n_fft))
+        mel = mag @ mel_matrix(n_fft, self.sample_rate, self.bands, self.fmin, self.fmax)
+        return np.log(mel + self.log_offset).astype(np.float32)
+
+    def patches(self, path: Path) -> np.ndarray:
+        spec = self.spectrogram(load_waveform(Path(path), self.sample_rate))
+        if len(spec) < self.frames:
+            spec = np.concatenate([spec, np.full((self.frames - len(spec), self.bands), np.log(self.log_offset),
+                                                 np.float32)])
+        n = len(spec) // self.frames
+        return spec[: n * self.frames].reshape(n, self.frames, self.bands, 1)
+
+    def eval_crops(self, path: Path) -> np.ndarray:
+        """Same as :meth:`patches` (the clip's prediction averages its patches)."""
+        return self.patches(path)
+
+    def train_crop(self, path: Path, rng: np.random.Generator) -> np.ndarray:
+        p = self.patches(path)
+        return p[int(rng.integers(0, len(p)))]
+
+    def input_shape(self) -> tuple[int, ...]:
+        return (1, self.frames, self.bands, 1)
