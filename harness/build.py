@@ -215,7 +215,7 @@ def _up_to_date(stamp: Path, recipe: Recipe, build_dir: Path) -> bool:
     built = stamp.stat().st_mtime_ns
     inputs = [build_dir / "recipe.json", build_dir / "link.ld", REPO / "platformio.ini",
               TARGETS / "platformio" / "platform" / "builder" / "main.py"]
-    for d in {*recipe.include_dirs, *recipe.source_dirs.values()}:
+    for d in {*recipe.include_dirs, *recipe.source_dirs.values(), str(TARGETS / "boards")}:  # + shared port headers
         inputs.extend(p for p in Path(d).iterdir() if p.suffix in (".c", ".h", ".S"))
     return all(p.stat().st_mtime_ns < built for p in inputs if p.exists())
 
