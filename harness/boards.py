@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -94,6 +94,9 @@ class PowerModel(_Frozen):
         return self.active_current_ma * self.supply_v
 
 
+UsbId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$")]  # "VID:PID", hex
+
+
 class Board(_Frozen):
     """One catalog entry. Sizes in bytes, clock in Hz.  ``cpi`` and ``power`` (optional) feed the latency and
     energy ESTIMATES of twins (and of boards measured without a power monitor)."""
@@ -111,6 +114,7 @@ class Board(_Frozen):
     platformio_env: str
     flasher: Flasher
     serial: Serial
+    usb: tuple[UsbId, ...] = ()  # of the board's debug probe / USB-serial bridge
     twin: Twin | None = None
     cpi: CpiModel | None = None
     power: PowerModel | None = None
