@@ -102,6 +102,7 @@ def bench(
     local: Optional[Path] = typer.Option(None, "--local", help="Local copy of models/ and audio/ "
                                          "(default: $TINYHIL_LOCAL_DIR; else download)"),
     catalog: Optional[Path] = CatalogOpt,
+    tag: Optional[list[str]] = typer.Option(None, "--tag", "-t", help="Tag the run (repeatable), e.g. nightly"),
 ) -> None:
     """Benchmark a model on a board or its twin: compile, build, flash, stream clips, record results.
 
@@ -115,7 +116,8 @@ def bench(
     results, refused = [], []
     for one in (model or [None]):
         cfg = BenchConfig(model=one, data=data, board=board, emulate=emulate, port=port, probe=probe, out=out,
-                          quantization=quantization, limit=limit, local=local, catalog=catalog)
+                          quantization=quantization, limit=limit, local=local, catalog=catalog,
+                          tags=tuple(tag or ()))
         try:
             results.append(run_bench(cfg, console))
         except MemoryOverflowError as exc:
@@ -139,6 +141,16 @@ def bench(
 def main() -> None:
     """Console entry point."""
     app()
+
+
+
+def _register_result_commands() -> None:
+    from harness.report.commands import register
+
+    register(app, console, guarded)
+
+
+_register_result_commands()  # runs, show, import, tag, report, compare
 
 
 if __name__ == "__main__":

@@ -17,13 +17,14 @@ from harness.build import build_firmware
 from harness.codegen.compiler import compile_model
 from harness.data import data_kind, iter_samples
 from harness.dut import open_dut
-from harness.errors import CatalogError
+from harness.errors import CatalogError, ResultsError
 from harness.fetch import fetch_dataset, fetch_model
 from harness.metrics import count_stats, memory_use, top1_accuracy
 from harness.preprocess import RawCrops
 from harness.reference import ReferenceInterpreter
 from harness.results import base_manifest, new_run_id, write_run
 from harness.runner import run_samples
+from harness.store import record_run
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,7 @@ class BenchConfig:
     local: Path | None = None
     catalog: Path | None = None
     build_root: Path = REPO / ".tinyhil" / "build"
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,11 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
                          extra_files=sorted(work.iterdir()))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    try:
+        record_run(path)
+    except ResultsError as exc:
+        console.print(f"[yellow]warning:[/] run not recorded in the history database: {exc}; "
+                      f"import it later with `tinyhil import {path}`", highlight=False, soft_wrap=True)
     return RunResult(path, summary)
 
 
@@ -149,6 +156,7 @@ def _summary(cfg, board, compiled, records, unit, memory, samples, wall_s: float
         "predictions": {s.id: int(p) for s, p in zip(samples, preds)},
         "labels": {s.id: (None if s.label is None else int(s.label)) for s in samples},
         **model_card_fields(compiled.path),
+        **({"tags": sorted(set(cfg.tags))} if cfg.tags else {}),
     }
 
 

@@ -1,0 +1,241 @@
+"""Regression check of one run against a baseline run (the nightly question: did anything get worse?).
+
+Per metric: baseline, current, change, the threshold, and a verdict. A run regresses when (defaults):
+- top-1 accuracy drops by more than 0.5 percentage points;
+- the median instruction or cycle count per inference rises by more than 2 % (compared only in the same unit);
+- the median latency rises by more than 2 % (estimated or measured alike, compared only when both runs have it);
+- flash or RAM use rises by more than 1,024 bytes;
+- the run loses bit-exactness (baseline bit-exact, current not, or not checked).
+Energy per inference and the tensor arena are reported and only fail when a threshold is configured.
+
+Thresholds come from ``[tool.tinyhil.compare]`` in the nearest ``pyproject.toml`` (searched from the current
+directory upwards) or a file given explicitly; keys are the fields of :class:`Thresholds`, e.g.::
+
+    [tool.tinyhil.compare]
+    accuracy_drop_points = 0.5
+    count_increase_pct = 2.0
+    flash_increase_bytes = 1024
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.errors import ResultsError
+from harness.store import Run, config_id
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class Thresholds(BaseModel):
+    """Regression thresholds; None disables a check (the metric is still reported). Units in the names:
+    percentage points, percent, bytes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    accuracy_drop_points: float | None = Field(0.5, ge=0)
+    count_increase_pct: float | None = Field(2.0, ge=0)
+    latency_increase_pct: float | None = Field(2.0, ge=0)
+    energy_increase_pct: float | None = Field(None, ge=0)
+    flash_increase_bytes: int | None = Field(1024, ge=0)
+    ram_increase_bytes: int | None = Field(1024, ge=0)
+    arena_increase_bytes: int | None = Field(None, ge=0)
+    bit_exact: bool = True
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    """The nearest pyproject.toml at or above ``start`` (default: the current directory), or None."""
+    start = (start or Path.cwd()).resolve()
+    for d in (start, *start.parents):
+        if (d / "pyproject.toml").is_file():
+            return d / "pyproject.toml"
+    return None
+
+
+def load_thresholds(path: Path | None = None) -> tuple[Thresholds, Path | None]:
+    """Thresholds from ``[tool.tinyhil.compare]`` of ``path`` (default: :func:`find_pyproject`), defaults for
+    keys it leaves out; returns them with the file they came from (None: all defaults). Raises ResultsError
+    for unreadable TOML or an unknown/invalid key."""
+    path = path or find_pyproject()
+    if path is None:
+        return Thresholds(), None
+    try:
+        doc = tomllib.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ResultsError(f"cannot read {path}: {exc.strerror}; pass an existing --config") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ResultsError(f"{path} is not valid TOML ({exc}); fix it") from None
+    section = doc.get("tool", {}).get("tinyhil", {}).get("compare")
+    if section is None:
+        return Thresholds(), None
+    try:
+        return Thresholds(**section), Path(path)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        raise ResultsError(f"{path} [tool.tinyhil.compare] {key}: {err['msg']}; valid keys: "
+                           f"{', '.join(Thresholds.model_fields)}") from None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One compared metric. ``delta`` is current − baseline in the metric's unit; ``pct`` the relative change
+    (%); ``status``: "ok", "REGRESSION", "improved", "unchanged", or "n/a" (missing or not comparable)."""
+
+    metric: str
+    unit: str
+    baseline: float | bool | None
+    current: float | bool | None
+    delta: float | None
+    pct: float | None
+    limit: str
+    status: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """All changes between two runs, and the configuration fields in which they differ."""
+
+    baseline: Run
+    current: Run
+    changes: list[Change]
+    config_differences: list[str]
+    thresholds_file: Path | None = None
+
+    @property
+    def regressions(self) -> list[Change]:
+        return [c for c in self.changes if c.status == "REGRESSION"]
+
+
+def _verdict(delta: float, limit: float | None, worse_if_up: bool = True) -> str:
+    worse = delta if worse_if_up else -delta
+    if delta == 0:
+        return "unchanged"
+    if limit is not None and worse > limit:
+        return "REGRESSION"
+    return "improved" if worse < 0 else "ok"
+
+
+def _relative(metric: str, unit: str, b, c, limit_pct: float | None, note: str = "") -> Change:
+    if b is None or c is None:
+        return Change(metric, unit, b, c, None, None, _pct_text(limit_pct), "n/a",
+                      note or "not in both runs")
+    delta = float(c) - float(b)
+    pct = 100.0 * delta / float(b) if b else None
+    status = _verdict(pct if pct is not None else delta, limit_pct)
+    return Change(metric, unit, b, c, delta, pct, _pct_text(limit_pct), status, note)
+
+
+def _absolute(metric: str, unit: str, b, c, limit: float | None, worse_if_up: bool = True, scale: float = 1.0,
+              limit_text: str | None = None) -> Change:
+    if b is None or c is None:
+        return Change(metric, unit, b, c, None, None, limit_text or "—", "n/a", "not in both runs")
+    delta = (float(c) - float(b)) * scale
+    pct = 100.0 * (float(c) - float(b)) / float(b) if b else None
+    text = limit_text or ("report only" if limit is None else f"{'+' if worse_if_up else '−'}{limit:g} {unit}")
+    return Change(metric, unit, b, c, delta, pct, text, _verdict(delta, limit, worse_if_up))
+
+
+def _pct_text(limit: float | None) -> str:
+    return "report only" if limit is None else f"+{limit:g} %"
+
+
+def compare_runs(baseline: Run, current: Run, thresholds: Thresholds = Thresholds(),
+                 thresholds_file: Path | None = None) -> Comparison:
+    """Compare ``current`` with ``baseline`` metric by metric (see the module docstring for the rules)."""
+    bs, cs = baseline.summary, current.summary
+    changes: list[Change] = []
+    changes.append(_absolute("accuracy", "points", _pct(bs.get("accuracy")), _pct(cs.get("accuracy")),
+                             thresholds.accuracy_drop_points, worse_if_up=False,
+                             limit_text=None if thresholds.accuracy_drop_points is None
+                             else f"−{thresholds.accuracy_drop_points:g} points"))
+    bc, cc = bs.get("counts") or {}, cs.get("counts") or {}
+    if bc.get("unit") == cc.get("unit"):
+        changes.append(_relative(f"{bc.get('unit', 'count')} (median)", bc.get("unit", ""), bc.get("median"),
+                                 cc.get("median"), thresholds.count_increase_pct))
+    else:
+        changes.append(Change("instructions/cycles (median)", "", bc.get("median"), cc.get("median"), None, None,
+                              _pct_text(thresholds.count_increase_pct), "n/a",
+                              f"not comparable: {bc.get('unit')} vs {cc.get('unit')}"))
+    bl, cl = bs.get("latency") or {}, cs.get("latency") or {}
+    est = " (est.)" if bl.get("estimate") or cl.get("estimate") else ""
+    changes.append(_relative(f"latency{est} (median)", "µs", bl.get("median"), cl.get("median"),
+                             thresholds.latency_increase_pct))
+    be, ce = bs.get("energy") or {}, cs.get("energy") or {}
+    est = " (est.)" if be.get("estimate") or ce.get("estimate") else ""
+    changes.append(_relative(f"energy{est} per inference", "µJ", be.get("per_inference"), ce.get("per_inference"),
+                             thresholds.energy_increase_pct))
+    bm, cm = bs.get("memory") or {}, cs.get("memory") or {}
+    changes.append(_absolute("flash", "B", bm.get("flash_bytes"), cm.get("flash_bytes"), thresholds.flash_increase_bytes))
+    changes.append(_absolute("RAM", "B", bm.get("ram_bytes"), cm.get("ram_bytes"), thresholds.ram_increase_bytes))
+    changes.append(_absolute("tensor arena", "B", bs.get("arena_bytes"), cs.get("arena_bytes"),
+                             thresholds.arena_increase_bytes))
+    changes.append(_bit_exact(bs.get("bit_exact"), cs.get("bit_exact"), cs.get("mismatches"), thresholds.bit_exact))
+    return Comparison(baseline, current, changes, config_differences(baseline, current), thresholds_file)
+
+
+def _pct(v):
+    return None if v is None else 100.0 * float(v)
+
+
+def _bit_exact(b, c, mismatches, check: bool) -> Change:
+    lost = b is True and c is not True
+    status = "REGRESSION" if lost and check else ("unchanged" if b == c else ("improved" if c is True else "ok"))
+    note = ""
+    if c is False:
+        note = f"{mismatches} inferences differ from the reference"
+    elif c is None:
+        note = "not checked in the current run"
+    return Change("bit-exact vs reference", "", b, c, None, None, "no loss" if check else "report only", status, note)
+
+
+def config_differences(a: Run, b: Run) -> list[str]:
+    """Names of configuration fields that differ (model hash, variant, board, target, flags, data...)."""
+    from harness.store import _config_fields
+
+    fa, fb = _config_fields(a.manifest, a.summary), _config_fields(b.manifest, b.summary)
+    if config_id(a.manifest, a.summary) == config_id(b.manifest, b.summary):
+        return []
+    return [k for k in fa if fa[k] != fb[k]]
+
+
+def comparison_table(cmp: Comparison):
+    """A rich Table of the changes."""
+    from rich.table import Table
+
+    t = Table(title=f"{cmp.current.run_id}  vs baseline  {cmp.baseline.run_id}")
+    for col, justify in (("metric", "left"), ("baseline", "right"), ("current", "right"), ("change", "right"),
+                         ("threshold", "right"), ("verdict", "left"), ("note", "left")):
+        t.add_column(col, justify=justify)
+    style = {"REGRESSION": "bold red", "improved": "green"}
+    for c in cmp.changes:
+        t.add_row(c.metric, _show(c.baseline, c.unit), _show(c.current, c.unit), _delta(c), c.limit,
+                  f"[{style[c.status]}]{c.status}[/]" if c.status in style else c.status, c.note)
+    return t
+
+
+def _show(v, unit: str) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if unit == "points":
+        return f"{v:.1f} %"
+    return f"{v:,.0f} {unit}".strip() if float(v).is_integer() or abs(v) >= 100 else f"{v:,.2f} {unit}".strip()
+
+
+def _delta(c: Change) -> str:
+    if c.delta is None:
+        return "—"
+    if c.unit == "points":
+        return f"{c.delta:+.2f} points"
+    pct = f" ({c.pct:+.2f} %)" if c.pct is not None else ""
+    return f"{c.delta:+,.0f} {c.unit}{pct}".strip()

@@ -1,0 +1,217 @@
+"""CLI commands over recorded runs: ``tinyhil runs``, ``show``, ``import``, ``tag``, ``report``, ``compare``.
+
+Registered on the main typer app by :func:`register` (called from ``harness/cli.py``). Every command reads the
+history database (``--db``, default ``$TINYHIL_DB`` or ``<--results>/history.sqlite``) after importing any run
+directory under ``--results`` that it does not know yet, so runs copied in by hand are found too.
+Exit status: 0 success; ``compare`` 1 when a threshold is passed; 2 for a one-line error (ResultsError ...).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+ResultsOpt = typer.Option(Path("results"), "--results", help="Directory of run directories (imported if new)")
+DbOpt = typer.Option(None, "--db", help="History database (default: $TINYHIL_DB or <results>/history.sqlite)")
+ModelSel = typer.Option(None, "--model", "-m", help="Model/variant name or glob (repeatable)")
+BoardSel = typer.Option(None, "--board", "-b", help="Board name (repeatable)")
+SinceSel = typer.Option(None, "--since", help="Runs on or after this UTC date/time (ISO 8601)")
+UntilSel = typer.Option(None, "--until", help="Runs on or before this UTC date (whole day) or date/time")
+TagSel = typer.Option(None, "--tag", "-t", help="Only runs carrying this tag (repeatable: all of them)")
+
+
+def _open(results: Path, db: Optional[Path]):
+    from harness.store import RunStore, default_db
+
+    store = RunStore(db or default_db(results))
+    store.import_tree(results, only_new=True)
+    return store
+
+
+def _selection(run_ids, model, board, since, until, tag, latest=None):
+    from harness.store import Selection, parse_date
+
+    return Selection(models=tuple(model or ()), boards=tuple(board or ()),
+                     since=parse_date(since) if since else None,
+                     until=parse_date(until, end_of_day=True) if until else None,
+                     tags=tuple(tag or ()), run_ids=tuple(run_ids or ()), latest=latest)
+
+
+def _describe(sel) -> str:
+    parts = [f"{k}={','.join(v)}" for k, v in (("run", sel.run_ids), ("model", sel.models), ("board", sel.boards),
+                                               ("tag", sel.tags)) if v]
+    if sel.since:
+        parts.append(f"since={sel.since.isoformat()}")
+    if sel.until:
+        parts.append(f"until={sel.until.isoformat()}")
+    return " ".join(parts) or "all runs"
+
+
+def register(app: typer.Typer, console: Console, guarded: Callable) -> None:
+    """Add the history/report commands to ``app``."""
+
+    @app.command()
+    @guarded
+    def runs(
+        run_ids: Optional[list[str]] = typer.Argument(None, help="Run ids or unique prefixes"),
+        model: Optional[list[str]] = ModelSel, board: Optional[list[str]] = BoardSel,
+        since: Optional[str] = SinceSel, until: Optional[str] = UntilSel, tag: Optional[list[str]] = TagSel,
+        last: Optional[int] = typer.Option(None, "--last", help="Only the newest N runs of the selection"),
+        ids: bool = typer.Option(False, "--ids", help="Print only run ids, one a line (for scripts)"),
+        results: Path = ResultsOpt, db: Optional[Path] = DbOpt,
+    ) -> None:
+        """List recorded runs (oldest first): date, variant, board, accuracy, instructions/cycles, memory."""
+        with _open(results, db) as store:
+            selected = store.select(_selection(run_ids, model, board, since, until, tag, last))
+        if ids:
+            for r in selected:
+                print(r.run_id)
+            return
+        t = Table(title=f"tinyhil runs ({len(selected)})")
+        for col in ("run id", "date (UTC)", "variant", "method", "board", "target", "top-1", "instr./cycles",
+                    "flash B", "RAM B", "bit-exact", "tags"):
+            t.add_column(col, justify="right" if col in ("top-1", "instr./cycles", "flash B", "RAM B") else "left")
+        for r in selected:
+            s = r.summary
+            acc = s.get("accuracy")
+            counts = s.get("counts") or {}
+            mem = s.get("memory") or {}
+            t.add_row(r.run_id, r.date.strftime("%Y-%m-%d %H:%M"), r.variant.name, r.variant.method, r.board,
+                      r.target, "—" if acc is None else f"{100 * acc:.1f}%",
+                      "—" if counts.get("median") is None else f"{counts['median']:,.0f} {counts.get('unit', '')}",
+                      f"{mem.get('flash_bytes', 0):,}", f"{mem.get('ram_bytes', 0):,}",
+                      {True: "yes", False: "NO"}.get(s.get("bit_exact"), "—"), ", ".join(r.tags))
+        console.print(t)
+
+    @app.command()
+    @guarded
+    def show(run: str = typer.Argument(..., help="Run id, unique prefix, or run directory"),
+             results: Path = ResultsOpt, db: Optional[Path] = DbOpt) -> None:
+        """Print one run: its configuration (manifest), results table, latency/energy, memory and tags."""
+        from harness.report.console import run_table
+        from harness.store import resolve_run
+
+        with _open(results, db) as store:
+            r = resolve_run(run, store)
+        m, s = r.manifest, r.summary
+        fw = m.get("firmware") or {}
+        info = Table.grid(padding=(0, 2))
+        info.add_column(style="bold")
+        info.add_column()
+        rows = [("run", r.run_id), ("directory", str(r.path or "(no longer on disk)")),
+                ("date (UTC)", r.date.isoformat()), ("variant", f"{r.variant.name} (method {r.variant.method}"
+                                                     f"{', base ' + r.variant.base if r.variant.base else ''})"),
+                ("model", f"{m.get('model', {}).get('file')}  sha256 {str(m.get('model', {}).get('sha256'))[:16]}…"),
+                ("board", f"{r.board} {m.get('board_title', '')} ({m.get('core')}, {m.get('clock_hz', 0) / 1e6:g} MHz)"),
+                ("target", r.target + (f" — QEMU {m['twin']['machine']}" if m.get("twin") else "")),
+                ("timer", str(m.get("timer_source"))), ("compiler", f"{fw.get('compiler')} {' '.join(fw.get('flags', [])[:5])}"),
+                ("git commit", str(m.get("git_commit"))), ("tags", ", ".join(r.tags) or "—")]
+        for key, label in (("latency", "latency"), ("energy", "energy")):
+            v = s.get(key)
+            if v:
+                value = v.get("median", v.get("per_inference"))
+                rows.append((label, f"{value:,.1f} {v.get('unit')}{' (ESTIMATE)' if v.get('estimate') else ''}"
+                                    f" — {v.get('source', '')}"))
+            else:
+                rows.append((label, "not measured"))
+        sections = (s.get("memory") or {}).get("sections") or {}
+        rows.append(("sections", ", ".join(f"{k} {v:,} B" for k, v in sections.items())))
+        for k, v in rows:
+            info.add_row(k, v)
+        console.print(info)
+        console.print(run_table([s], title=f"run {r.run_id}"))
+
+    @app.command(name="import")
+    @guarded
+    def import_cmd(paths: list[Path] = typer.Argument(..., help="Run directories, or folders of them"),
+                   results: Path = ResultsOpt, db: Optional[Path] = DbOpt) -> None:
+        """Record run directories in the history database (idempotent: known, unchanged runs are skipped)."""
+        from harness.store import RunStore, default_db, is_run_dir
+
+        with RunStore(db or default_db(results)) as store:
+            for p in paths:
+                statuses = {p.name: store.import_run(p)} if is_run_dir(p) or (p / "summary.json").exists() \
+                    else store.import_tree(p)
+                for rid, status in statuses.items():
+                    console.print(f"{status:9} {rid}")
+            console.print(f"database: {store.path}")
+
+    @app.command()
+    @guarded
+    def tag(run: str = typer.Argument(..., help="Run id or unique prefix"),
+            tags: list[str] = typer.Argument(..., help="Tags to add"),
+            results: Path = ResultsOpt, db: Optional[Path] = DbOpt) -> None:
+        """Add tags to a recorded run (kept when the run is imported again)."""
+        with _open(results, db) as store:
+            store.add_tags(run, tags)
+            console.print(f"{store.resolve_id(run)}: {', '.join(store.get(run).tags)}")
+
+    @app.command()
+    @guarded
+    def report(
+        run_ids: Optional[list[str]] = typer.Argument(None, help="Run ids or unique prefixes (default: all)"),
+        model: Optional[list[str]] = ModelSel, board: Optional[list[str]] = BoardSel,
+        since: Optional[str] = SinceSel, until: Optional[str] = UntilSel, tag: Optional[list[str]] = TagSel,
+        out: Path = typer.Option(Path("report"), "--out", "-o", help="Directory for the report files"),
+        results: Path = ResultsOpt, db: Optional[Path] = DbOpt, catalog: Optional[Path] = typer.Option(
+            None, "--catalog", help="Board catalog YAML (board limits in the memory plot)"),
+    ) -> None:
+        """Trade-off table (rows variant × board) in console, Markdown, CSV and LaTeX; plots (PNG+PDF); HTML."""
+        from harness.report.build import write_report
+
+        sel = _selection(run_ids, model, board, since, until, tag)
+        with _open(results, db) as store:
+            selected = store.select(sel)
+        rep = write_report(selected, out, selection=_describe(sel), console=console, catalog=catalog)
+        for kind, path in rep.files.items():
+            console.print(f"{kind:28} {path}")
+        for line in rep.omitted:
+            console.print(f"not drawn: {line}")
+
+    @app.command()
+    @guarded
+    def compare(
+        baseline: str = typer.Option(..., "--baseline", help="Run directory, run id/prefix, or 'previous' (the "
+                                     "newest earlier run of the same configuration)"),
+        current: str = typer.Option(..., "--current", help="Run directory or run id/prefix"),
+        config: Optional[Path] = typer.Option(None, "--config", help="TOML file with [tool.tinyhil.compare] "
+                                              "(default: the nearest pyproject.toml)"),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the comparison as JSON here"),
+        results: Path = ResultsOpt, db: Optional[Path] = DbOpt,
+    ) -> None:
+        """Per-metric change of CURRENT against BASELINE; exit 1 when a regression threshold is passed."""
+        from harness.compare import compare_runs, comparison_table, load_thresholds
+        from harness.errors import ResultsError
+        from harness.store import resolve_run
+
+        thresholds, source = load_thresholds(config)
+        with _open(results, db) as store:
+            cur = resolve_run(current, store)
+            if baseline == "previous":
+                base = store.previous(cur)
+                if base is None:
+                    raise ResultsError(f"no earlier run of the configuration of {cur.run_id} in {store.path}; "
+                                       "pass --baseline RUN explicitly (first night: nothing to compare)")
+            else:
+                base = resolve_run(baseline, store)
+        cmp = compare_runs(base, cur, thresholds, source)
+        console.print(comparison_table(cmp))
+        if cmp.config_differences:
+            console.print(f"[yellow]note:[/] the runs differ in configuration: {', '.join(cmp.config_differences)}",
+                          highlight=False)
+        console.print(f"thresholds: {source or 'defaults'}")
+        if json_out:
+            json_out.write_text(json.dumps({
+                "baseline": base.run_id, "current": cur.run_id, "config_differences": cmp.config_differences,
+                "regressions": len(cmp.regressions),
+                "changes": [c.__dict__ for c in cmp.changes]}, indent=2, default=str) + "\n")
+        if cmp.regressions:
+            console.print(f"[bold red]{len(cmp.regressions)} regression(s):[/] "
+                          + "; ".join(c.metric for c in cmp.regressions), highlight=False)
+            raise typer.Exit(1)
+        console.print("no regression")

@@ -1,0 +1,238 @@
+"""The platform trade-off table: runs pivoted to rows variant × board, rendered for a console, Markdown, CSV and
+LaTeX (booktabs).
+
+Columns (units in the names of the CSV columns): accuracy (%), latency (ms, median per inference), energy (mJ
+per inference), instructions or cycles (median per inference, with their unit), flash, RAM and tensor arena
+(bytes; KiB = 1024 B in the display formats), MACs (millions in the display formats), bit-exactness and the
+estimate flags. A latency or energy that is an estimate (every figure derived on a twin) carries
+``latency_estimate`` / ``energy_estimate`` = True in CSV and a dagger (†) in every display format; a metric
+that was not measured is empty / "—", never 0.
+When several runs share a row key (variant, board, target), the newest is shown and ``runs`` counts them.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from harness.boards import load_catalog
+from harness.errors import CatalogError, ResultsError
+from harness.store import Run
+
+DAGGER = "†"
+KEY = ["variant", "board", "target"]
+
+#: numeric columns of the trade-off table, in order (CSV names)
+NUMERIC_COLUMNS = ["variant", "method", "base", "board", "target", "accuracy_pct", "samples", "latency_ms",
+                   "latency_estimate", "energy_mj", "energy_estimate", "count_median", "count_unit", "flash_bytes",
+                   "ram_bytes", "arena_bytes", "macs", "bit_exact", "estimates", "run_id", "runs"]
+
+
+def _get(d: dict | None, *keys):
+    for k in keys:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)
+    return d
+
+
+def _num(v) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def runs_frame(runs: list[Run], catalog: str | Path | None = None) -> pd.DataFrame:
+    """One row per run with flat numeric columns: run_id, date, variant, method, base, model, board, target,
+    accuracy (fraction), samples, count_median/min/max + count_unit, latency_us (median) + latency_estimate +
+    latency_source, energy_uj (per inference) + energy_estimate + energy_source, avg_power_mw, flash_bytes,
+    ram_bytes, arena_bytes, weight_bytes, macs, peak_stack_bytes, bit_exact, mismatches, tags, and the board's
+    flash_limit_bytes / ram_limit_bytes from the catalog (NaN for a board not in it)."""
+    try:
+        boards = load_catalog(catalog)
+    except CatalogError:
+        boards = {}
+    rows = []
+    for r in runs:
+        s = r.summary
+        lat, en, mem, counts = s.get("latency") or {}, s.get("energy") or {}, s.get("memory") or {}, s.get("counts") or {}
+        board = boards.get(r.board)
+        rows.append({
+            "run_id": r.run_id, "date": r.date, "variant": r.variant.name, "method": r.variant.method,
+            "base": r.variant.base, "model": r.model, "board": r.board, "target": r.target,
+            "accuracy": _num(s.get("accuracy")), "samples": s.get("samples"),
+            "count_median": _num(counts.get("median")), "count_min": _num(counts.get("min")),
+            "count_max": _num(counts.get("max")), "count_unit": counts.get("unit"),
+            "latency_us": _num(_latency_us(lat)), "latency_estimate": lat.get("estimate") if lat else None,
+            "latency_source": lat.get("source") if lat else None,
+            "energy_uj": _num(_energy_uj(en)), "energy_estimate": en.get("estimate") if en else None,
+            "energy_source": en.get("source") if en else None, "avg_power_mw": _num(en.get("avg_power_mw")),
+            "flash_bytes": _num(mem.get("flash_bytes")), "ram_bytes": _num(mem.get("ram_bytes")),
+            "arena_bytes": _num(s.get("arena_bytes")), "weight_bytes": _num(s.get("weight_bytes")),
+            "macs": _num(s.get("macs")), "peak_stack_bytes": _num(mem.get("peak_stack_bytes", s.get("peak_stack_bytes"))),
+            "bit_exact": s.get("bit_exact"), "mismatches": s.get("mismatches"), "tags": ",".join(r.tags),
+            "flash_limit_bytes": _num(board.flash_bytes if board else None),
+            "ram_limit_bytes": _num(board.ram_bytes if board else None),
+        })
+    return pd.DataFrame(rows)
+
+
+def _latency_us(lat: dict):
+    if not lat or lat.get("median") is None:
+        return None
+    unit = str(lat.get("unit", "us")).replace("µ", "u")
+    scale = {"us": 1.0, "ms": 1e3, "s": 1e6, "ns": 1e-3}.get(unit)
+    if scale is None:
+        raise ResultsError(f"latency unit {lat.get('unit')!r} is not one of us, ms, s, ns; fix the run summary")
+    return float(lat["median"]) * scale
+
+
+def _energy_uj(en: dict):
+    if not en or en.get("per_inference") is None:
+        return None
+    unit = str(en.get("unit", "uJ")).replace("µ", "u")
+    scale = {"uJ": 1.0, "mJ": 1e3, "J": 1e6, "nJ": 1e-3}.get(unit)
+    if scale is None:
+        raise ResultsError(f"energy unit {en.get('unit')!r} is not one of uJ, mJ, J, nJ; fix the run summary")
+    return float(en["per_inference"]) * scale
+
+
+def tradeoff_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Pivot a :func:`runs_frame` into the trade-off table: one row per (variant, board, target), newest run
+    of each, sorted by variant then board; columns :data:`NUMERIC_COLUMNS`. Raises ResultsError when empty."""
+    if frame.empty:
+        raise ResultsError("no runs selected; widen the selection (see `tinyhil runs`) or run `tinyhil bench`")
+    frame = frame.sort_values(["date", "run_id"])
+    counts = frame.groupby(KEY, sort=False).size().rename("runs")
+    latest = frame.groupby(KEY, sort=False).tail(1).set_index(KEY).join(counts).reset_index()
+    out = pd.DataFrame({
+        "variant": latest["variant"], "method": latest["method"], "base": latest["base"],
+        "board": latest["board"], "target": latest["target"],
+        "accuracy_pct": latest["accuracy"] * 100, "samples": latest["samples"],
+        "latency_ms": latest["latency_us"] / 1e3, "latency_estimate": latest["latency_estimate"],
+        "energy_mj": latest["energy_uj"] / 1e3, "energy_estimate": latest["energy_estimate"],
+        "count_median": latest["count_median"], "count_unit": latest["count_unit"],
+        "flash_bytes": latest["flash_bytes"], "ram_bytes": latest["ram_bytes"], "arena_bytes": latest["arena_bytes"],
+        "macs": latest["macs"], "bit_exact": latest["bit_exact"],
+        "estimates": [_estimates(r) for r in latest.itertuples()],
+        "run_id": latest["run_id"], "runs": latest["runs"],
+    })
+    return out.sort_values(["variant", "board", "target"], kind="stable").reset_index(drop=True)[NUMERIC_COLUMNS]
+
+
+def _estimates(row) -> str:
+    flags = [name for name, value, est in (("latency", row.latency_us, row.latency_estimate),
+                                           ("energy", row.energy_uj, row.energy_estimate))
+             if est and not math.isnan(value)]
+    return ", ".join(flags) if flags else "none"
+
+
+# --- display formats -----------------------------------------------------------------------------------------
+
+DISPLAY_COLUMNS = ["variant", "method", "board", "accuracy %", "latency ms", "energy mJ", "instr./cycles",
+                   "flash KiB", "RAM KiB", "arena KiB", "MACs", "bit-exact", "estimates"]
+
+
+def _fmt(v, spec: str) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    return format(v, spec)
+
+
+def _count(v, unit) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    short = {"instructions": "instr.", "cycles": "cycles"}.get(unit, unit or "")
+    return f"{_si(v)} {short}".strip()
+
+
+def _si(v) -> str:
+    """1,692 / 17.47 M / 1.20 G: plain below a million."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    for scale, suffix in ((1e9, "G"), (1e6, "M")):
+        if abs(v) >= scale:
+            return f"{v / scale:,.2f} {suffix}"
+    return f"{v:,.0f}"
+
+
+def display_table(table: pd.DataFrame, dagger: str = DAGGER) -> pd.DataFrame:
+    """Human-readable strings of a :func:`tradeoff_table`: KiB, millions, a ``dagger`` after every estimated
+    value, "—" for a metric that was not measured."""
+    def est(value: str, flag) -> str:
+        return value + dagger if flag and value != "—" else value
+
+    rows = []
+    for r in table.itertuples():
+        rows.append([
+            r.variant, r.method, f"{r.board} ({r.target})" if r.target != "hardware" else r.board,
+            _fmt(r.accuracy_pct, ".1f"),
+            est(_fmt(r.latency_ms, ",.2f"), r.latency_estimate), est(_fmt(r.energy_mj, ",.3f"), r.energy_estimate),
+            _count(r.count_median, r.count_unit),
+            _fmt(r.flash_bytes / 1024, ",.1f"), _fmt(r.ram_bytes / 1024, ",.1f"), _fmt(r.arena_bytes / 1024, ",.1f"),
+            _si(r.macs),
+            {True: "yes", False: "NO"}.get(r.bit_exact, "—"), r.estimates,
+        ])
+    return pd.DataFrame(rows, columns=DISPLAY_COLUMNS)
+
+
+def footnotes(table: pd.DataFrame, frame: pd.DataFrame | None = None) -> list[str]:
+    """Notes printed under every display format: what † means and where the estimates come from."""
+    notes = [f"{DAGGER} estimate, not a measurement (twins count instructions exactly; time and energy are "
+             "derived from them with a model)."]
+    if frame is not None:
+        sources = sorted({s for col in ("latency_source", "energy_source") if col in frame
+                          for s in frame[col].dropna().astype(str) if s})
+        if sources:
+            notes.append("estimate sources: " + "; ".join(sources) + ".")
+    notes.append("instr./cycles: median per inference (twin: exact instruction count; hardware: cycle counter); "
+                 "KiB = 1024 bytes; — = not measured.")
+    return notes
+
+
+def to_markdown(table: pd.DataFrame, notes: list[str]) -> str:
+    """GitHub-flavoured Markdown table with the notes below it."""
+    md = display_table(table).to_markdown(index=False, colalign=["left"] * 3 + ["right"] * 10, disable_numparse=True)
+    return md + "\n\n" + "\n".join(f"{n}  " for n in notes) + "\n"
+
+
+def to_csv(table: pd.DataFrame, path: Path) -> None:
+    """Machine-readable CSV: raw numbers (bytes, MACs, ms, mJ, %), explicit estimate flags, empty = not measured."""
+    out = table.copy()
+    for col in ("samples", "flash_bytes", "ram_bytes", "arena_bytes", "macs", "runs"):
+        out[col] = out[col].astype("Int64")
+    out.round({"accuracy_pct": 4, "latency_ms": 6, "energy_mj": 6}).to_csv(path, index=False)
+
+
+def to_latex(table: pd.DataFrame, notes: list[str], caption: str = "Platform trade-offs",
+             label: str = "tab:tinyhil-tradeoffs") -> str:
+    """A booktabs ``table*`` (two-column width) with \\toprule/\\midrule/\\bottomrule; estimates marked
+    $^\\dagger$; text escaped for LaTeX. Needs ``\\usepackage{booktabs}`` in the paper."""
+    shown = display_table(table, dagger="@@DAGGER@@").drop(columns=["estimates"])
+    body = shown.to_latex(index=False, escape=True, column_format="lll" + "r" * (len(shown.columns) - 4) + "c")
+    body = body.replace("@@DAGGER@@", r"$^\dagger$").replace("—", "--")
+    note_tex = " ".join(_latex_escape(n).replace(DAGGER, r"$^\dagger$") for n in notes)
+    return ("\\begin{table*}[t]\n\\centering\n\\small\n"
+            f"\\caption{{{_latex_escape(caption)}}}\n\\label{{{label}}}\n{body}"
+            f"\\par\\smallskip\\footnotesize {note_tex}\n\\end{{table*}}\n")
+
+
+def _latex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
+                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}"),
+                 ("—", "--"), ("×", r"$\times$")):
+        text = text.replace(a, b)
+    return text
+
+
+def rich_table(table: pd.DataFrame, notes: list[str], title: str = "tinyhil platform trade-offs"):
+    """The table for the console (rich), notes as its caption."""
+    from rich.table import Table
+
+    shown = display_table(table)
+    t = Table(title=title, caption="\n".join(notes), caption_justify="left")
+    for i, col in enumerate(shown.columns):
+        t.add_column(col, justify="left" if i < 3 else "right")
+    for row in shown.itertuples(index=False):
+        t.add_row(*[str(v) for v in row])
+    return t

@@ -1,0 +1,30 @@
+"""Real run directories for the store, report and compare tests: made once per session the way users make
+them (`python -m harness.cli bench ... --limit 1`) with a small fixture model on two twins (stm32f746,
+nrf52840), ~10 s each. Derived runs are written with ``report_runs.derive_run``."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from report_runs import CLIPS, FIXTURE_MODEL, tinyhil
+
+HAVE_TWIN = bool(shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"))
+
+
+@pytest.fixture(scope="session")
+def real_runs(tmp_path_factory) -> dict[str, Path]:
+    """{board: run directory} of the fixture model benchmarked on the stm32f746 and nrf52840 twins."""
+    if not HAVE_TWIN:
+        pytest.skip("needs qemu-system-arm and gcc-arm-none-eabi (scripts/setup.sh installs them)")
+    out = tmp_path_factory.mktemp("real-runs")
+    runs = {}
+    for board in ("stm32f746", "nrf52840"):
+        proc = tinyhil("bench", "--model", str(FIXTURE_MODEL), "--data", str(CLIPS), "--board", board, "--emulate",
+                       "--limit", "1", "--out", str(out), env={"TINYHIL_DB": str(out / "bench-history.sqlite")})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        runs[board] = next(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")
+                           and p.name.endswith(f"{board}-twin"))
+    return runs
