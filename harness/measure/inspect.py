@@ -1,0 +1,88 @@
+"""Model card: parameters, MACs, operator counts, weight bytes, tensor-arena plan and peak, board fit.
+
+``parameters`` counts every element of every constant tensor of the .tflite (weights, biases, and the small
+shape/permutation operands of RESHAPE and TRANSPOSE), which is what TFLite's own analyzers count as the
+model's constant data; ACDNet-20 (int8, fold 4) has 130,875 and 17,466,660 MACs (17.47 M).
+
+Board fit is checked against each board's RAM and flash from ``boards.yaml`` with the firmware's fixed costs
+(stack and heap reservations of harness/build.py, and runtime code/data measured on the twin builds); it
+is a pre-build check, the linker remains the authority (``tinyhil bench`` refuses a model that does not link).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.boards import Board
+from harness.build import DEFAULT_HEAP_BYTES, DEFAULT_STACK_BYTES
+
+# Fixed costs of the tinyhil firmware besides the model (bytes), from the Cortex-M7 twin build of ACDNet-20
+# (harness.measure.memory components: kernels + runtime + startup + libc + alignment), rounded up.
+RUNTIME_FLASH_BYTES = 16 * 1024
+RUNTIME_RAM_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Whether a model fits a board: bytes needed and available in RAM and flash."""
+
+    board: str
+    ram_needed: int
+    ram_bytes: int
+    flash_needed: int
+    flash_bytes: int
+
+    @property
+    def fits(self) -> bool:
+        return self.ram_needed <= self.ram_bytes and self.flash_needed <= self.flash_bytes
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What ``tinyhil inspect`` prints (sizes in bytes)."""
+
+    name: str
+    sha256: str
+    parameters: int
+    macs: int
+    operators: dict[str, int]
+    weight_bytes: int
+    arena_bytes: int
+    live_peak_bytes: int
+    input: str
+    output: str
+    buffers: tuple
+    fits: tuple[Fit, ...]
+
+    def as_dict(self) -> dict:
+        return {"model": self.name, "sha256": self.sha256, "parameters": self.parameters, "macs": self.macs,
+                "operators": dict(self.operators), "weight_bytes": self.weight_bytes, "arena_bytes": self.arena_bytes,
+                "live_peak_bytes": self.live_peak_bytes, "input": self.input, "output": self.output,
+                "fits": {f.board: f.fits for f in self.fits}}
+
+
+def fit(board: Board, arena_bytes: int, weight_bytes: int) -> Fit:
+    """RAM = arena + stack + heap + runtime data; flash = constants + runtime code (bytes)."""
+    return Fit(board.name, arena_bytes + DEFAULT_STACK_BYTES + DEFAULT_HEAP_BYTES + RUNTIME_RAM_BYTES, board.ram_bytes,
+               weight_bytes + RUNTIME_FLASH_BYTES, board.flash_bytes)
+
+
+def model_card(path: str | Path, boards: dict[str, Board]) -> ModelCard:
+    """Compile ``path`` (no firmware build) and describe it.  Raises ModelError / UnsupportedOperatorError."""
+    from harness.codegen.compiler import compile_model  # noqa: PLC0415
+
+    c = compile_model(path)
+    g = c.graph
+    consts = [t for t in g.tensors if t.is_constant]
+
+    def describe(t):
+        return f"{t.dtype}[{'x'.join(str(d) for d in t.shape)}]"
+
+    return ModelCard(
+        name=Path(path).name, sha256=c.sha256, parameters=sum(t.size for t in consts), macs=c.macs,
+        operators=dict(Counter(op.opcode for op in g.operators).most_common()), weight_bytes=c.weight_bytes,
+        arena_bytes=c.plan.arena_bytes, live_peak_bytes=c.plan.live_peak_bytes(),
+        input=describe(c.input_tensor), output=describe(c.output_tensor), buffers=c.plan.buffers,
+        fits=tuple(fit(b, c.plan.arena_bytes, c.weight_bytes) for b in boards.values()))
