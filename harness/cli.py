@@ -138,6 +138,35 @@ def bench(
         raise typer.Exit(3)
 
 
+@app.command()
+@guarded
+def variants(
+    recipe: str = typer.Option(..., "--recipe", "-r", help="Recipe YAML, or a name under models/recipes/"),
+    data: Path = typer.Option(..., "--data", "-d", help="Dataset folder: ESC-50 or UrbanSound8K layout"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Directory for the variants "
+                                       "(default: variants/<recipe name>)"),
+    profile: Optional[str] = typer.Option(None, "--profile", help="A named override set of the recipe, e.g. ci"),
+    local: Optional[Path] = typer.Option(None, "--local", help="Local copy of models/ (for zoo: base models)"),
+) -> None:
+    """Run a compression recipe: train/distill/prune/quantize, export .tflite variants with model cards."""
+    from tinyhil_models.recipes import environment_threads, load_recipe, run_recipe
+
+    environment_threads()
+    r, _ = load_recipe(recipe, profile)
+    target = out or Path("variants") / r.name
+    cards = run_recipe(recipe, data, target, profile=profile, local=local, log=console.print)
+    table = Table(title=f"variants of {r.name} in {target}")
+    for col in ("variant", "params", "nonzero", "MACs", "size B", "arena B", "val top-1 (float)",
+                "val top-1 (.tflite)"):
+        table.add_column(col, justify="left" if col == "variant" else "right")
+    for c in cards:
+        fa = c.get("val_accuracy_float")
+        table.add_row(c["name"], f"{c['params']:,}", f"{c['nonzero_params']:,}", f"{c['macs']:,}",
+                      f"{c['size_bytes']:,}", f"{c['arena_bytes']:,}", "—" if fa is None else f"{100 * fa:.1f}%",
+                      f"{100 * c['val_accuracy_tflite']:.1f}%")
+    console.print(table)
+
+
 def main() -> None:
     """Console entry point."""
     app()

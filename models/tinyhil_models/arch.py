@@ -31,8 +31,9 @@ nn = torch.nn
 ACDNET_WIDTHS = [8, 64, 32, 64, 64, 128, 128, 256, 256, 512, 512, 50]
 #: ACDNet-20 as deployed by the authors (read from acdnet20_20khz_fold4.h5).
 ACDNET20_WIDTHS = [4, 32, 12, 12, 23, 18, 38, 43, 62, 58, 77, 37]
-#: Micro-ACDNet: the paper reports 97.22% of ACDNet's weights pruned (0.131 M -> 0.0147 M parameters); these
-#: widths give that size class (about 15 k parameters) and are an approximation, not the authors' exact mask.
+#: Micro-ACDNet: a much smaller ACDNet of the size class the paper reports for its most compressed model
+#: (tens of thousands of parameters; 22,652 with 50 classes).  An approximation chosen here, not the
+#: authors' exact per-layer widths (their pruned checkpoint holds those).
 MICRO_ACDNET_WIDTHS = [4, 16, 6, 6, 12, 10, 16, 18, 24, 22, 28, 20]
 
 
@@ -226,8 +227,7 @@ def build(spec: dict, n_classes: int, frontend) -> nn.Sequential:
             return cnn_student(n_classes, frames=shape[1], bands=shape[2], **spec)
         if arch == "l3":
             emb = spec.pop("embedding", 512)
-            net = l3_embedding(emb, frames=shape[1], bands=shape[2], **spec)
-            return net
+            return with_classifier(l3_embedding(emb, frames=shape[1], bands=shape[2], **spec), emb, n_classes)
     except (TypeError, KeyError) as exc:
         raise ModelsError(f"bad options for architecture {arch!r}: {exc}") from None
     raise ModelsError(f"unknown architecture {arch!r}; use acdnet, xnor_acdnet, vggish, student or l3")

@@ -41,8 +41,12 @@ def to_tflite(model, path: str | Path, calibration: np.ndarray | None = None) ->
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         conv.inference_input_type = tf.int8
         conv.inference_output_type = tf.int8
+    import contextlib
+    import io
+
     try:
-        blob = conv.convert()
+        with contextlib.redirect_stdout(io.StringIO()):  # the Keras export prints its endpoints
+            blob = conv.convert()
     except Exception as exc:  # the converter raises ConverterError / ValueError with long logs
         raise ModelsError(f"TF converter failed for {path.name}: {str(exc).splitlines()[0][:200]}") from None
     path.write_bytes(blob)

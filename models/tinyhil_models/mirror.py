@@ -21,8 +21,9 @@ import numpy as np
 from tinyhil_models.errors import ModelsError, require
 
 
-def to_keras(net, input_shape: tuple[int, ...]):
-    """Keras model equal to ``net`` (eval mode) for NHWC input ``input_shape`` (batch 1 included).
+def to_keras(net, input_shape: tuple[int, ...], softmax: bool = False):
+    """Keras model equal to ``net`` (eval mode) for NHWC input ``input_shape`` (batch 1 included);
+    ``softmax=True`` appends a Softmax (deployed classifiers output probabilities, as ACDNet's .tflite).
 
     Raises ModelsError for a layer without a mirror."""
     require("tensorflow")
@@ -84,6 +85,8 @@ def to_keras(net, input_shape: tuple[int, ...]):
             layer.set_weights(w)
         else:
             raise ModelsError(f"layer {i} ({type(m).__name__}) has no Keras mirror")
+    if softmax:
+        x = keras.layers.Softmax(name="softmax")(x)
     return keras.Model(inp, x)
 
 
