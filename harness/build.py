@@ -25,7 +25,7 @@ from pathlib import Path
 from string import Template
 
 from harness.boards import Board
-from harness.errors import BuildError, MemoryOverflowError
+from harness.errors import BuildError, MemoryOverflowError, ToolchainMissingError
 
 REPO = Path(__file__).resolve().parent.parent
 TARGETS = REPO / "targets"
@@ -135,6 +135,24 @@ def make_recipe(board: Board, model_dir: Path, *, twin: bool, app_dir: Path | No
     )
 
 
+def check_toolchain(board: Board, core_dir: Path | None = None) -> None:
+    """Raise ToolchainMissingError (one line) when ``board`` needs a toolchain this machine lacks.
+
+    Arm boards and twins build with the host's arm-none-eabi-gcc (checked by pio_setup).  Other boards (ESP32)
+    build through their PlatformIO registry platform, which must already be in tinyhil's PlatformIO core, or
+    be allowed to download (``TINYHIL_PIO_ONLINE=1`` on a connected machine).
+    """
+    if board.arch.startswith("armv") or os.environ.get("TINYHIL_PIO_ONLINE") == "1":
+        return
+    from harness.pio_setup import CORE_DIR  # noqa: PLC0415
+
+    platform = {"xtensa": "espressif32"}.get(board.arch, board.arch)
+    if not (Path(core_dir or CORE_DIR) / "platforms" / platform).is_dir():
+        raise ToolchainMissingError(
+            f"{board.name} firmware needs the {board.core} toolchain (PlatformIO platform {platform}), which is "
+            "not installed here; on a connected machine set TINYHIL_PIO_ONLINE=1 and PlatformIO installs it")
+
+
 def parse_link_overflow(log: str) -> tuple[str, int] | None:
     """The first ``region `X' overflowed by N bytes`` in a GNU ld log as (region, N bytes), else None."""
     m = _OVERFLOW.search(log)
@@ -162,6 +180,7 @@ def build_firmware(board: Board, model_dir: Path, *, twin: bool, build_root: Pat
     from harness.pio_setup import ensure_pio, first_run_lock, pio_environ  # noqa: PLC0415 (keeps import light for the builder)
 
     env_name = board.twin.platformio_env if twin and board.twin else board.platformio_env
+    check_toolchain(board)
     recipe = make_recipe(board, Path(model_dir), twin=twin, app_dir=app_dir, defines=defines,
                          stack_bytes=stack_bytes, heap_bytes=heap_bytes)
     key = _build_key(recipe, Path(model_dir), app_dir)

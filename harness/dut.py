@@ -64,12 +64,12 @@ def open_dut(board: Board, elf: Path, input_tensor: Tensor, output_tensor: Tenso
             twin = stack.enter_context(QemuTwin(board, elf, log_dir=run_dir))
             url = twin.url
         else:
-            from harness.flash.pyocd_flasher import PyocdFlasher
+            from harness.flash import hardware_flasher
 
-            if port is None:
-                raise TinyhilError(f"no serial port for {board.name}; pass --port (see `tinyhil probes`) or --emulate")
-            PyocdFlasher(board, probe).load(elf)
-            url = port
+            flasher = hardware_flasher(board, probe=probe, port=port)  # pyocd or esptool, from boards.yaml
+            flasher.load(elf)
+            stack.callback(flasher.stop)
+            url = flasher.url
         transport = SerialTransport(url, baudrate=board.serial.baudrate)
         client = DeviceClient(transport, board.name, timeout=infer_timeout_s, ack_timeout=5.0,
                               transcript=run_dir / "serial.log")

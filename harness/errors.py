@@ -50,6 +50,10 @@ class MemoryOverflowError(BuildError):
         self.overflow_bytes = overflow_bytes
 
 
+class ToolchainMissingError(BuildError):
+    """The board's compiler is not installed here (e.g. the ESP32's Xtensa LX6 toolchain on an offline machine)."""
+
+
 class FlashError(TinyhilError):
     """Loading the firmware onto the DUT failed (probe missing or busy, verify error, emulator did not start)."""
 

@@ -1,0 +1,300 @@
+"""tinyhil's pytest plugin (auto-loaded through the ``pytest11`` entry point in pyproject.toml).
+
+Options::
+
+    --board NAME      a catalog board to run on-device tests on (repeatable: tests run once per board)
+    --emulate         use the boards' emulated twins (QEMU) instead of attached hardware
+    --probe UID       debug probe unique ID of the board (``UID``, or ``BOARD=UID`` with several boards)
+    --port PATH|URL   serial port of the board (``PATH``, or ``BOARD=PATH``); found from the probe when omitted
+
+Fixtures: ``board`` (the catalog entry, parametrized over ``--board``), ``firmware`` (``firmware(model) ->
+FirmwareImage``, built once per model x board x twin/hardware), ``model`` (the .tflite the ``dut`` runs;
+override it in a conftest), ``dut`` (a flashed, connected :class:`HilDut` with ``infer(tensor) -> (output,
+counts)`` and ``check(tensor)`` against the TFLM reference).  Marker: ``@pytest.mark.board("stm32f746", ...)``
+limits a test to those boards.  On-device tests are skipped with the reason when no board is named, when
+``--emulate`` asks for a board without a twin, or when neither ``--probe`` nor ``--port`` points at hardware:
+``pytest --board=stm32f746`` on a machine without the board skips, it does not fail.
+
+Hardware is opt-in (an option plus a skip with a reason), as in MLonMCU's and labgrid's pytest plugins;
+the plugin imports nothing heavy until a fixture is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+# ---- options ------------------------------------------------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tinyhil", "tinyhil on-device tests (boards and their emulated twins)")
+    group.addoption("--board", action="append", default=[], metavar="NAME",
+                    help="catalog board to run on-device tests on (repeatable)")
+    group.addoption("--emulate", action="store_true", default=False,
+                    help="run on-device tests on the boards' emulated twins (QEMU)")
+    group.addoption("--probe", action="append", default=[], metavar="UID",
+                    help="debug probe unique ID (UID, or BOARD=UID when several boards are given)")
+    group.addoption("--port", action="append", default=[], metavar="PATH_OR_URL",
+                    help="serial port of the board (PATH, or BOARD=PATH when several boards are given)")
+    parser.addini("tinyhil_build_root", "directory for firmware builds (default: .tinyhil/build in the repo)")
+
+
+def per_board(values: list[str], boards: list[str], what: str) -> dict[str, str]:
+    """Map ``--probe``/``--port`` values to boards: ``BOARD=VALUE`` pairs, or one bare VALUE for one board.
+
+    Raises pytest.UsageError for a bare value with several boards or a pair naming a board not given.
+    """
+    out: dict[str, str] = {}
+    for v in values:
+        name, sep, value = v.partition("=")
+        if sep and name in boards:
+            out[name] = value
+        elif sep and name and "/" not in name and ":" not in name:
+            raise pytest.UsageError(f"--{what} {v}: board {name!r} is not among --board {', '.join(boards)}")
+        elif len(boards) == 1:
+            out[boards[0]] = v
+        else:
+            raise pytest.UsageError(f"--{what} {v}: with several boards write --{what} BOARD={v}")
+    return out
+
+
+@dataclass
+class TinyhilOptions:
+    """The parsed options, kept on the pytest config (``config.stash[OPTIONS]``)."""
+
+    boards: list[str]
+    emulate: bool
+    probes: dict[str, str]
+    ports: dict[str, str]
+    build_root: Path
+    pool: dict = field(default_factory=dict)      # (board, firmware sha256) -> open HilDut
+    firmware_cache: dict = field(default_factory=dict)
+    exits: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    def hardware_reason(self, board_name: str) -> str | None:
+        """Why on-device tests cannot run on ``board_name``, or None when they can."""
+        from harness.boards import get_board  # noqa: PLC0415
+
+        board = get_board(board_name)
+        if self.emulate:
+            if board.twin is None:
+                return (f"{board_name} has no emulated twin (no QEMU machine for {board.core}); "
+                        "attach the board and pass --probe/--port instead of --emulate")
+            return None
+        if board_name not in self.probes and board_name not in self.ports:
+            return (f"no probe or serial port given for {board_name}: pass --probe UID and/or --port PATH "
+                    "(see `tinyhil probes`), or --emulate for its twin")
+        return None
+
+
+OPTIONS = pytest.StashKey[TinyhilOptions]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "board(*names): run this test only on these catalog boards")
+    boards = list(dict.fromkeys(config.getoption("board") or []))
+    if boards:
+        from harness.boards import load_catalog  # noqa: PLC0415
+
+        known = load_catalog()
+        unknown = [b for b in boards if b not in known]
+        if unknown:
+            raise pytest.UsageError(f"unknown board {unknown[0]!r}; known boards: {', '.join(sorted(known))}")
+    root = config.getini("tinyhil_build_root") or os.environ.get("TINYHIL_BUILD_ROOT") or REPO / ".tinyhil" / "build"
+    config.stash[OPTIONS] = TinyhilOptions(
+        boards=boards, emulate=bool(config.getoption("emulate")),
+        probes=per_board(config.getoption("probe") or [], boards, "probe"),
+        ports=per_board(config.getoption("port") or [], boards, "port"),
+        build_root=Path(root))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    opts = config.stash.get(OPTIONS, None)
+    if opts is not None:
+        opts.exits.close()  # stops emulators, closes ports
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    opts = config.stash.get(OPTIONS, None)
+    if not opts or not opts.boards:
+        return None
+    return f"tinyhil: boards {', '.join(opts.boards)} ({'emulated twins' if opts.emulate else 'hardware'})"
+
+
+# ---- parametrization and the board marker --------------------------------------------------------------------
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "board" not in metafunc.fixturenames:
+        return
+    boards = metafunc.config.stash[OPTIONS].boards
+    if boards:
+        metafunc.parametrize("board", boards, indirect=True, ids=boards, scope="session")
+    else:
+        metafunc.parametrize("board", [pytest.param(None, marks=pytest.mark.skip(
+            reason="on-device test: no --board given (e.g. pytest --board=stm32f746 --emulate)"))],
+            indirect=True, ids=["no-board"], scope="session")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marker = item.get_closest_marker("board")
+    callspec = getattr(item, "callspec", None)
+    if marker is None or callspec is None or "board" not in callspec.params:
+        return
+    name = callspec.params["board"]
+    if name is not None and name not in marker.args:
+        pytest.skip(f"only for boards {', '.join(marker.args)} (this run: {name})")
+
+
+# ---- fixtures ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def tinyhil_options(request: pytest.FixtureRequest) -> TinyhilOptions:
+    """The plugin's parsed options (boards, emulate, probes, ports, build root)."""
+    return request.config.stash[OPTIONS]
+
+
+@pytest.fixture(scope="session")
+def board(request: pytest.FixtureRequest):
+    """The catalog entry (harness.boards.Board) of the board under test; one test per ``--board``."""
+    from harness.boards import get_board  # noqa: PLC0415
+
+    return get_board(request.param)
+
+
+class FirmwareBuilder:
+    """``builder(model) -> FirmwareImage`` for one board (its twin when ``emulate``), cached per model file;
+    ``builder.compiled(model)`` is the CompiledModel behind it."""
+
+    def __init__(self, board, opts: TinyhilOptions) -> None:
+        self.board = board
+        self.opts = opts
+
+    def compiled(self, model: str | Path):
+        """The compiled model (harness.codegen.compiler.CompiledModel), cached per resolved path."""
+        from harness.codegen.compiler import compile_model  # noqa: PLC0415
+
+        path = Path(model).resolve()
+        key = ("compiled", path)
+        if key not in self.opts.firmware_cache:
+            self.opts.firmware_cache[key] = compile_model(path)
+        return self.opts.firmware_cache[key]
+
+    def __call__(self, model: str | Path):
+        from harness.build import build_firmware  # noqa: PLC0415
+        from harness.errors import ToolchainMissingError  # noqa: PLC0415
+
+        compiled = self.compiled(model)
+        key = ("image", compiled.sha256, self.board.name, self.opts.emulate)
+        if key not in self.opts.firmware_cache:
+            model_dir = compiled.write(self.opts.build_root / "models" / compiled.sha256[:16])
+            try:
+                self.opts.firmware_cache[key] = build_firmware(self.board, model_dir, twin=self.opts.emulate,
+                                                               build_root=self.opts.build_root)
+            except ToolchainMissingError as exc:
+                pytest.skip(str(exc))
+        return self.opts.firmware_cache[key]
+
+
+@pytest.fixture(scope="session")
+def firmware(board, tinyhil_options: TinyhilOptions) -> FirmwareBuilder:
+    """``firmware(model) -> FirmwareImage``: ``model`` (a .tflite path) compiled and built for ``board`` (its twin
+    with --emulate), cached per model x board.  Raises MemoryOverflowError when the model does not fit; skips
+    when the board's toolchain is not installed (ESP32 without Espressif's toolchain)."""
+    return FirmwareBuilder(board, tinyhil_options)
+
+
+@pytest.fixture
+def model() -> Path:
+    """The .tflite model the ``dut`` runs: the zoo's ACDNet-20 int8 (override this fixture to change it)."""
+    from harness.fetch import fetch_model  # noqa: PLC0415
+
+    return fetch_model("acdnet20-int8", None)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Timer counts of one inference: ``value`` in ``unit`` ("instructions" on twins, "cycles" on hardware)."""
+
+    value: int
+    unit: str
+
+
+class HilDut:
+    """A flashed, connected DUT running ``model``: ``infer(x) -> (output, Counts)``, ``check(x)`` against TFLM.
+
+    ``x`` is an ndarray with the model input's shape (int8 / float32 as the model); outputs have the model
+    output's shape and dtype.  ``profile`` is the firmware's own description (board, kind, timer_unit, ...).
+    """
+
+    def __init__(self, board, image, compiled, protocol_dut, emulate: bool, run_dir: Path) -> None:
+        from harness.reference import ReferenceInterpreter  # noqa: PLC0415
+
+        self.board = board
+        self.firmware = image
+        self.compiled = compiled
+        self.emulate = emulate
+        self.run_dir = run_dir
+        self._dut = protocol_dut
+        self._reference = ReferenceInterpreter(compiled.path)
+        self.profile: dict[str, Any] = protocol_dut.client.profile()
+
+    @property
+    def client(self):
+        """The protocol client (harness.protocol.client.DeviceClient) for lower-level commands."""
+        return self._dut.client
+
+    @property
+    def input_tensor(self):
+        return self.compiled.input_tensor
+
+    @property
+    def output_tensor(self):
+        return self.compiled.output_tensor
+
+    def infer(self, x) -> tuple[Any, Counts]:
+        """Run one inference on the device: (output ndarray, Counts of the model invocation)."""
+        out, count = self._dut.infer(x)
+        return out, Counts(int(count), self._dut.timer_unit)
+
+    def reference(self, x):
+        """The TFLM host interpreter's output for ``x`` (the bit-exactness reference)."""
+        return self._reference.run(x).reshape(self.output_tensor.shape)
+
+    def check(self, x) -> tuple[Any, Counts]:
+        """``infer(x)``, asserting that every output byte equals the TFLM reference's."""
+        import numpy as np  # noqa: PLC0415
+
+        out, counts = self.infer(x)
+        ref = self.reference(x)
+        if not np.array_equal(out, ref):
+            diff = np.flatnonzero(out.reshape(-1) != ref.reshape(-1))
+            raise AssertionError(f"{self.board.name}: {diff.size} of {ref.size} outputs differ from TFLM, first at "
+                                 f"index {diff[0]}: device {out.reshape(-1)[diff[0]]}, TFLM {ref.reshape(-1)[diff[0]]}"
+                                 f" (serial log: {self.run_dir / 'serial.log'})")
+        return out, counts
+
+
+@pytest.fixture
+def dut(board, model, firmware, tinyhil_options: TinyhilOptions, tmp_path_factory: pytest.TempPathFactory) -> HilDut:
+    """A flashed, connected device (or twin) running ``model``; kept open for the session per board x model."""
+    reason = tinyhil_options.hardware_reason(board.name)
+    if reason:
+        pytest.skip(reason)
+    image = firmware(model)
+    key = (board.name, image.sha256)
+    if key not in tinyhil_options.pool:
+        from harness.dut import open_dut  # noqa: PLC0415
+
+        compiled = firmware.compiled(model)
+        run_dir = tmp_path_factory.mktemp(f"dut-{board.name}")
+        protocol_dut = tinyhil_options.exits.enter_context(open_dut(
+            board, image.elf, compiled.input_tensor, compiled.output_tensor, emulate=tinyhil_options.emulate,
+            run_dir=run_dir, port=tinyhil_options.ports.get(board.name),
+            probe=tinyhil_options.probes.get(board.name)))
+        tinyhil_options.pool[key] = HilDut(board, image, compiled, protocol_dut, tinyhil_options.emulate, run_dir)
+    return tinyhil_options.pool[key]
