@@ -19,6 +19,7 @@ from harness.data import data_kind, iter_samples
 from harness.dut import open_dut
 from harness.errors import CatalogError, ResultsError
 from harness.fetch import fetch_dataset, fetch_model
+from harness.measure.bench import add_measurements, device_measurements
 from harness.metrics import count_stats, memory_use, top1_accuracy
 from harness.preprocess import RawCrops
 from harness.reference import ReferenceInterpreter
@@ -105,8 +106,11 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
             records = run_samples(dut, samples, compiled.output_tensor, reference,
                                   on_inference=lambda rec: progress.advance(task))
             unit = dut.timer_unit
+            measured = device_measurements(dut.client, board, samples[0].inputs[0], compiled.input_tensor.dtype,
+                                           twin=cfg.emulate)
         wall = time.monotonic() - started
-        summary = _summary(cfg, board, compiled, records, unit, memory, samples, wall)
+        summary = add_measurements(_summary(cfg, board, compiled, records, unit, memory, samples, wall), measured,
+                                   image.elf)
         manifest = {
             **base_manifest(),
             "model": {"file": model_path.name, "path": str(model_path), "sha256": compiled.sha256},
