@@ -167,6 +167,65 @@ def variants(
     console.print(table)
 
 
+@app.command()
+@guarded
+def profile(
+    model: Path = typer.Option(..., "--model", "-m", help=".tflite file"),
+    board: str = typer.Option("stm32f746", "--board", "-b", help="Board name from boards.yaml"),
+    emulate: bool = typer.Option(False, "--emulate", help="Run on the board's emulated twin (QEMU)"),
+    port: Optional[str] = typer.Option(None, "--port", help="Serial port or URL of a real board"),
+    probe: Optional[str] = typer.Option(None, "--probe", help="Debug probe unique ID of a real board"),
+    out: Path = typer.Option(Path("results/profiles"), "--out", "-o", help="Directory for profile.csv/.json"),
+    catalog: Optional[Path] = CatalogOpt,
+) -> None:
+    """Per-operator profile: type, shape, MACs, instructions (twin) or cycles (board), share, MACs per count."""
+    from harness.measure.session import measure_session
+
+    s = measure_session(model, board, emulate=emulate, port=port, probe=probe, catalog=catalog)
+    p = s.profile
+    est = " (latency is an ESTIMATE: instructions x CPI / clock)" if p.estimate else ""
+    table = Table(title=f"per-operator profile of {p.model} on {p.board} {p.target}{est}")
+    for col in p.columns():
+        table.add_column(col.replace("latency_us_est", "latency µs (ESTIMATE)"), justify="left" if col in (
+            "operator", "shape") else "right")
+    for row in p.table():
+        table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+    console.print(table)
+    csv_path, _ = p.save(out / f"{Path(p.model).stem}-{p.board}-{p.target}")
+    console.print(f"operators sum to {p.total:,} {p.unit}; whole inference {p.whole:,} ({100 * p.deviation:+.4f}%); "
+                  f"peak stack {s.stack.peak:,} B of {s.stack.size:,} B; arena {s.arena_bytes:,} B; saved {csv_path} "
+                  "and profile.json")
+
+
+@app.command(name="inspect")
+@guarded
+def inspect_cmd(model: Path = typer.Option(..., "--model", "-m", help=".tflite file"),
+                catalog: Optional[Path] = CatalogOpt) -> None:
+    """Model card: parameters, MACs, operator counts, weight bytes, tensor-arena plan and peak, board fit."""
+    from harness.boards import load_catalog
+    from harness.measure.inspect import model_card
+
+    card = model_card(model, load_catalog(catalog))
+    console.print(f"[bold]{card.name}[/]  sha256 {card.sha256[:16]}…  input {card.input} -> output {card.output}")
+    console.print(f"parameters {card.parameters:,}   MACs {card.macs:,} ({card.macs / 1e6:.2f} M)   "
+                  f"weights {card.weight_bytes:,} B   arena peak {card.arena_bytes:,} B "
+                  f"(live-tensor lower bound {card.live_peak_bytes:,} B)")
+    console.print("operators: " + ", ".join(f"{k} x{v}" for k, v in card.operators.items()))
+    plan = Table(title="tensor arena plan")
+    for col in ("offset B", "size B", "ops", "tensor"):
+        plan.add_column(col)
+    for b in card.buffers:
+        plan.add_row(f"{b.offset:,}", f"{b.nbytes:,}", f"{b.first}–{b.last}", b.name[:60])
+    console.print(plan)
+    fits = Table(title="board fit (arena + stack + heap + runtime vs RAM; weights + code vs flash; the linker decides)")
+    for col in ("board", "RAM needed B", "RAM B", "flash needed B", "flash B", "fits"):
+        fits.add_column(col)
+    for f in card.fits:
+        fits.add_row(f.board, f"{f.ram_needed:,}", f"{f.ram_bytes:,}", f"{f.flash_needed:,}", f"{f.flash_bytes:,}",
+                     "yes" if f.fits else "no")
+    console.print(fits)
+
+
 def main() -> None:
     """Console entry point."""
     app()
