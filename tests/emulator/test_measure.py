@@ -1,0 +1,95 @@
+"""Measurement on the twins (issue 4): one session per twin, reused by several assertions.
+
+ACDNet-20 on the Cortex-M7 twin: exact instruction counts identical across two boots, per-operator profile
+summing to the whole inference within 1%, peak stack and arena; the 256 KB twins run the raw_mini fixture
+(ACDNet-20 does not fit them)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.boards import get_board
+from harness.codegen.compiler import compile_model
+from harness.dut import open_dut
+from harness.measure.latency import TWIN_RULES, measure_latency
+from harness.measure.session import demo_input, measure_session
+
+REPO = Path(__file__).resolve().parents[2]
+ACDNET = REPO.parent / "shared" / "models" / "acdnet20_esc50_fold4_int8.tflite"
+RAW_MINI = REPO / "tests" / "fixtures" / "models" / "raw_mini_int8.tflite"
+
+pytestmark = [
+    pytest.mark.emulator,
+    pytest.mark.skipif(not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")),
+                       reason="needs qemu-system-arm and gcc-arm-none-eabi (scripts/setup.sh installs them)"),
+]
+
+MODELS = {"stm32f746": ACDNET, "nrf52840": RAW_MINI, "rp2040": RAW_MINI}
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory):
+    root = tmp_path_factory.mktemp("measure")
+    return {board: measure_session(model, board, emulate=True, log_dir=root / board) for board, model in MODELS.items()}
+
+
+def test_acdnet_instruction_count_is_identical_across_two_boots(sessions, tmp_path):
+    """The session booted the headline firmware once; boot it again, same input, same count."""
+    s = sessions["stm32f746"]
+    compiled = compile_model(ACDNET)
+    data = demo_input(compiled.input_tensor).tobytes()
+    with open_dut(get_board("stm32f746"), s.elf, compiled.input_tensor, compiled.output_tensor, emulate=True,
+                  run_dir=tmp_path) as dut:
+        dut.client.load_input(data)
+        again = dut.client.infer(1, 0)
+    assert again.unit == "instructions"
+    assert again.counts[0] == s.whole_counts[0]
+    assert 17_466_660 < again.counts[0] < 20 * 17_466_660
+
+
+def test_acdnet_profile_sums_to_the_whole_inference(sessions, tmp_path):
+    p = sessions["stm32f746"].profile
+    assert p.unit == "instructions" and p.estimate is True and len(p.rows) == 23
+    assert abs(p.total - p.whole) <= 0.01 * p.whole  # done-when: within 1%
+    assert sum(r.macs for r in p.rows) == 17_466_660
+    top = p.top(5)
+    assert top[0].operator == "CONV_2D" and all(r.count > 0 for r in p.rows)
+    csv_path, json_path = p.save(tmp_path)
+    header = csv_path.read_text().splitlines()[0]
+    assert "latency_us_est" in header and "instructions" in header and "cycles" not in header
+    doc = json.loads(json_path.read_text())
+    assert doc["estimate"] is True and doc["whole"] == p.whole and len(doc["operators"]) == 23
+
+
+@pytest.mark.parametrize("twin_name", sorted(MODELS))
+def test_peak_stack_and_arena_on_each_twin(sessions, twin_name):
+    board = twin_name
+    s = sessions[board]
+    compiled = compile_model(MODELS[board])
+    assert s.arena_bytes == compiled.plan.arena_bytes
+    assert s.components.ram["tensor_arena"] == compiled.plan.arena_bytes  # the linker placed exactly the plan
+    assert 0 < s.stack.base < s.stack.peak < s.stack.size == 8192
+    assert s.memory.ram_bytes <= get_board(board).ram_bytes
+    # components add up to the section totals, and almost nothing is unattributed
+    assert sum(s.components.flash.values()) == s.memory.flash_bytes
+    assert sum(s.components.ram.values()) == s.memory.ram_bytes
+    assert s.components.flash["other"] < 256 and s.components.flash["model_weights"] >= compiled.weight_bytes
+    assert abs(s.profile.total - s.profile.whole) <= 0.01 * s.profile.whole
+
+
+def test_latency_windows_on_the_twin_are_an_exact_repeatable_estimate(sessions, tmp_path):
+    s = sessions["nrf52840"]
+    compiled = compile_model(RAW_MINI)
+    data = demo_input(compiled.input_tensor).tobytes()
+    board = get_board("nrf52840")
+    with open_dut(board, s.elf, compiled.input_tensor, compiled.output_tensor, emulate=True, run_dir=tmp_path) as dut:
+        lat = measure_latency(dut.client, board, TWIN_RULES, reload=lambda: dut.client.load_input(data))
+    assert lat.estimate is True and lat.count_unit == "instructions" and len(lat.windows) == 5
+    assert {w.total_count for w in lat.windows} == {s.whole_counts[0]}  # every window: the same exact count
+    assert lat.median == pytest.approx(s.whole_counts[0] * board.cpi.value / 64)  # instructions x CPI / MHz
+    assert lat.as_dict()["estimate"] is True and "ESTIMATE" in lat.source
