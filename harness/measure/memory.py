@@ -33,8 +33,8 @@ COMPONENTS = ("model_weights", "tensor_arena", "kernels", "runtime", "startup_bs
 _MAP_START = "Linker script and memory map"
 _HEX = r"0x[0-9a-fA-F]+"
 _OUT = re.compile(rf"^(\.\S+|/DISCARD/)(?:\s+({_HEX})\s+({_HEX}))?")
-_IN = re.compile(rf"^ (\S+)?\s+({_HEX})\s+({_HEX})(?:\s+(\S.*))?$")
-_CONT = re.compile(rf"^\s+({_HEX})\s+({_HEX})(?:\s+(\S.*))?$")
+_IN = re.compile(rf"^ (\S+)?\s+({_HEX})\s+({_HEX})(?:\s+(\S.*?))?\s*$")
+_CONT = re.compile(rf"^\s+({_HEX})\s+({_HEX})(?:\s+(\S.*?))?\s*$")
 
 
 @dataclass(frozen=True)
