@@ -18,9 +18,15 @@ if ((${#need_apt[@]})); then
 fi
 
 PY=${PYTHON:-python3}
+# Extras for the tests: `test`, plus `models` (torch==2.13.0 CPU, torch-pruning, tensorflow) so the recipe tests
+# run (tests/models; they skip without it).  TINYHIL_EXTRAS overrides, e.g. TINYHIL_EXTRAS=test for a lean install.
+EXTRAS=${TINYHIL_EXTRAS:-test,models}
 if ! $PY -c "import harness, tflite_micro, pytest_timeout" 2>/dev/null \
+   || { [[ ,$EXTRAS, == *,models,* ]] && ! $PY -c "import importlib.util as u, sys; sys.exit(not all(u.find_spec(m) for m in ('torch', 'torch_pruning', 'tensorflow')))"; } \
    || [[ pyproject.toml -nt .tinyhil/.installed ]]; then
-  echo "setup: installing tinyhil and its Python dependencies (pip)"
-  $PY -m pip install -q --disable-pip-version-check -e ".[test]"
+  echo "setup: installing tinyhil and its Python dependencies (pip, extras: $EXTRAS)"
+  start=$SECONDS
+  $PY -m pip install -q --disable-pip-version-check -e ".[$EXTRAS]"
+  echo "setup: pip install took $((SECONDS - start)) s"
   mkdir -p .tinyhil && touch .tinyhil/.installed
 fi
