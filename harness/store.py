@@ -288,8 +288,9 @@ def summary_metrics(summary: dict) -> list[tuple[str, float | None, str | None, 
 def layer_profile(summary: dict, run_dir: Path | None = None) -> list[dict]:
     """The per-layer profile of a run as [{idx, op, count, unit, macs}] in operator order, or [] when the run
     has none. Read from ``summary['profile']`` (a list of per-operator records, or a mapping with a
-    ``layers``/``operators`` list) or from ``profile.json`` in the run directory; the per-operator count is
-    taken from the first of ``instructions``, ``cycles``, ``count`` present."""
+    ``operators``/``layers`` list, as ``tinyhil profile`` writes profile.json) or from ``profile.json`` in the run
+    directory; the operator type from ``operator`` (or ``op``), the count from the first of ``instructions``,
+    ``cycles``, ``count`` present."""
     prof = summary.get("profile")
     if prof is None and run_dir is not None and (run_dir / "profile.json").is_file():
         try:
@@ -298,7 +299,7 @@ def layer_profile(summary: dict, run_dir: Path | None = None) -> list[dict]:
             raise ResultsError(f"{run_dir}/profile.json is not valid JSON; rerun `tinyhil profile`") from None
     if isinstance(prof, dict):
         unit = prof.get("unit")
-        layers = prof.get("layers") or prof.get("operators") or []
+        layers = prof.get("operators") or prof.get("layers") or []
     else:
         unit, layers = None, prof or []
     out = []
@@ -309,7 +310,7 @@ def layer_profile(summary: dict, run_dir: Path | None = None) -> list[dict]:
         if key is None:
             continue
         out.append({"idx": int(layer.get("index", layer.get("idx", i))),
-                    "op": str(layer.get("op") or layer.get("type") or layer.get("name") or "?"),
+                    "op": str(layer.get("operator") or layer.get("op") or layer.get("type") or "?"),
                     "count": float(layer[key]),
                     "unit": layer.get("unit") or unit or (key if key != "count" else None),
                     "macs": layer.get("macs")})

@@ -40,11 +40,12 @@ def write_report(runs: list[Run], out: str | Path, selection: str = "all runs", 
     out.mkdir(parents=True, exist_ok=True)
     frame = table.runs_frame(runs, catalog)
     tab = table.tradeoff_table(frame)
-    notes = table.footnotes(tab, frame)
+    notes = table.footnotes(tab)
+    sources = table.estimate_sources(frame)
     rep = Report(tab, notes)
 
     rep.files["markdown"] = out / "tradeoffs.md"
-    rep.files["markdown"].write_text(table.to_markdown(tab, notes))
+    rep.files["markdown"].write_text(table.to_markdown(tab, notes, sources))
     rep.files["csv"] = out / "tradeoffs.csv"
     table.to_csv(tab, rep.files["csv"])
     rep.files["latex"] = out / "tradeoffs.tex"
@@ -68,8 +69,8 @@ def write_report(runs: list[Run], out: str | Path, selection: str = "all runs", 
          "per-layer profile: no selected run has profile data (run `tinyhil profile`)")
 
     rep.files["html"] = out / "report.html"
-    rep.files["html"].write_text(html_report.render_html(tab, notes, runs, [(c, p) for c, p in rep.figures],
-                                                         selection, rep.omitted))
+    rep.files["html"].write_text(html_report.render_html(tab, notes + [f"estimate source — {s}" for s in sources],
+                                                         runs, rep.figures, selection, rep.omitted))
     if console is not None:
         console.print(table.rich_table(tab, notes))
     return rep

@@ -204,7 +204,7 @@ def register(app: typer.Typer, console: Console, guarded: Callable) -> None:
         if cmp.config_differences:
             console.print(f"[yellow]note:[/] the runs differ in configuration: {', '.join(cmp.config_differences)}",
                           highlight=False)
-        console.print(f"thresholds: {source or 'defaults'}")
+        console.print(f"thresholds: {source or 'defaults'}", soft_wrap=True, highlight=False)
         if json_out:
             json_out.write_text(json.dumps({
                 "baseline": base.run_id, "current": cur.run_id, "config_differences": cmp.config_differences,

@@ -150,10 +150,11 @@ def tradeoff_plot(frame: pd.DataFrame, axis: Axis, stem: Path, title: str | None
     handles += [Line2D([], [], linestyle="", marker=m, color="0.3", markerfacecolor="0.3",
                         label=_method_label(meth))
                 for meth, m in markers.items()]
+    if any_est and not est.all():
+        handles.append(Line2D([], [], linestyle="", marker="o", color="0.3", label="filled: measured"))
     if any_est:
-        handles += [Line2D([], [], linestyle="", marker="o", color="0.3", label="measured"),
-                    Line2D([], [], linestyle="", marker="o", color="0.3", markerfacecolor="none",
-                           label="estimated (est.)")]
+        handles.append(Line2D([], [], linestyle="", marker="o", color="0.3", markerfacecolor="none",
+                              label="hollow: estimated"))
     if len(front) > 1:
         handles.append(Line2D([], [], color="0.45", linestyle="--", label="Pareto front"))
     ax.legend(handles=handles, loc="best", frameon=True, framealpha=0.85, borderpad=0.4, handletextpad=0.3,
@@ -165,8 +166,18 @@ def count_plot(frame: pd.DataFrame, unit: str, stem: Path) -> list[Path] | None:
     """Accuracy (%) against the median instructions or cycles per inference (``unit``), for the runs counted in
     that unit: on twins this is the exact measured quantity. Returns the paths or None."""
     sub = frame[frame["count_unit"] == unit]
-    axis = Axis("count_median", 1e-6, f"{unit} per inference (millions, measured)")
+    scale, prefix = _scale(sub["count_median"].max())
+    axis = Axis("count_median", scale, f"{unit} per inference ({prefix}measured)")
     return tradeoff_plot(sub, axis, stem)
+
+
+def _scale(largest: float) -> tuple[float, str]:
+    """Scale and label prefix for counts: millions from 1e6, thousands from 1e3."""
+    if largest >= 1e6:
+        return 1e-6, "millions, "
+    if largest >= 1e3:
+        return 1e-3, "thousands, "
+    return 1.0, ""
 
 
 def _short(name: str, n: int = 22) -> str:
@@ -242,18 +253,21 @@ def layer_profile_plot(profiles: dict[str, list[dict]], stem: Path) -> list[Path
     op_colour = {op: cmap(i % 20) for i, op in enumerate(ops)}
     fig = _figure(1.1 + 0.35 * len(profiles) + 0.12 * len(ops))
     ax = fig.add_subplot()
+    scale, prefix = _scale(max(sum(l["count"] for l in v) for v in profiles.values()))
     for row, (label, layers) in enumerate(profiles.items()):
         total = sum(l["count"] for l in layers)
         left = 0.0
         for l in layers:
-            width = l["count"] / 1e6 if shared else 100 * l["count"] / total
+            width = l["count"] * scale if shared else 100 * l["count"] / total
             ax.barh(row, width, left=left, height=0.6, color=op_colour[l["op"]], edgecolor="white", linewidth=0.3)
             left += width
-    ax.set_yticks(range(len(profiles)), [_short(k, 28) for k in profiles])
+    ax.set_yticks(range(len(profiles)), [_short(k.split(" @ ")[0], 20) + "\n@ " + k.split(" @ ")[-1]
+                                          for k in profiles])
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
-    ax.set_xlabel(f"{shared} per inference (millions), one segment per layer" if shared
-                  else "share of inference (%), one segment per layer")
+    ax.set_title("per-layer profile (one segment per operator)")
+    ax.set_xlabel(f"{shared} per inference ({prefix.rstrip(', ') or 'count'})" if shared
+                  else "share of inference (%)")
     fig.legend(handles=[Patch(color=op_colour[o], label=o) for o in ops], loc="outside lower center", ncol=3,
                frameon=False)
     return save(fig, stem)

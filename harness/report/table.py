@@ -176,24 +176,38 @@ def display_table(table: pd.DataFrame, dagger: str = DAGGER) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DISPLAY_COLUMNS)
 
 
-def footnotes(table: pd.DataFrame, frame: pd.DataFrame | None = None) -> list[str]:
-    """Notes printed under every display format: what † means and where the estimates come from."""
-    notes = [f"{DAGGER} estimate, not a measurement (twins count instructions exactly; time and energy are "
-             "derived from them with a model)."]
-    if frame is not None:
-        sources = sorted({s for col in ("latency_source", "energy_source") if col in frame
-                          for s in frame[col].dropna().astype(str) if s})
-        if sources:
-            notes.append("estimate sources: " + "; ".join(sources) + ".")
+def footnotes(table: pd.DataFrame) -> list[str]:
+    """Short notes printed under every display format: what † means, units, what "—" means."""
+    notes = []
+    if (table["estimates"] != "none").any():
+        notes.append(f"{DAGGER} estimate, not a measurement: on twins instructions are counted exactly and time and "
+                     "energy are derived from them with a per-board model (sources listed in the report).")
     notes.append("instr./cycles: median per inference (twin: exact instruction count; hardware: cycle counter); "
                  "KiB = 1024 bytes; — = not measured.")
     return notes
 
 
-def to_markdown(table: pd.DataFrame, notes: list[str]) -> str:
-    """GitHub-flavoured Markdown table with the notes below it."""
+def estimate_sources(frame: pd.DataFrame) -> list[str]:
+    """One line per (board, metric, source) of the estimated values in a runs frame: where each estimate's
+    model comes from (CPI, power model, datasheet)."""
+    lines = []
+    for metric, col, flag in (("latency", "latency_source", "latency_estimate"),
+                              ("energy", "energy_source", "energy_estimate")):
+        if col not in frame:
+            continue
+        sub = frame[frame[flag].fillna(False).astype(bool) & frame[col].notna()]
+        for (board, source), _ in sub.groupby(["board", col], sort=True):
+            lines.append(f"{board} {metric}: {source}")
+    return lines
+
+
+def to_markdown(table: pd.DataFrame, notes: list[str], sources: list[str] = ()) -> str:
+    """GitHub-flavoured Markdown table with the notes below it and the estimate sources as a list."""
     md = display_table(table).to_markdown(index=False, colalign=["left"] * 3 + ["right"] * 10, disable_numparse=True)
-    return md + "\n\n" + "\n".join(f"{n}  " for n in notes) + "\n"
+    md += "\n\n" + "\n".join(f"{n}  " for n in notes) + "\n"
+    if sources:
+        md += "\nEstimate sources:\n\n" + "\n".join(f"- {s}" for s in sources) + "\n"
+    return md
 
 
 def to_csv(table: pd.DataFrame, path: Path) -> None:

@@ -16,15 +16,17 @@ HAVE_TWIN = bool(shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi
 
 @pytest.fixture(scope="session")
 def real_runs(tmp_path_factory) -> dict[str, Path]:
-    """{board: run directory} of the fixture model benchmarked on the stm32f746 and nrf52840 twins."""
+    """{key: run directory} of the fixture model benchmarked on the stm32f746 and nrf52840 twins, and a second,
+    identical run on the stm32f746 twin (key "stm32f746-rerun"); all tagged "ci"."""
     if not HAVE_TWIN:
         pytest.skip("needs qemu-system-arm and gcc-arm-none-eabi (scripts/setup.sh installs them)")
     out = tmp_path_factory.mktemp("real-runs")
     runs = {}
-    for board in ("stm32f746", "nrf52840"):
+    for key, board in (("stm32f746", "stm32f746"), ("nrf52840", "nrf52840"), ("stm32f746-rerun", "stm32f746")):
+        before = set(out.iterdir())
         proc = tinyhil("bench", "--model", str(FIXTURE_MODEL), "--data", str(CLIPS), "--board", board, "--emulate",
-                       "--limit", "1", "--out", str(out), env={"TINYHIL_DB": str(out / "bench-history.sqlite")})
+                       "--limit", "1", "--out", str(out), "--tag", "ci",
+                       env={"TINYHIL_DB": str(out / "bench-history.sqlite")})
         assert proc.returncode == 0, proc.stderr[-2000:]
-        runs[board] = next(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")
-                           and p.name.endswith(f"{board}-twin"))
+        (runs[key],) = [p for p in set(out.iterdir()) - before if p.is_dir() and not p.name.startswith(".")]
     return runs

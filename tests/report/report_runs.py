@@ -48,7 +48,7 @@ def read_records(run_dir: Path) -> tuple[list[InferenceRecord], str]:
 def derive_run(src: Path, out: Path, run_id: str, count_scale: float = 1.0, date: str | None = None,
                **summary_changes) -> Path:
     """Write run ``run_id`` under ``out`` from the real run ``src``: every count × ``count_scale`` (summary
-    statistics recomputed from the records), summary keys replaced by ``summary_changes`` (None deletes),
+    statistics recomputed from the records; latency and energy scaled alike), summary keys replaced by ``summary_changes`` (None deletes),
     manifest date set to ``date`` when given."""
     manifest = json.loads((src / "manifest.json").read_text())
     summary = json.loads((src / "summary.json").read_text())
@@ -57,6 +57,11 @@ def derive_run(src: Path, out: Path, run_id: str, count_scale: float = 1.0, date
                                int(round(r.count * count_scale)), r.output, r.matches_reference) for r in records]
     summary = copy.deepcopy(summary)
     summary["counts"] = count_stats([r.count for r in records], unit).as_dict()
+    if summary.get("latency"):  # time and energy on a twin are derived from the counts: they scale with them
+        summary["latency"].update({k: summary["latency"][k] * count_scale for k in ("median", "min", "max")
+                                   if summary["latency"].get(k) is not None})
+    if (summary.get("energy") or {}).get("per_inference") is not None:
+        summary["energy"]["per_inference"] *= count_scale
     for key, value in summary_changes.items():
         if value is None:
             summary.pop(key, None)

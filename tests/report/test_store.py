@@ -44,7 +44,7 @@ def test_import_is_idempotent_and_fills_every_table(history, tmp_path):
     # one configuration per (model, variant, board); inference rows = rows of every inferences.csv
     assert counts["runs"] == 4 and counts["configurations"] == 3
     n_rows = sum(len((p / "inferences.csv").read_text().splitlines()) - 1 for p in runs.values())
-    assert counts["inferences"] == n_rows and counts["tags"] == 1
+    assert counts["inferences"] == n_rows and counts["tags"] == 4  # "ci" from the bench runs x3, "nightly" x1
 
 
 def test_changed_run_directory_replaces_its_rows(history, tmp_path):
@@ -57,7 +57,7 @@ def test_changed_run_directory_replaces_its_rows(history, tmp_path):
         (runs["m7"] / "summary.json").write_text(json.dumps(summary))
         assert store.import_run(runs["m7"]) == "updated"
         acc = dict((n, v) for n, v, *_ in store.metrics("r1-m7"))["accuracy"]
-        assert acc == 0.5 and store.get("r1-m7").tags == ("baseline",)
+        assert acc == 0.5 and store.get("r1-m7").tags == ("baseline", "ci")  # user tag kept
         assert store.table_counts()["runs"] == 4
 
 
@@ -114,6 +114,7 @@ def test_pipeline_recorded_the_real_runs(real_runs):
     with RunStore(db) as store:
         assert sorted(store.run_ids()) == sorted(p.name for p in real_runs.values())
         assert store.inferences(real_runs["nrf52840"].name)[0][6] == "instructions"
+        assert store.get(real_runs["nrf52840"].name).tags == ("ci",)  # bench --tag
 
 
 def test_damaged_run_directories_are_one_line_errors(history, tmp_path):
