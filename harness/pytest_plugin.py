@@ -280,11 +280,15 @@ class HilDut:
 
 
 @pytest.fixture
-def dut(board, model, firmware, tinyhil_options: TinyhilOptions, tmp_path_factory: pytest.TempPathFactory) -> HilDut:
-    """A flashed, connected device (or twin) running ``model``; kept open for the session per board x model."""
+def dut(request: pytest.FixtureRequest, board, tinyhil_options: TinyhilOptions,
+        tmp_path_factory: pytest.TempPathFactory) -> HilDut:
+    """A flashed, connected device (or twin) running ``model``; kept open for the session per board x model.
+    Skips (before building anything) when the board is not reachable."""
     reason = tinyhil_options.hardware_reason(board.name)
     if reason:
         pytest.skip(reason)
+    model = request.getfixturevalue("model")
+    firmware = request.getfixturevalue("firmware")
     image = firmware(model)
     key = (board.name, image.sha256)
     if key not in tinyhil_options.pool:

@@ -87,7 +87,7 @@ class EsptoolFlasher:
             last = _last_line(out)
             said = f" (esptool said: {last})" if last else ""
             raise FlashError(f"esptool did not finish flashing {self.board.name} on {self.port} within "
-                             f"{self.timeout_s:.0f} s{said}; press the board's EN button and retry") from None
+                             f"{self.timeout_s:g} s{said}; press the board's EN button and retry") from None
         if proc.returncode != 0:
             raise esptool_error(self.board, self.port, out)
 

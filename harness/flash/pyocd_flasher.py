@@ -194,7 +194,7 @@ class PyocdFlasher:
                     pass
             said = f" (probe said: {last.message})" if last.message else ""
             raise FlashError(f"flashing {self.board.name} via probe {unique_id} did not finish within "
-                             f"{self.timeout_s:.0f} s{said}; power-cycle the board and check the SWD wiring")
+                             f"{self.timeout_s:g} s{said}; power-cycle the board and check the SWD wiring")
         if outcome.get("error") is not None:
             raise _as_flash_error(self.board, unique_id, target, outcome["error"]) from None
 

@@ -1,0 +1,57 @@
+"""The on-device suite: the same tests on every board and twin (``pytest tests/hil --board=NAME [--emulate]``).
+
+The model under test is ACDNet-20 (the zoo's int8 model) where it fits the board; where the linker says it
+does not (nRF52840: 256 KB, RP2040: 264 KB of RAM against a 302 KB tensor arena), the suite records that
+refusal (test_memory.py checks its message) and runs tests/fixtures/models/raw_mini_int8.tflite instead, a
+small model with ACDNet-20's input and output, so the same clips and checks apply.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from harness.errors import MemoryOverflowError
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL_MODEL = REPO / "tests" / "fixtures" / "models" / "raw_mini_int8.tflite"
+
+
+def local_dir() -> Path | None:
+    """TINYHIL_LOCAL_DIR, else ../shared beside the repository when present (as the Makefile does)."""
+    env = os.environ.get("TINYHIL_LOCAL_DIR")
+    if env:
+        return Path(env)
+    shared = REPO.parent / "shared"
+    return shared if (shared / "models").is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def acdnet20() -> Path:
+    from harness.fetch import fetch_model
+
+    return fetch_model("acdnet20-int8", local_dir())
+
+
+@pytest.fixture(scope="session")
+def clips() -> Path:
+    from harness.fetch import fetch_dataset
+
+    return fetch_dataset("esc50-cc0", local_dir())
+
+
+@pytest.fixture(scope="session")
+def acdnet20_build(board, firmware, acdnet20):
+    """(FirmwareImage, None) when ACDNet-20 fits the board, else (None, MemoryOverflowError)."""
+    try:
+        return firmware(acdnet20), None
+    except MemoryOverflowError as exc:
+        return None, exc
+
+
+@pytest.fixture
+def model(acdnet20_build, acdnet20) -> Path:
+    """ACDNet-20 where it fits the board, else the small raw-waveform model."""
+    return acdnet20 if acdnet20_build[1] is None else SMALL_MODEL

@@ -1,0 +1,22 @@
+"""Whether ACDNet-20 fits each board; where it does not, the refusal names the region and the overflow."""
+
+from __future__ import annotations
+
+from harness.build import DEFAULT_HEAP_BYTES, DEFAULT_STACK_BYTES
+
+
+def test_acdnet20_fits_or_the_linker_says_which_region_overflows(board, acdnet20_build, firmware, acdnet20):
+    image, refusal = acdnet20_build
+    arena = firmware.compiled(acdnet20).plan.arena_bytes
+    needed = arena + DEFAULT_STACK_BYTES + DEFAULT_HEAP_BYTES  # lower bound of the RAM it needs
+    if needed <= board.ram_bytes:
+        assert refusal is None, str(refusal)
+        assert needed <= image.sizes["ram"] <= board.ram_bytes
+    else:
+        assert image is None and refusal is not None
+        assert refusal.board == board.name and refusal.region == "RAM"
+        assert board.ram_bytes + refusal.overflow_bytes >= needed  # the overflow covers at least the shortfall
+        assert str(refusal) == (f"model does not fit {board.name}: region RAM overflowed by "
+                                f"{refusal.overflow_bytes} bytes; use a smaller model variant or a board "
+                                "with more memory")
+        print(f"\n{board.name}: {refusal}")

@@ -1,0 +1,102 @@
+"""The pytest plugin itself, run in a nested pytest session (pytester): options, parametrization, the board
+marker, and skipping on-device tests with a reason when no hardware (or no twin) is available."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+import pytest
+
+from harness.pytest_plugin import per_board
+
+pytest_plugins = ["pytester"]
+
+DUT_TEST = """
+def test_on_device(dut):
+    raise AssertionError("must not run without a device")
+"""
+
+
+@pytest.fixture
+def hil(pytester: pytest.Pytester, tmp_path):
+    pytester.makeini(f"[pytest]\ntinyhil_build_root = {tmp_path / 'build'}\n")
+    return pytester
+
+
+def test_plugin_is_registered_as_a_pytest11_entry_point():
+    eps = [e for e in entry_points(group="pytest11") if e.name == "tinyhil"]
+    assert eps and eps[0].value == "harness.pytest_plugin"
+
+
+def test_without_board_on_device_tests_skip_with_a_reason(hil):
+    hil.makepyfile(DUT_TEST)
+    result = hil.runpytest("-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*no --board given (e.g. pytest --board=stm32f746 --emulate)*"])
+
+
+def test_board_without_probe_or_port_skips_and_builds_nothing(hil, tmp_path):
+    hil.makepyfile(DUT_TEST)
+    result = hil.runpytest("--board=stm32f746", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*no probe or serial port given for stm32f746: pass --probe UID*--emulate*"])
+    assert not (tmp_path / "build").exists()
+
+
+def test_emulate_on_a_board_without_twin_skips(hil):
+    hil.makepyfile(DUT_TEST)
+    result = hil.runpytest("--board=esp32", "--emulate", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*esp32 has no emulated twin*"])
+
+
+def test_each_board_parametrizes_the_tests(hil):
+    hil.makepyfile("""
+        def test_catalog_entry(board):
+            assert board.name in ("stm32f746", "rp2040") and board.flash_bytes > 0
+    """)
+    result = hil.runpytest("--board=stm32f746", "--board=rp2040", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_catalog_entry?stm32f746? PASSED*", "*test_catalog_entry?rp2040? PASSED*"])
+
+
+def test_board_marker_limits_a_test_to_some_boards(hil):
+    hil.makepyfile("""
+        import pytest
+
+        @pytest.mark.board("nrf52840")
+        def test_only_nrf(board):
+            assert board.name == "nrf52840"
+    """)
+    result = hil.runpytest("--board=stm32f746", "--board=nrf52840", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*only for boards nrf52840 (this run: stm32f746)*"])
+
+
+def test_unknown_board_is_a_usage_error(hil):
+    hil.makepyfile(DUT_TEST)
+    result = hil.runpytest("--board=nosuch")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown board 'nosuch'; known boards: esp32, nrf52840, rp2040, stm32f746*"])
+
+
+def test_probe_and_port_are_given_per_board():
+    assert per_board(["0671FF"], ["stm32f746"], "probe") == {"stm32f746": "0671FF"}
+    assert per_board(["stm32f746=A", "rp2040=B"], ["stm32f746", "rp2040"], "probe") == {"stm32f746": "A",
+                                                                                         "rp2040": "B"}
+    assert per_board(["socket://127.0.0.1:4000"], ["rp2040"], "port") == {"rp2040": "socket://127.0.0.1:4000"}
+    with pytest.raises(pytest.UsageError, match="write --probe BOARD=X"):
+        per_board(["X"], ["stm32f746", "rp2040"], "probe")
+    with pytest.raises(pytest.UsageError, match="board 'esp32' is not among"):
+        per_board(["esp32=/dev/ttyUSB0"], ["stm32f746"], "port")
+
+
+def test_a_given_port_means_hardware_is_attached(hil):
+    """With --port the test is not skipped: the plugin tries the board (here its firmware fixture only)."""
+    hil.makepyfile("""
+        def test_target(tinyhil_options, board):
+            assert tinyhil_options.hardware_reason(board.name) is None
+            assert tinyhil_options.ports == {"rp2040": "/dev/ttyACM7"} and not tinyhil_options.emulate
+    """)
+    result = hil.runpytest("--board=rp2040", "--port=/dev/ttyACM7")
+    result.assert_outcomes(passed=1)
