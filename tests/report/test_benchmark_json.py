@@ -1,0 +1,48 @@
+"""pytest-benchmark carries on-device counts: a saved night, then `--benchmark-compare-fail=median:2%` fails on
+a run 3% slower and passes on an identical one (pytest run as a subprocess, as CI runs it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from report_runs import REPO, derive_run
+
+TEST_FILE = '''
+import os
+from harness.report.benchmark import record_run
+
+def test_device_counts(benchmark):
+    record_run(benchmark, os.environ["RUN_DIR"])
+'''
+
+
+def night(tmp_path, run_dir, *args):
+    env = {**os.environ, "RUN_DIR": str(run_dir), "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "--benchmark-storage", str(tmp_path / "storage"), *args, "test_night.py"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_benchmark_json_holds_device_counts_and_compare_fails_on_3_percent(real_runs, tmp_path):
+    (tmp_path / "test_night.py").write_text(TEST_FILE)
+    base = real_runs["stm32f746"]
+    first = night(tmp_path, base, "--benchmark-autosave", "--benchmark-json", str(tmp_path / "night1.json"))
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
+    doc = json.loads((tmp_path / "night1.json").read_text())
+    (bench,) = doc["benchmarks"]
+    summary = json.loads((base / "summary.json").read_text())
+    counts = summary["counts"]
+    # statistics are the device's instruction counts (1 ns = 1 instruction), not host time
+    assert round(bench["stats"]["median"] * 1e9) == round(counts["median"])
+    assert round(bench["stats"]["min"] * 1e9) == counts["min"] and bench["stats"]["rounds"] == counts["n"]
+    assert bench["extra_info"]["count_unit"] == "instructions" and bench["extra_info"]["board"] == "stm32f746"
+    assert bench["extra_info"]["flash_bytes"] == summary["memory"]["flash_bytes"]
+
+    same = night(tmp_path, real_runs["stm32f746-rerun"], "--benchmark-compare", "--benchmark-compare-fail=median:2%")
+    assert same.returncode == 0, same.stdout[-3000:]
+    slower = derive_run(base, tmp_path / "runs", "slower", count_scale=1.03)
+    worse = night(tmp_path, slower, "--benchmark-compare", "--benchmark-compare-fail=median:2%")
+    assert worse.returncode != 0 and "Performance has regressed" in worse.stdout + worse.stderr
