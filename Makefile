@@ -12,5 +12,9 @@ setup:
 demo: setup
 	$(PYTHON) -m harness.cli bench --board stm32f746 --emulate
 
+# The whole suite, then the on-device suite (tests/hil) against each Arm board's emulated twin: the same
+# tests a board farm runs with --probe/--port instead of --emulate.
+HIL_TWINS := --board=stm32f746 --board=nrf52840 --board=rp2040
 test: setup
 	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest tests/hil $(HIL_TWINS) --emulate -p no:cacheprovider
