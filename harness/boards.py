@@ -168,6 +168,26 @@ def _load(path: Path) -> dict[str, Board]:
     return boards
 
 
+def assign_per_board(values: list[str] | None, names: list[str], option: str) -> dict[str, str]:
+    """Assign ``--probe``/``--port`` values to boards: ``BOARD=VALUE`` pairs, or one bare VALUE for one board.
+
+    Returns {board name: value}.  Raises CatalogError for a bare value with several boards, or a pair naming
+    a board not in ``names`` (values that are paths or URLs, e.g. ``socket://h:1``, are never pairs).
+    """
+    out: dict[str, str] = {}
+    for v in values or []:
+        name, sep, value = v.partition("=")
+        if sep and name in names:
+            out[name] = value
+        elif sep and name and "/" not in name and ":" not in name:
+            raise CatalogError(f"{option} {v}: board {name!r} is not among --board {', '.join(names)}")
+        elif len(names) == 1:
+            out[names[0]] = v
+        else:
+            raise CatalogError(f"{option} {v}: with several boards write {option} BOARD={v}")
+    return out
+
+
 def get_board(name: str, path: str | Path | None = None) -> Board:
     """The catalog entry named ``name``. Raises CatalogError listing the known boards."""
     boards = load_catalog(path)
