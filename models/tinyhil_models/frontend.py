@@ -33,7 +33,7 @@ class RawFrontEnd:
     crops: int = 10
 
     def describe(self) -> dict:
-        return {"kind": "raw-crops", **asdict(self)}
+        return {"kind": "raw", **asdict(self)}
 
     def _padded(self, path: Path) -> np.ndarray:
         x = load_waveform(Path(path), self.sample_rate)
@@ -94,7 +94,7 @@ class LogMelFrontEnd:
     log_offset: float = 0.01
 
     def describe(self) -> dict:
-        return {"kind": "log-mel", **asdict(self)}
+        return {"kind": "logmel", **asdict(self)}
 
     def spectrogram(self, x: np.ndarray) -> np.ndarray:
         """Log-mel spectrogram [frames, bands] of a mono float waveform at ``sample_rate``."""
