@@ -109,7 +109,7 @@ class Selection:
     """Which runs a report or listing takes. ``models``: glob patterns (a plain word matches as a substring,
     case-insensitive) against model file, variant name and base; ``boards``: exact board names; ``since`` /
     ``until``: inclusive UTC bounds (a date-only ``until`` covers that whole day); ``tags``: a run must carry
-    every one; ``run_ids``: exact ids or unique prefixes; ``latest``: keep only the newest N after filtering."""
+    every one; ``run_ids``: ids or parts of ids; ``latest``: keep only the newest N after filtering."""
 
     models: tuple[str, ...] = ()
     boards: tuple[str, ...] = ()
@@ -132,7 +132,7 @@ class Selection:
             return False
         if self.tags and not set(self.tags) <= set(run.tags):
             return False
-        if self.run_ids and not any(run.run_id.startswith(r) for r in self.run_ids):
+        if self.run_ids and not any(r in run.run_id for r in self.run_ids):
             return False
         return True
 
@@ -415,18 +415,23 @@ class RunStore:
         return [r[0] for r in self._db.execute("SELECT run_id FROM runs ORDER BY date, run_id")]
 
     def resolve_id(self, ref: str) -> str:
-        """A run id or a unique prefix of one -> the run id. Raises ResultsError when none or several match."""
-        rows = [r[0] for r in self._db.execute("SELECT run_id FROM runs WHERE run_id = ? OR run_id LIKE ? "
-                                               "ORDER BY run_id", (ref, _like_prefix(ref)))]
-        if ref in rows:
-            return ref
+        """A run id, a unique prefix of one, or a unique part of one (e.g. "acdnet20" or "nrf52840") -> the run
+        id. Raises ResultsError when none or several match."""
+        rows: list[str] = []
+        for pattern in (_like_prefix(ref), "%" + _like_prefix(ref)):
+            rows = [r[0] for r in self._db.execute("SELECT run_id FROM runs WHERE run_id = ? OR run_id LIKE ? "
+                                                   "ESCAPE '\\' ORDER BY run_id", (ref, pattern))]
+            if ref in rows:
+                return ref
+            if len(rows) == 1:
+                return rows[0]
+            if rows:
+                break
         if not rows:
             raise ResultsError(f"no run {ref!r} in {self.path}; list runs with `tinyhil runs` "
                                "or pass a run directory")
-        if len(rows) > 1:
-            raise ResultsError(f"run {ref!r} is ambiguous in {self.path} ({len(rows)} runs: {rows[0]}, "
-                               f"{rows[1]}, ...); give more of the id")
-        return rows[0]
+        raise ResultsError(f"run {ref!r} is ambiguous in {self.path} ({len(rows)} runs: {rows[0]}, "
+                           f"{rows[1]}, ...); give more of the id")
 
     def get(self, ref: str) -> Run:
         """The run with this id (or unique prefix). Raises ResultsError."""

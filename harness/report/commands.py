@@ -26,9 +26,14 @@ TagSel = typer.Option(None, "--tag", "-t", help="Only runs carrying this tag (re
 
 
 def _open(results: Path, db: Optional[Path]):
+    from harness.errors import ResultsError
     from harness.store import RunStore, default_db
 
-    store = RunStore(db or default_db(results))
+    path = Path(db or default_db(results))
+    if not path.exists() and not results.is_dir():
+        raise ResultsError(f"no history database {path} and no results directory {results}; run `tinyhil bench` "
+                           "first, or pass --results DIR / --db FILE")
+    store = RunStore(path)
     store.import_tree(results, only_new=True)
     return store
 

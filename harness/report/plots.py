@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def _figure(height_in: float, width_in: float = COLUMN_WIDTH_IN) -> Figure:
 
 
 def _method_label(method: str) -> str:
-    return "uncompressed" if method == "none" else method
+    return "uncompressed" if method == "none" else textwrap.fill(method, 28)
 
 
 def save(fig: Figure, stem: Path) -> list[Path]:
