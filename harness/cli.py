@@ -91,10 +91,13 @@ def bench(
                                                "ACDNet-20 int8); repeat to benchmark several variants in one call"),
     data: Optional[Path] = typer.Option(None, "--data", "-d", help="ESC-50 folder or folder of .npy tensors "
                                         "(default: the demo clips)"),
-    board: str = typer.Option("stm32f746", "--board", "-b", help="Board name from boards.yaml"),
-    emulate: bool = typer.Option(False, "--emulate", help="Run on the board's emulated twin (QEMU)"),
-    port: Optional[str] = typer.Option(None, "--port", help="Serial port or URL of a real board"),
-    probe: Optional[str] = typer.Option(None, "--probe", help="Debug probe unique ID of a real board"),
+    board: list[str] = typer.Option(["stm32f746"], "--board", "-b", help="Board name from boards.yaml; repeat "
+                                    "to run the same model on several boards and compare them"),
+    emulate: bool = typer.Option(False, "--emulate", help="Run on the boards' emulated twins (QEMU)"),
+    port: Optional[list[str]] = typer.Option(None, "--port", help="Serial port or URL of a real board "
+                                             "(BOARD=PORT with several boards)"),
+    probe: Optional[list[str]] = typer.Option(None, "--probe", help="Debug probe unique ID of a real board "
+                                              "(BOARD=UID with several boards)"),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Directory for run directories"),
     quantization: str = typer.Option("model", "--input-quantization",
                                      help="Crop quantization: 'model' (input tensor scale/zero point) or 'peak'"),
@@ -108,25 +111,43 @@ def bench(
 
     With several --model options each model is one run (one run directory each), then one table; a model
     that does not fit the board is reported as such and the others still run (exit status 3 if any did not fit).
+    With several --board options the same models run on each board, then one table compares the boards
+    (a board without a twin under --emulate is listed as such).
     """
+    from harness.boards import assign_per_board, get_board
     from harness.errors import MemoryOverflowError
     from harness.pipeline import BenchConfig, run_bench
     from harness.report import print_runs
 
-    results, refused = [], []
-    for one in (model or [None]):
-        cfg = BenchConfig(model=one, data=data, board=board, emulate=emulate, port=port, probe=probe, out=out,
-                          quantization=quantization, limit=limit, local=local, catalog=catalog,
-                          tags=tuple(tag or ()))
-        try:
-            results.append(run_bench(cfg, console))
-        except MemoryOverflowError as exc:
-            if not model or len(model) == 1:
-                raise
-            refused.append(f"{one.name}: {exc}")
-            err_console.print(f"[bold red]not run:[/] {one.name}: {exc}", highlight=False, soft_wrap=True)
+    boards = [get_board(b, catalog) for b in dict.fromkeys(board)]
+    names = [b.name for b in boards]
+    ports, probes = assign_per_board(port, names, "--port"), assign_per_board(probe, names, "--probe")
+    results, refused, compared = [], [], []
+    for b in boards:
+        if emulate and b.twin is None and len(boards) > 1:
+            compared.append((b, None, "no twin (no QEMU machine for this core)"))
+            continue
+        for one in (model or [None]):
+            cfg = BenchConfig(model=one, data=data, board=b.name, emulate=emulate, port=ports.get(b.name),
+                              probe=probes.get(b.name), out=out, quantization=quantization, limit=limit,
+                              local=local, catalog=catalog, tags=tuple(tag or ()))
+            try:
+                results.append(run_bench(cfg, console))
+                compared.append((b, results[-1].summary, ""))
+            except MemoryOverflowError as exc:
+                if len(model or [None]) == 1 and len(boards) == 1:
+                    raise
+                name = one.name if one else "ACDNet-20"
+                refused.append(f"{name} on {b.name}: {exc}")
+                compared.append((b, None, f"does not fit: {exc.region} overflowed by {exc.overflow_bytes:,} B"))
+                err_console.print(f"[bold red]not run:[/] {name} on {b.name}: {exc}", highlight=False,
+                                  soft_wrap=True)
     print_runs([r.summary for r in results], console)
-    if len(results) > 1:
+    if len(boards) > 1:
+        from harness.report.console import board_table
+
+        console.print(board_table(compared))
+    if len(results) > 1 and len(boards) == 1:
         from harness.report.console import variant_table
 
         console.print(variant_table([r.summary for r in results]))
@@ -136,6 +157,32 @@ def bench(
         console.print(f"not run (does not fit): {line}", highlight=False, soft_wrap=True)
     if refused:
         raise typer.Exit(3)
+
+
+@app.command()
+@guarded
+def probes(catalog: Optional[Path] = CatalogOpt) -> None:
+    """List attached debug probes (pyocd) and serial ports (pyserial) and the catalog boards each may be."""
+    from harness.boards import load_catalog
+    from harness.flash.probes import list_ports, list_probes, match
+
+    found, why = list_probes()
+    rows = match(found, list_ports(), load_catalog(catalog))
+    table = Table(title="attached probes and serial ports")
+    for col in ("probe unique ID", "probe", "serial port", "USB VID:PID", "board", "use"):
+        table.add_column(col)
+    for r in rows:
+        probe = r.probe.unique_id if r.probe else "—"
+        what = f"{r.probe.vendor} {r.probe.product}".strip() if r.probe else (r.port.description if r.port else "")
+        use = " ".join(x for x in (f"--probe {r.probe.unique_id}" if r.probe else "",
+                                    f"--port {r.port.device}" if r.port else "") if x)
+        table.add_row(probe, what, r.port.device if r.port else "—", r.port.usb_id if r.port else "—",
+                      ", ".join(r.boards) or "?", use)
+    console.print(table)
+    if why:
+        console.print(f"pyocd probes not listed: {why}", highlight=False)
+    if not rows:
+        console.print("nothing attached; twins need no hardware: tinyhil bench --board NAME --emulate")
 
 
 @app.command()

@@ -47,22 +47,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def per_board(values: list[str], boards: list[str], what: str) -> dict[str, str]:
-    """Map ``--probe``/``--port`` values to boards: ``BOARD=VALUE`` pairs, or one bare VALUE for one board.
+    """Map ``--probe``/``--port`` values to boards (harness.boards.assign_per_board); pytest.UsageError if bad."""
+    from harness.boards import assign_per_board  # noqa: PLC0415
+    from harness.errors import CatalogError  # noqa: PLC0415
 
-    Raises pytest.UsageError for a bare value with several boards or a pair naming a board not given.
-    """
-    out: dict[str, str] = {}
-    for v in values:
-        name, sep, value = v.partition("=")
-        if sep and name in boards:
-            out[name] = value
-        elif sep and name and "/" not in name and ":" not in name:
-            raise pytest.UsageError(f"--{what} {v}: board {name!r} is not among --board {', '.join(boards)}")
-        elif len(boards) == 1:
-            out[boards[0]] = v
-        else:
-            raise pytest.UsageError(f"--{what} {v}: with several boards write --{what} BOARD={v}")
-    return out
+    try:
+        return assign_per_board(values, boards, f"--{what}")
+    except CatalogError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @dataclass

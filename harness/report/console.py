@@ -56,3 +56,35 @@ def variant_table(summaries: list[dict], title: str = "tinyhil variants") -> Tab
                       f"{_fmt_int(counts.get('median'))} {counts.get('unit', '')}",
                       {True: "yes", False: "NO", None: "not checked"}[s.get("bit_exact")])
     return table
+
+
+def board_table(rows: list[tuple[object, dict | None, str]], title: str = "tinyhil boards compared") -> Table:
+    """One row per board for the same model: (Board, run summary or None, status text when it did not run).
+
+    Columns: board, core, clock, target, top-1, count per inference (median, with its unit: instructions on
+    twins, cycles on hardware), latency (``summary["latency"]`` when the run has one, marked "est." for
+    estimates), flash and RAM used of the board's, bit-exactness, status ("does not fit: ...", "no twin").
+    """
+    table = Table(title=title)
+    for col in ("board", "core", "clock MHz", "target", "top-1", "count / inference", "latency ms",
+                "flash B (of board)", "RAM B (of board)", "bit-exact", "status"):
+        table.add_column(col, justify="left" if col in ("board", "core", "target", "status") else "right")
+    for board, s, status in rows:
+        mhz = f"{board.clock_hz / 1e6:g}"
+        if s is None:
+            table.add_row(board.name, board.core, mhz, "—", "—", "—", "—", f"— ({board.flash_bytes:,})",
+                          f"— ({board.ram_bytes:,})", "—", status)
+            continue
+        acc, counts, mem = s.get("accuracy"), s.get("counts", {}), s.get("memory", {})
+        lat = s.get("latency") or {}
+        if lat.get("median") is not None:
+            ms = lat["median"] / 1000 if lat.get("unit", "us") == "us" else lat["median"]
+            latency = f"{ms:,.2f}{' est.' if lat.get('estimate') else ''}"
+        else:
+            latency = "—"
+        table.add_row(board.name, board.core, mhz, s.get("target", "?"), "—" if acc is None else f"{100 * acc:.1f}%",
+                      f"{_fmt_int(counts.get('median'))} {counts.get('unit', '')}", latency,
+                      f"{_fmt_int(mem.get('flash_bytes'))} ({board.flash_bytes:,})",
+                      f"{_fmt_int(mem.get('ram_bytes'))} ({board.ram_bytes:,})",
+                      {True: "yes", False: "NO", None: "not checked"}[s.get("bit_exact")], status or "ok")
+    return table
