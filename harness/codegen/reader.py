@@ -140,15 +140,17 @@ def _parse(raw: bytes, path: Path) -> Graph:
         code = model.OperatorCodes(op.OpcodeIndex())
         builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
         opcode = _OPNAMES.get(builtin, f"BUILTIN_{builtin}")
+        options = _options(op)
         if builtin == BuiltinOperator.CUSTOM:
             opcode = "CUSTOM:" + (code.CustomCode() or b"?").decode()
+            options = {"custom_options": op.CustomOptionsAsNumpy().tobytes() if op.CustomOptionsLength() else b""}
         operators.append(
             Operator(
                 index=i,
                 opcode=opcode,
                 inputs=tuple(int(x) for x in op.InputsAsNumpy()) if op.InputsLength() else (),
                 outputs=tuple(int(x) for x in op.OutputsAsNumpy()) if op.OutputsLength() else (),
-                options=_options(op),
+                options=options,
             )
         )
     description = model.Description().decode("utf-8", "replace") if model.Description() else ""

@@ -12,5 +12,6 @@
 #include "th_softmax.h"       /* SOFTMAX */
 #include "th_elementwise.h"   /* ADD, MUL */
 #include "th_quantize.h"      /* QUANTIZE, DEQUANTIZE */
+#include "th_xnor.h"          /* CUSTOM TH_XNOR_CONV_2D (binary convolution) */
 
 #endif /* TH_KERNELS_H */
