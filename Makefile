@@ -9,7 +9,9 @@ export TINYHIL_LOCAL_DIR ?= $(if $(wildcard $(SHARED)/models),$(SHARED),)
 setup:
 	bash scripts/setup.sh
 
-demo: setup
+# The demo needs no training stack (torch, tensorflow): a lean install.
+demo:
+	TINYHIL_EXTRAS=test bash scripts/setup.sh
 	$(PYTHON) -m harness.cli bench --board stm32f746 --emulate
 
 # The whole suite, then the on-device suite (tests/hil) against each Arm board's emulated twin: the same
