@@ -82,8 +82,12 @@ class TorchRunner:
         info = {"params": train.count_params(net), "nonzero_params": train.count_nonzero(net),
                 "val_accuracy": train.evaluate(net, self.val), "history": self.history.get(name, [])}
         if dtype == "xnor-int8":
-            raise ModelsError("xnor-int8 export is not implemented yet (no binary kernel in the firmware); "
-                              "export the XNOR network's full-precision twin or leave it out of variants:")
+            from tinyhil_models.xnor import export as export_xnor
+
+            if not any(isinstance(m, arch.BinaryConv2d) for m in net):
+                raise ModelsError(f"xnor-int8 export of {name}: not an XNOR network (arch: xnor_acdnet)")
+            export_xnor(net, self.frontend.input_shape(), file, calibration)
+            return info
         if any(isinstance(m, (arch.BinaryConv2d, arch.SignActivation)) for m in net):
             raise ModelsError(f"variant of {name} is an XNOR network: export it as xnor-int8")
         from tinyhil_models.mirror import to_keras

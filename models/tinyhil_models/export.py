@@ -16,11 +16,13 @@ import numpy as np
 from tinyhil_models.errors import ModelsError, require
 
 
-def to_tflite(model, path: str | Path, calibration: np.ndarray | None = None) -> Path:
+def to_tflite(model, path: str | Path, calibration: np.ndarray | None = None, allow_float_ops: bool = False
+              ) -> Path:
     """Convert a Keras model (batch size 1) to ``path``.
 
     ``calibration``: float32 array [n, *input shape without batch] -> full-int8 (int8 input/output);
-    None -> float32.  Returns the path.  Raises ModelsError when the converter fails.
+    None -> float32.  ``allow_float_ops`` lets operators without an int8 kernel stay float (used by
+    :mod:`tinyhil_models.xnor`, which replaces those operators afterwards).  Returns the path.  Raises ModelsError when the converter fails.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     tf = require("tensorflow")
@@ -38,7 +40,8 @@ def to_tflite(model, path: str | Path, calibration: np.ndarray | None = None) ->
 
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
         conv.representative_dataset = representative
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8] + (
+            [tf.lite.OpsSet.TFLITE_BUILTINS] if allow_float_ops else [])
         conv.inference_input_type = tf.int8
         conv.inference_output_type = tf.int8
     import contextlib
