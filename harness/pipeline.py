@@ -22,7 +22,7 @@ from harness.fetch import fetch_dataset, fetch_model
 from harness.measure.bench import add_measurements, device_measurements
 from harness.metrics import count_stats, memory_use, top1_accuracy
 from harness.preprocess import RawCrops
-from harness.reference import ReferenceInterpreter
+from harness.reference_xnor import reference_for
 from harness.results import base_manifest, new_run_id, write_run
 from harness.runner import run_samples
 from harness.store import record_run
@@ -93,7 +93,10 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
     kind = data_kind(data_dir)
     samples = list(iter_samples(data_dir, compiled.input_tensor, preprocessing, cfg.limit))
     n_inferences = sum(len(s.inputs) for s in samples)
-    reference = ReferenceInterpreter(model_path)
+    reference = reference_for(model_path, compiled)  # None: outputs not checked, bit_exact reported null
+    if reference is None:
+        console.print("[yellow]note:[/] no host reference for this model's binary operators (needs tensorflow); "
+                      "bit_exact will be null (not checked)", highlight=False)
     run_id = new_run_id(model_path.name, board.name + ("-twin" if cfg.emulate else ""))
     work = Path(cfg.out) / f".{run_id}.work"
     work.mkdir(parents=True, exist_ok=True)

@@ -147,6 +147,7 @@ def rewrite(path: Path, blocks: list[dict]) -> None:
     from tensorflow.lite.tools import flatbuffer_utils as fbu
 
     from harness.codegen import xnor_reference as ref
+    from harness.reference_xnor import drop_unused_tensors
 
     model = fbu.read_model(str(path))
     sg = model.subgraphs[0]
@@ -215,27 +216,10 @@ def rewrite(path: Path, blocks: list[dict]) -> None:
         op.customOptions = list(ref.pack_options(3, 3, 1, 1, "SAME", "RELU"))
         op.customOptionsFormat = schema.CustomOptionsFormat.FLEXBUFFERS  # the only enum value; bytes are ours
         sg.operators[first:last + 1] = [op]
-    _drop_unused_tensors(model)
+    drop_unused_tensors(model)
     fbu.write_model(model, str(path))
 
 
 def _is_constant(model, tensor) -> bool:
     data = model.buffers[tensor.buffer].data
     return data is not None and len(data) > 0
-
-
-def _drop_unused_tensors(model) -> None:
-    """Remove tensors no operator or graph input/output references (and their buffers' data)."""
-    sg = model.subgraphs[0]
-    used = sorted({t for op in sg.operators for t in list(op.inputs) + list(op.outputs) if t >= 0}
-                  | set(sg.inputs) | set(sg.outputs))
-    remap = {old: new for new, old in enumerate(used)}
-    for t in range(len(sg.tensors)):
-        if t not in remap and sg.tensors[t].buffer > 0:
-            model.buffers[sg.tensors[t].buffer].data = None
-    sg.tensors = [sg.tensors[t] for t in used]
-    for op in sg.operators:
-        op.inputs = [remap[t] if t >= 0 else t for t in op.inputs]
-        op.outputs = [remap[t] for t in op.outputs]
-    sg.inputs = [remap[t] for t in sg.inputs]
-    sg.outputs = [remap[t] for t in sg.outputs]

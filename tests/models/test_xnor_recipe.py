@@ -40,7 +40,7 @@ def xnor_run(tiny, tmp_path_factory):
 def test_xnor_variant_compiles_with_binary_operators_and_is_smaller(xnor_run, capsys):
     folder, cards = xnor_run
     by = {c["name"]: c for c in cards}
-    assert set(by) == {"acdnet-int8", "acdnet-xnor-xnor-int8", "acdnet-filter85-int8"}
+    assert set(by) == {"acdnet-int8", "acdnet-xnor-xnor-int8", "acdnet-filter50-int8"}
     x = by["acdnet-xnor-xnor-int8"]
     compiled = compile_model(folder / x["file"])
     assert sum(op.opcode == ref.OPCODE for op in compiled.graph.operators) == 8
@@ -90,3 +90,40 @@ def test_exported_network_agrees_with_the_float_pytorch_network(tmp_path):
         errs.append(np.abs(got.reshape(-1) - want.reshape(-1)).max())
     # sign flips at quantization boundaries propagate; most clips agree closely
     assert np.median(errs) < 0.05 and max(errs) < 0.3, errs
+
+
+def test_whole_model_runs_bit_exactly_vs_tflm_plus_the_binary_reference(xnor_run):
+    from harness.reference_xnor import SegmentedReference
+
+    folder, _ = xnor_run
+    compiled = compile_model(folder / "acdnet-xnor-xnor-int8.tflite")
+    host, reference = HostModel(compiled), SegmentedReference(compiled)
+    assert [k for k, _ in reference.steps].count("xnor") == 8
+    rng = np.random.default_rng(1)
+    for _ in range(4):
+        xq = rng.integers(-128, 128, compiled.input_tensor.shape).astype(np.int8)
+        np.testing.assert_array_equal(host.run(xq), reference.run(xq))
+
+
+@pytest.mark.emulator
+def test_xnor_variant_runs_bit_exactly_on_the_m7_twin(xnor_run, tiny, tmp_path):
+    import shutil
+
+    if not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")):
+        pytest.skip("needs qemu-system-arm and gcc-arm-none-eabi (scripts/setup.sh installs them)")
+    from rich.console import Console
+
+    from harness.pipeline import BenchConfig, run_bench
+    from test_variants_twin import _npy_inputs
+    from tinyhil_models import datasets
+
+    folder, cards = xnor_run
+    card = next(c for c in cards if c["dtype"] == "xnor-int8")
+    tflite = folder / card["file"]
+    data = _npy_inputs(card, tflite, datasets.esc50(tiny, folds=[2])[::5][:2], tmp_path / "inputs")
+    s = run_bench(BenchConfig(model=tflite, data=data, board="stm32f746", emulate=True, out=tmp_path / "results"),
+                  Console(quiet=True)).summary
+    assert s["bit_exact"] is True and s["mismatches"] == 0
+    assert s["counts"]["unit"] == "instructions" and s["counts"]["median"] > 0
+    print(f"\nXNOR variant on the stm32f746 twin: {s['counts']['median']:,} instructions/inference, "
+          f"flash {s['memory']['flash_bytes']:,} B, RAM {s['memory']['ram_bytes']:,} B, weights {s['weight_bytes']:,} B")
