@@ -266,7 +266,7 @@ def layer_profile_plot(profiles: dict[str, list[dict]], stem: Path) -> list[Path
                                           for k in profiles])
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
-    ax.set_title("per-layer profile (one segment per operator)")
+    ax.set_title("per-layer profile (segment = operator)", loc="left")
     ax.set_xlabel(f"{shared} per inference ({prefix.rstrip(', ') or 'count'})" if shared
                   else "share of inference (%)")
     fig.legend(handles=[Patch(color=op_colour[o], label=o) for o in ops], loc="outside lower center", ncol=3,
