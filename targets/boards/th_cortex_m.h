@@ -1,7 +1,7 @@
-/* Shared pieces of the real-board Cortex-M ports (stm32f746, nrf52840, rp2040): the Reset_Handler body,
- * the fault report and the architectural registers (ARMv6-M / ARMv7-M Architecture Reference Manuals).
- * Each port includes this header from its startup.c; symbols come from targets/boards/cortex-m.ld.in.
- * The twins (targets/boards/mps2/) keep their own startup with semihosting exit codes.
+/* Shared pieces of every Cortex-M port (stm32f746, nrf52840, rp2040 and the mps2 twins): the C run-time
+ * set-up, the ARMv7-M vector table, the fault report and the architectural registers (ARMv6-M / ARMv7-M
+ * Architecture Reference Manuals).  Each port includes this header from its startup.c; symbols come from
+ * targets/boards/cortex-m.ld.in.
  */
 #ifndef TH_CORTEX_M_H
 #define TH_CORTEX_M_H
@@ -99,7 +99,7 @@ static inline void th_cm_put_hex(uint32_t v) {
 /* Fault report on the serial link, same line as the twins print ("TH-FAULT exception=... pc=... lr=..."),
  * then stop: the host sees the line in serial.log and times out with it.  `frame` is the stacked
  * exception frame (r0-r3, r12, lr, pc, xpsr). */
-static inline __attribute__((noreturn)) void th_cm_fault_report(const uint32_t *frame) {
+static inline void th_cm_fault_print(const uint32_t *frame) {
     uint32_t ipsr;
     __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
     th_cm_put_str("\r\nTH-FAULT exception=");
@@ -109,14 +109,17 @@ static inline __attribute__((noreturn)) void th_cm_fault_report(const uint32_t *
     th_cm_put_str(" lr=");
     th_cm_put_hex(frame[5]);
     th_cm_put_str("\r\n");
-    for (;;) {
-    }
 }
 
-/* Defines Fault_Handler (naked: the stack pointer still points at the exception frame; ARMv6-M compatible)
- * calling th_fault_report, which the port defines as `th_cm_fault_report(frame)`. */
-#define TH_CM_DEFINE_FAULT_HANDLER()                                                                     \
-    __attribute__((used, noreturn)) void th_fault_report(const uint32_t *frame) { th_cm_fault_report(frame); } \
+/* Defines th_fault_report (prints the report, then runs AFTER_REPORT: a twin exits QEMU with a status, a board
+ * stops) and Fault_Handler (naked: the stack pointer still points at the exception frame; ARMv6-M compatible). */
+#define TH_CM_DEFINE_FAULT_HANDLER(AFTER_REPORT)                                                         \
+    __attribute__((used, noreturn)) void th_fault_report(const uint32_t *frame) {                        \
+        th_cm_fault_print(frame);                                                                        \
+        AFTER_REPORT;                                                                                    \
+        for (;;) {                                                                                       \
+        }                                                                                                \
+    }                                                                                                    \
     __attribute__((naked)) void Fault_Handler(void) {                                                    \
         __asm__ volatile("mrs r0, msp\n\t"                                                               \
                          "ldr r1, =th_fault_report\n\t"                                                  \
@@ -125,5 +128,29 @@ static inline __attribute__((noreturn)) void th_cm_fault_report(const uint32_t *
     }
 
 typedef void (*th_vector_t)(void);
+
+void Reset_Handler(void);
+void Fault_Handler(void);
+void Default_Handler(void);
+
+/* The ARMv7-M vector table: 16 system vectors (faults to Fault_Handler, unexpected exceptions and interrupts to
+ * Default_Handler, which ports alias to Fault_Handler) and NUM_IRQ device interrupts. */
+#define TH_CM_DEFINE_V7M_VECTORS(NUM_IRQ)                                                                \
+    __attribute__((section(".isr_vector"), used)) const th_vector_t th_vectors[16 + (NUM_IRQ)] = {       \
+        (th_vector_t)(uintptr_t)&__stack_top,                                                            \
+        Reset_Handler,                                                                                   \
+        Fault_Handler, /* NMI */                                                                         \
+        Fault_Handler, /* HardFault */                                                                   \
+        Fault_Handler, /* MemManage */                                                                   \
+        Fault_Handler, /* BusFault */                                                                    \
+        Fault_Handler, /* UsageFault */                                                                  \
+        0, 0, 0, 0,                                                                                      \
+        Default_Handler, /* SVCall */                                                                    \
+        Default_Handler, /* DebugMon */                                                                  \
+        0,                                                                                               \
+        Default_Handler, /* PendSV */                                                                    \
+        Default_Handler, /* SysTick */                                                                   \
+        [16 ... 16 + (NUM_IRQ) - 1] = Default_Handler,                                                   \
+    }
 
 #endif /* TH_CORTEX_M_H */

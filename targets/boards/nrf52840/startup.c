@@ -6,28 +6,9 @@
 
 #include "../th_cortex_m.h"
 
-#define TH_NUM_IRQ 48
-
-void Reset_Handler(void);
-void Fault_Handler(void);
 void Default_Handler(void) __attribute__((alias("Fault_Handler")));
 
-__attribute__((section(".isr_vector"), used)) const th_vector_t th_vectors[16 + TH_NUM_IRQ] = {
-    (th_vector_t)(uintptr_t)&__stack_top,
-    Reset_Handler,
-    Fault_Handler, /* NMI */
-    Fault_Handler, /* HardFault */
-    Fault_Handler, /* MemManage */
-    Fault_Handler, /* BusFault */
-    Fault_Handler, /* UsageFault */
-    0, 0, 0, 0,
-    Default_Handler, /* SVCall */
-    Default_Handler, /* DebugMon */
-    0,
-    Default_Handler, /* PendSV */
-    Default_Handler, /* SysTick */
-    [16 ... 16 + TH_NUM_IRQ - 1] = Default_Handler,
-};
+TH_CM_DEFINE_V7M_VECTORS(48);
 
 void Reset_Handler(void) {
     th_cm_crt0();
@@ -35,4 +16,4 @@ void Reset_Handler(void) {
     th_cm_reset();
 }
 
-TH_CM_DEFINE_FAULT_HANDLER()
+TH_CM_DEFINE_FAULT_HANDLER((void)0)

@@ -13,8 +13,6 @@
 
 #define TH_NUM_IRQ 26
 
-void Reset_Handler(void);
-void Fault_Handler(void);
 void Default_Handler(void) __attribute__((alias("Fault_Handler")));
 void th_systick_handler(void);
 
@@ -37,4 +35,4 @@ void Reset_Handler(void) {
     th_cm_reset();
 }
 
-TH_CM_DEFINE_FAULT_HANDLER()
+TH_CM_DEFINE_FAULT_HANDLER((void)0)
