@@ -240,27 +240,12 @@ def _up_to_date(stamp: Path, recipe: Recipe, build_dir: Path) -> bool:
 
 
 def elf_sizes(elf: Path) -> dict[str, int]:
-    """Section sizes of an ELF in bytes: text (read-only alloc), data, bss, heap, stack, flash, ram."""
-    from elftools.elf.constants import SH_FLAGS  # noqa: PLC0415
-    from elftools.elf.elffile import ELFFile  # noqa: PLC0415
+    """Section sizes of an ELF in bytes: text (read-only alloc), data, bss, heap, stack, flash, ram
+    (read by :func:`harness.metrics.memory_use`)."""
+    from harness.metrics import memory_use  # noqa: PLC0415
 
-    sizes = dict.fromkeys(("text", "data", "bss", "heap", "stack"), 0)
-    with open(elf, "rb") as fh:
-        for sec in ELFFile(fh).iter_sections():
-            flags = sec["sh_flags"]
-            if not flags & SH_FLAGS.SHF_ALLOC or sec["sh_size"] == 0:
-                continue
-            if sec.name in (".heap", ".stack"):
-                sizes[sec.name[1:]] += sec["sh_size"]
-            elif sec["sh_type"] == "SHT_NOBITS":
-                sizes["bss"] += sec["sh_size"]
-            elif flags & SH_FLAGS.SHF_WRITE:
-                sizes["data"] += sec["sh_size"]
-            else:
-                sizes["text"] += sec["sh_size"]
-    sizes["flash"] = sizes["text"] + sizes["data"]
-    sizes["ram"] = sizes["data"] + sizes["bss"] + sizes["heap"] + sizes["stack"]
-    return sizes
+    use = memory_use(elf)
+    return {**use.kinds, "flash": use.flash_bytes, "ram": use.ram_bytes}
 
 
 @lru_cache(maxsize=1)

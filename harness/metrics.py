@@ -7,7 +7,7 @@ writable section (.data, .bss, heap and stack reservations).  Read with pyelftoo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
@@ -23,6 +23,7 @@ class MemoryUse:
     flash_bytes: int
     ram_bytes: int
     sections: dict[str, int]
+    kinds: dict[str, int] = field(default_factory=dict)  # text (read-only), data, bss, heap, stack: bytes of each kind
 
     def as_dict(self) -> dict:
         return {"flash_bytes": self.flash_bytes, "ram_bytes": self.ram_bytes, "sections": dict(self.sections)}
@@ -33,6 +34,7 @@ def memory_use(elf_path: str | Path) -> MemoryUse:
     RAM = allocated writable sections (.data, .bss, .heap, .stack). Raises OSError if unreadable."""
     flash = ram = 0
     sections: dict[str, int] = {}
+    kinds = dict.fromkeys(("text", "data", "bss", "heap", "stack"), 0)
     with open(elf_path, "rb") as f:
         elf = ELFFile(f)
         for sec in elf.iter_sections():
@@ -45,7 +47,13 @@ def memory_use(elf_path: str | Path) -> MemoryUse:
                 flash += size
             if flags & SH_FLAGS.SHF_WRITE:
                 ram += size
-    return MemoryUse(flash, ram, sections)
+            if sec.name in (".heap", ".stack"):
+                kinds[sec.name[1:]] += size
+            elif sec["sh_type"] == "SHT_NOBITS":
+                kinds["bss"] += size
+            else:
+                kinds["data" if flags & SH_FLAGS.SHF_WRITE else "text"] += size
+    return MemoryUse(flash, ram, sections, kinds)
 
 
 @dataclass(frozen=True)

@@ -96,3 +96,16 @@ class HostDut:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def fake_model_output(data: bytes, chunks: int = 8) -> bytes:
+    """What the fake model of the host port (targets/host/model.c) outputs for input ``data``: Fletcher-16
+    (two bytes: sum and sum of sums, mod 255) of each of ``chunks`` slices, the last slice taking the rest."""
+    out, size = bytearray(), len(data) // chunks
+    for c in range(chunks):
+        a = b = 0
+        for byte in data[c * size: len(data) if c == chunks - 1 else (c + 1) * size]:
+            a = (a + byte) % 255
+            b = (b + a) % 255
+        out += bytes([a, b])
+    return bytes(out)

@@ -77,24 +77,23 @@ def runs_frame(runs: list[Run], catalog: str | Path | None = None) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def _latency_us(lat: dict):
-    if not lat or lat.get("median") is None:
+def _scaled(entry: dict, key: str, base: str, factors: dict[str, float], what: str):
+    """``entry[key]`` converted to the ``base`` unit (None when absent); ``factors`` maps unit -> size in base."""
+    if not entry or entry.get(key) is None:
         return None
-    unit = str(lat.get("unit", "us")).replace("µ", "u")
-    scale = {"us": 1.0, "ms": 1e3, "s": 1e6, "ns": 1e-3}.get(unit)
-    if scale is None:
-        raise ResultsError(f"latency unit {lat.get('unit')!r} is not one of us, ms, s, ns; fix the run summary")
-    return float(lat["median"]) * scale
+    unit = str(entry.get("unit", base)).replace("µ", "u")
+    if unit not in factors:
+        raise ResultsError(f"{what} unit {entry.get('unit')!r} is not one of {', '.join(factors)}; "
+                           "fix the run summary")
+    return float(entry[key]) * factors[unit]
+
+
+def _latency_us(lat: dict):
+    return _scaled(lat, "median", "us", {"us": 1.0, "ms": 1e3, "s": 1e6, "ns": 1e-3}, "latency")
 
 
 def _energy_uj(en: dict):
-    if not en or en.get("per_inference") is None:
-        return None
-    unit = str(en.get("unit", "uJ")).replace("µ", "u")
-    scale = {"uJ": 1.0, "mJ": 1e3, "J": 1e6, "nJ": 1e-3}.get(unit)
-    if scale is None:
-        raise ResultsError(f"energy unit {en.get('unit')!r} is not one of uJ, mJ, J, nJ; fix the run summary")
-    return float(en["per_inference"]) * scale
+    return _scaled(en, "per_inference", "uJ", {"uJ": 1.0, "mJ": 1e3, "J": 1e6, "nJ": 1e-3}, "energy")
 
 
 def tradeoff_table(frame: pd.DataFrame) -> pd.DataFrame:

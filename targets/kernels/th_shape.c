@@ -96,46 +96,38 @@ static int32_t th_concat_row(const th_concatenation_params *p) {
     return row;
 }
 
-void th_concatenation_s8(const th_concatenation_params *p, ...) {
-    va_list ap, aq;
-    va_start(ap, p);
+/* Copies the inputs (variadic: num_inputs input pointers, then the output pointer) slice by slice; sizes in
+ * elements of elem_bytes bytes.  The int8 and float32 kernels differ only in that size. */
+static void th_concatenation_bytes(const th_concatenation_params *p, size_t elem_bytes, va_list ap) {
+    va_list aq;
     va_copy(aq, ap);
-    for (int32_t i = 0; i < p->num_inputs; ++i) {  /* the output pointer follows the inputs */
-        (void)va_arg(aq, const int8_t *);
+    for (int32_t i = 0; i < p->num_inputs; ++i) { /* the output pointer follows the inputs */
+        (void)va_arg(aq, const void *);
     }
-    int8_t *const output = va_arg(aq, int8_t *);
+    uint8_t *const output = va_arg(aq, void *);
     va_end(aq);
-    const int32_t row = th_concat_row(p);
-    int32_t offset = 0;
+    const size_t row = (size_t)th_concat_row(p) * elem_bytes;
+    size_t offset = 0;
     for (int32_t i = 0; i < p->num_inputs; ++i) {
-        const int8_t *in = va_arg(ap, const int8_t *);
-        const int32_t n = p->copy_sizes[i];
+        const uint8_t *in = va_arg(ap, const void *);
+        const size_t n = (size_t)p->copy_sizes[i] * elem_bytes;
         for (int32_t k = 0; k < p->outer_size; ++k) {
-            memcpy(output + k * row + offset, in + k * n, (size_t)n);
+            memcpy(output + (size_t)k * row + offset, in + (size_t)k * n, n);
         }
         offset += n;
     }
+}
+
+void th_concatenation_s8(const th_concatenation_params *p, ...) {
+    va_list ap;
+    va_start(ap, p);
+    th_concatenation_bytes(p, sizeof(int8_t), ap);
     va_end(ap);
 }
 
 void th_concatenation_f32(const th_concatenation_params *p, ...) {
-    va_list ap, aq;
+    va_list ap;
     va_start(ap, p);
-    va_copy(aq, ap);
-    for (int32_t i = 0; i < p->num_inputs; ++i) {
-        (void)va_arg(aq, const float *);
-    }
-    float *const output = va_arg(aq, float *);
-    va_end(aq);
-    const int32_t row = th_concat_row(p);
-    int32_t offset = 0;
-    for (int32_t i = 0; i < p->num_inputs; ++i) {
-        const float *in = va_arg(ap, const float *);
-        const int32_t n = p->copy_sizes[i];
-        for (int32_t k = 0; k < p->outer_size; ++k) {
-            memcpy(output + k * row + offset, in + k * n, (size_t)n * sizeof(float));
-        }
-        offset += n;
-    }
+    th_concatenation_bytes(p, sizeof(float), ap);
     va_end(ap);
 }

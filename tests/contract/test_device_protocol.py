@@ -15,22 +15,12 @@ from harness.errors import ProtocolError, TransportError
 from harness.protocol.client import DeviceClient
 from harness.protocol.constants import FRAME_MAGIC, PROTOCOL_VERSION
 from harness.protocol.faults import FaultInjectingTransport
-from harness.protocol.hostdut import TARGETS, HostDut, build_host_dut
+from harness.protocol.hostdut import TARGETS, HostDut, build_host_dut, fake_model_output
 from harness.protocol.transcript import ReplayTransport
 
 INPUT_BYTES = 30720
 
 
-def fletcher_slices(data: bytes, chunks: int = 8) -> bytes:
-    """What the fake model (targets/host/model.c) outputs for ``data``."""
-    out, size = bytearray(), len(data) // chunks
-    for c in range(chunks):
-        a = b = 0
-        for byte in data[c * size: len(data) if c == chunks - 1 else (c + 1) * size]:
-            a = (a + byte) % 255
-            b = (b + a) % 255
-        out += bytes([a, b])
-    return bytes(out)
 
 
 def header(seq: int, length: int) -> bytes:
@@ -53,7 +43,7 @@ def test_boot_name_profile(client: DeviceClient):
 @pytest.mark.parametrize("binary", [True, False], ids=["bload", "hex"])
 def test_run_inference(client: DeviceClient, tensor: bytes, binary: bool):
     output, laps = client.run_inference(tensor, n=3, warmup=2, binary=binary)
-    assert output == fletcher_slices(tensor)
+    assert output == fake_model_output(tensor)
     assert laps.unit == "ticks" and laps.counts == (INPUT_BYTES,) * 3  # one tick per input byte, exactly
 
 
@@ -63,7 +53,7 @@ def test_bload_payload_sizes(client: DeviceClient, payload: int):
     client.load_input(data, payload_bytes=payload)
     client.infer(1)
     if len(data) == INPUT_BYTES:
-        assert client.results() == fletcher_slices(data)
+        assert client.results() == fake_model_output(data)
 
 
 def test_corrupted_payload_is_nacked_and_resent(dut: HostDut, tensor: bytes):
@@ -73,7 +63,7 @@ def test_corrupted_payload_is_nacked_and_resent(dut: HostDut, tensor: bytes):
     client = DeviceClient(faulty, "host", timeout=2.0)
     client.wait_ready(2.0)
     output, _ = client.run_inference(tensor)
-    assert output == fletcher_slices(tensor)
+    assert output == fake_model_output(tensor)
     assert len(faulty.fired) == 2 and client.resends == 2
 
 
@@ -84,7 +74,7 @@ def test_corrupted_header_resyncs(dut: HostDut, tensor: bytes, offset: int):
     client = DeviceClient(faulty, "host", timeout=2.0, ack_timeout=0.3)
     client.wait_ready(2.0)
     output, _ = client.run_inference(tensor)
-    assert output == fletcher_slices(tensor)
+    assert output == fake_model_output(tensor)
     assert faulty.fired and client.resends >= 1
 
 
@@ -95,7 +85,7 @@ def test_lost_ack_times_out_and_duplicate_is_reacked(dut: HostDut, tensor: bytes
     client.wait_ready(2.0)
     start = time.monotonic()
     output, _ = client.run_inference(tensor)
-    assert output == fletcher_slices(tensor)
+    assert output == fake_model_output(tensor)
     assert client.resends == 1 and time.monotonic() - start >= 0.3
 
 

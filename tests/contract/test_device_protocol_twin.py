@@ -16,7 +16,7 @@ from harness.flash.qemu import QemuTwin
 from harness.protocol.client import DeviceClient
 from harness.protocol.constants import FRAME_MAGIC, PROTOCOL_VERSION
 from harness.protocol.faults import FaultInjectingTransport
-from harness.protocol.hostdut import TARGETS
+from harness.protocol.hostdut import TARGETS, fake_model_output
 from harness.transport import SerialTransport
 
 pytestmark = [
@@ -29,15 +29,6 @@ INPUT_BYTES = 3000  # small: the MPS2 UART model moves only a few KB/s
 TWINS = ["stm32f746", "rp2040"]  # Cortex-M7 and an ARMv6-M (M0+) build
 
 
-def fletcher_slices(data: bytes, chunks: int = 8) -> bytes:
-    out, size = bytearray(), len(data) // chunks
-    for c in range(chunks):
-        a = b = 0
-        for byte in data[c * size: len(data) if c == chunks - 1 else (c + 1) * size]:
-            a = (a + byte) % 255
-            b = (b + a) % 255
-        out += bytes([a, b])
-    return bytes(out)
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +55,10 @@ def test_twin_protocol(images, name, tmp_path):
         assert facts["protocol"] == PROTOCOL_VERSION and facts["kind"] == "twin"
         assert facts["timer_unit"] == "instructions" and facts["input_bytes"] == INPUT_BYTES
         output, laps = client.run_inference(data, n=2)
-        assert output == fletcher_slices(data) and client.resends == 1
+        assert output == fake_model_output(data) and client.resends == 1
         assert laps.unit == "instructions" and laps.counts[0] == laps.counts[1] > INPUT_BYTES  # exact, repeatable
         client.load_input(bytes(reversed(data)), binary=False)
         client.infer(1)
-        assert client.results() == fletcher_slices(bytes(reversed(data)))
+        assert client.results() == fake_model_output(bytes(reversed(data)))
         client.close()
     assert Path(tmp_path / "serial.transcript").stat().st_size > 2 * INPUT_BYTES
