@@ -128,7 +128,21 @@ class Board(_Frozen):
 
     @property
     def has_twin(self) -> bool:
+        """True when the catalog names a QEMU twin for this board."""
         return self.twin is not None
+
+    def target(self, emulate: bool, *, probe: str | None = None, port: str | None = None,
+               meter: "MeterSpec | str | None" = None, rules: "RunRules | None" = None) -> "Target":
+        """This board (``emulate`` False) or its emulated twin as a :class:`~harness.target.Target`: kind,
+        PlatformIO environment, port directory, memory origins, flasher, energy meter, timer source, run rules.
+        ``probe``/``port``: the real board's probe unique ID and serial port; ``meter``: a power monitor
+        (``KIND[:PORT]``).  Raises CatalogError when ``emulate`` and the board has no twin."""
+        return make_target(self, emulate, probe=probe, port=port, meter=meter, rules=rules)
+
+
+from harness.target import MeterSpec, RunRules, Target, make_target  # noqa: E402 (Target refers to Board)
+
+Target.model_rebuild(_types_namespace={"Board": Board})
 
 
 def load_catalog(path: str | Path | None = None) -> dict[str, Board]:

@@ -1,7 +1,7 @@
 """Stage 2: generated model C + firmware sources -> a firmware ELF, built by PlatformIO offline.
 
 :func:`build_firmware` writes a *recipe* (flags, sources, a linker script rendered from boards.yaml) into a
-build directory keyed by (model contents, board, twin, options), runs ``pio run -e <env>`` on the repository's
+build directory keyed by (model contents, target, options), runs ``pio run -e <env>`` on the repository's
 platformio.ini with that recipe, and returns a frozen :class:`FirmwareImage`.  The project-local platform in
 ``targets/platformio/platform`` applies the recipe; boards.yaml stays the only source of flags and sizes.
 
@@ -25,6 +25,7 @@ from pathlib import Path
 from string import Template
 
 from harness.boards import Board
+from harness.target import Target, TargetKind
 from harness.errors import BuildError, MemoryOverflowError, ToolchainMissingError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,12 +41,13 @@ _OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
 
 @dataclass(frozen=True)
 class FirmwareImage:
-    """A built firmware. ``sizes`` in bytes: text, data, bss, heap, stack, flash (text+data), ram (the rest)."""
+    """A built firmware. ``sizes`` in bytes: text, data, bss, heap, stack, flash (text+data), ram (the rest);
+    ``kind``: built for the real board or its twin."""
 
     elf: Path
     sha256: str
     board: str
-    twin: bool
+    kind: TargetKind
     sizes: dict[str, int]
     build_log: Path
     compiler_version: str
@@ -54,7 +56,7 @@ class FirmwareImage:
 
     def describe(self) -> dict:
         """JSON-ready summary for run manifests (paths as strings)."""
-        return {"elf": str(self.elf), "sha256": self.sha256, "board": self.board, "twin": self.twin,
+        return {"elf": str(self.elf), "sha256": self.sha256, "board": self.board, "kind": self.kind.value,
                 "platformio_env": self.env, "sizes": dict(self.sizes), "compiler": self.compiler_version,
                 "flags": list(self.flags), "build_log": str(self.build_log)}
 
@@ -64,7 +66,7 @@ class Recipe:
     """Everything the PlatformIO builder needs, as data: flags, include dirs, source dirs, linker script."""
 
     board: str
-    twin: bool
+    kind: str
     cflags: tuple[str, ...]
     linkflags: tuple[str, ...]
     cppdefines: dict[str, str] = field(default_factory=dict)
@@ -78,52 +80,40 @@ class Recipe:
         return tuple(dict.fromkeys(self.cflags + defines + self.linkflags))  # machine flags once
 
 
-def port_name(board: Board, twin: bool) -> str:
-    """The board port directory under targets/boards: the twin machine family ("mps2") or the board name."""
-    if twin:
-        if board.twin is None:
-            raise BuildError(f"{board.name} has no emulated twin in boards.yaml; build for the board itself")
-        return board.twin.machine.split("-")[0]
-    return board.name
-
-
-def render_linker_script(board: Board, *, twin: bool, stack_bytes: int = DEFAULT_STACK_BYTES,
+def render_linker_script(target: Target, *, stack_bytes: int = DEFAULT_STACK_BYTES,
                          heap_bytes: int = DEFAULT_HEAP_BYTES) -> str:
-    """The GNU ld script for ``board`` (or its twin): FLASH/RAM lengths are the board's flash_bytes/ram_bytes.
-
-    Origins come from ``twin.flash_origin/ram_origin`` (twin) or ``memory.*`` (board); stack and heap
-    (bytes) are sections inside RAM, so firmware that does not fit fails to link.  Raises BuildError for a
-    twin-less board asked for its twin.
-    """
-    if twin and board.twin is None:
-        raise BuildError(f"{board.name} has no emulated twin in boards.yaml; build for the board itself")
-    origin = board.twin if twin else board.memory
+    """The GNU ld script for ``target``: FLASH/RAM lengths are the board's flash_bytes/ram_bytes on both kinds,
+    origins the target's ``flash_origin``/``ram_origin``; stack and heap (bytes) are sections inside RAM, so
+    firmware that does not fit fails to link."""
+    board = target.board
     return Template(LDSCRIPT_TEMPLATE.read_text()).substitute(
-        board=board.name, target_kind="twin" if twin else "hardware",
-        flash_origin=f"0x{origin.flash_origin:08X}", flash_bytes=board.flash_bytes,
-        ram_origin=f"0x{origin.ram_origin:08X}", ram_bytes=board.ram_bytes,
+        board=board.name, target_kind=target.kind.value,
+        flash_origin=f"0x{target.flash_origin:08X}", flash_bytes=board.flash_bytes,
+        ram_origin=f"0x{target.ram_origin:08X}", ram_bytes=board.ram_bytes,
         stack_bytes=stack_bytes, heap_bytes=heap_bytes)
 
 
-def make_recipe(board: Board, model_dir: Path, *, twin: bool, app_dir: Path | None = None,
+def make_recipe(target: Target, model_dir: Path, *, app_dir: Path | None = None,
                 defines: dict | None = None, stack_bytes: int = DEFAULT_STACK_BYTES,
                 heap_bytes: int = DEFAULT_HEAP_BYTES) -> Recipe:
     """The recipe for one firmware: targets/common (or ``app_dir``), targets/kernels, the board port, the model.
 
-    ``defines`` become -D flags (value None or "" for a bare -D).  Raises BuildError if a directory is missing.
+    ``defines`` become -D flags (value None or "" for a bare -D); ``TH_BOARD_NAME`` and ``TH_TARGET_KIND``
+    (C strings) are always defined.  Raises BuildError if a directory is missing.
     """
-    port_dir = TARGETS / "boards" / port_name(board, twin)
+    board = target.board
+    port_dir = TARGETS / "boards" / target.port_dir
     app_dir = Path(app_dir).resolve() if app_dir else TARGETS / "common"
     model_dir = Path(model_dir).resolve()
     for what, d in (("model", model_dir), ("application", app_dir), ("board port", port_dir)):
         if not Path(d).is_dir():
             raise BuildError(f"{what} directory {d} does not exist; generate the model first or fix the path")
-    cppdefines = {"TH_BOARD_NAME": f'"{board.name}"', "TH_TWIN": "1" if twin else "0"}
+    cppdefines = {"TH_BOARD_NAME": f'"{board.name}"', "TH_TARGET_KIND": f'"{target.kind.value}"'}
     cppdefines.update({k: "" if v is None else str(v) for k, v in (defines or {}).items()})
     arm = board.arch.startswith("armv")  # others (esp32) take flags and linker script from their platform
     machine = tuple(board.compiler.flags()) if arm else ()
     return Recipe(
-        board=board.name, twin=twin,
+        board=board.name, kind=target.kind.value,
         cflags=machine + OPT_FLAGS,
         linkflags=machine + LINK_FLAGS if arm else (),
         cppdefines=cppdefines,
@@ -131,7 +121,7 @@ def make_recipe(board: Board, model_dir: Path, *, twin: bool, app_dir: Path | No
                                              port_dir)),
         source_dirs={"app": str(app_dir), "kernels": str(TARGETS / "kernels"), "port": str(port_dir),
                      "model": str(Path(model_dir))},
-        ldscript=render_linker_script(board, twin=twin, stack_bytes=stack_bytes, heap_bytes=heap_bytes) if arm else "",
+        ldscript=render_linker_script(target, stack_bytes=stack_bytes, heap_bytes=heap_bytes) if arm else "",
     )
 
 
@@ -167,24 +157,24 @@ def first_error_line(log: str) -> str:
     return ""
 
 
-def build_firmware(board: Board, model_dir: Path, *, twin: bool, build_root: Path, defines: dict | None = None,
+def build_firmware(target: Target, model_dir: Path, *, build_root: Path, defines: dict | None = None,
                    app_dir: Path | None = None, stack_bytes: int = DEFAULT_STACK_BYTES,
                    heap_bytes: int = DEFAULT_HEAP_BYTES, timeout_s: float = 600.0) -> FirmwareImage:
-    """Build the firmware for ``board`` (its QEMU twin when ``twin``) around the generated ``model_dir``.
+    """Build the firmware for ``target`` (a board or its twin) around the generated ``model_dir``.
 
-    The build directory is ``build_root/fw/<board>[-twin]-<key>``, key = hash of the model files, app
+    The build directory is ``build_root/fw/<target name>-<key>``, key = hash of the model files, app
     sources, options: the same inputs reuse the same (incrementally rebuilt) directory, different inputs build
     side by side.  ``stack_bytes``/``heap_bytes`` are reserved in RAM.  Raises BuildError (log path named),
-    MemoryOverflowError (board, region FLASH or RAM, overflow in bytes).
+    MemoryOverflowError (board, region FLASH or RAM, overflow in bytes), ToolchainMissingError.
     """
     from harness.pio_setup import ensure_pio, first_run_lock, pio_environ  # noqa: PLC0415 (keeps import light for the builder)
 
-    env_name = board.twin.platformio_env if twin and board.twin else board.platformio_env
+    board, env_name = target.board, target.platformio_env
     check_toolchain(board)
-    recipe = make_recipe(board, Path(model_dir), twin=twin, app_dir=app_dir, defines=defines,
+    recipe = make_recipe(target, Path(model_dir), app_dir=app_dir, defines=defines,
                          stack_bytes=stack_bytes, heap_bytes=heap_bytes)
     key = _build_key(recipe, Path(model_dir), app_dir)
-    build_dir = Path(build_root).resolve() / "fw" / f"{board.name}{'-twin' if twin else ''}-{key[:16]}"
+    build_dir = Path(build_root).resolve() / "fw" / f"{target.name}-{key[:16]}"
     build_dir.mkdir(parents=True, exist_ok=True)
     log_path = build_dir / "build.log"
     with open(build_dir / ".lock", "w") as lock:
@@ -196,7 +186,7 @@ def build_firmware(board: Board, model_dir: Path, *, twin: bool, build_root: Pat
         elf = build_dir / "pio" / "build" / env_name / "firmware.elf"
         stamp = build_dir / ".built"  # touched after each successful pio run (SCons may leave the ELF's mtime)
         if elf.is_file() and _up_to_date(stamp, recipe, build_dir):
-            return _image(elf, board, twin, recipe, log_path, env_name)
+            return _image(elf, target, recipe, log_path)
         env = pio_environ(ensure_pio())
         env[RECIPE_ENV] = str(build_dir / "recipe.json")
         env["PLATFORMIO_WORKSPACE_DIR"] = str(build_dir / "pio")
@@ -206,7 +196,7 @@ def build_firmware(board: Board, model_dir: Path, *, twin: bool, build_root: Pat
                 proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                       timeout=timeout_s, check=False)
         except subprocess.TimeoutExpired:
-            raise BuildError(f"firmware build for {board.name} timed out after {timeout_s:.0f} s; "
+            raise BuildError(f"firmware build for {target.name} timed out after {timeout_s:.0f} s; "
                              f"see {log_path}") from None
         log_path.write_text(" ".join(cmd) + "\n" + proc.stdout)
         if proc.returncode == 0 and elf.is_file():
@@ -216,15 +206,14 @@ def build_firmware(board: Board, model_dir: Path, *, twin: bool, build_root: Pat
         if overflow:
             raise MemoryOverflowError(board.name, *overflow)
         detail = first_error_line(proc.stdout) or f"pio exited with status {proc.returncode}"
-        raise BuildError(f"firmware build for {board.name}{' twin' if twin else ''} failed: {detail}; "
-                         f"see {log_path}")
-    return _image(elf, board, twin, recipe, log_path, env_name)
+        raise BuildError(f"firmware build for {target.name} failed: {detail}; see {log_path}")
+    return _image(elf, target, recipe, log_path)
 
 
-def _image(elf: Path, board: Board, twin: bool, recipe: Recipe, log_path: Path, env_name: str) -> FirmwareImage:
-    return FirmwareImage(elf=elf, sha256=hashlib.sha256(elf.read_bytes()).hexdigest(), board=board.name,
-                         twin=twin, sizes=elf_sizes(elf), build_log=log_path,
-                         compiler_version=compiler_version(), flags=recipe.flags(), env=env_name)
+def _image(elf: Path, target: Target, recipe: Recipe, log_path: Path) -> FirmwareImage:
+    return FirmwareImage(elf=elf, sha256=hashlib.sha256(elf.read_bytes()).hexdigest(), board=target.board.name,
+                         kind=target.kind, sizes=elf_sizes(elf), build_log=log_path,
+                         compiler_version=compiler_version(), flags=recipe.flags(), env=target.platformio_env)
 
 
 def _up_to_date(stamp: Path, recipe: Recipe, build_dir: Path) -> bool:

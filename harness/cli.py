@@ -106,6 +106,9 @@ def bench(
                                          "(default: $TINYHIL_LOCAL_DIR; else download)"),
     catalog: Optional[Path] = CatalogOpt,
     tag: Optional[list[str]] = typer.Option(None, "--tag", "-t", help="Tag the run (repeatable), e.g. nightly"),
+    energy_meter: Optional[str] = typer.Option(None, "--energy-meter", help="Power monitor measuring energy: "
+                                               "js220|js110|ppk2|lpm01a[:PORT] (default: the board's datasheet "
+                                               "power model, labelled an estimate)"),
 ) -> None:
     """Benchmark a model on a board or its twin: compile, build, flash, stream clips, record results.
 
@@ -116,21 +119,27 @@ def bench(
     """
     from harness.boards import assign_per_board, get_board
     from harness.errors import MemoryOverflowError
+    from harness.errors import CatalogError
     from harness.pipeline import BenchConfig, run_bench
     from harness.report import print_runs
+    from harness.target import MeterSpec
 
     boards = [get_board(b, catalog) for b in dict.fromkeys(board)]
     names = [b.name for b in boards]
     ports, probes = assign_per_board(port, names, "--port"), assign_per_board(probe, names, "--probe")
+    meter = MeterSpec.parse(energy_meter) if energy_meter else None
     results, refused, compared = [], [], []
     for b in boards:
-        if emulate and b.twin is None and len(boards) > 1:
+        try:
+            target = b.target(emulate, probe=probes.get(b.name), port=ports.get(b.name), meter=meter)
+        except CatalogError:
+            if len(boards) == 1:
+                raise
             compared.append((b, None, "no twin (no QEMU machine for this core)"))
             continue
         for one in (model or [None]):
-            cfg = BenchConfig(model=one, data=data, board=b.name, emulate=emulate, port=ports.get(b.name),
-                              probe=probes.get(b.name), out=out, quantization=quantization, limit=limit,
-                              local=local, catalog=catalog, tags=tuple(tag or ()))
+            cfg = BenchConfig(model=one, data=data, target=target, out=out, quantization=quantization, limit=limit,
+                              local=local, tags=tuple(tag or ()))
             try:
                 results.append(run_bench(cfg, console))
                 compared.append((b, results[-1].summary, ""))
@@ -226,9 +235,10 @@ def profile(
     catalog: Optional[Path] = CatalogOpt,
 ) -> None:
     """Per-operator profile: type, shape, MACs, instructions (twin) or cycles (board), share, MACs per count."""
-    from harness.measure.session import measure_session
+    from harness.boards import get_board
+    from harness.measure.profile import run_profile
 
-    s = measure_session(model, board, emulate=emulate, port=port, probe=probe, catalog=catalog)
+    s = run_profile(model, get_board(board, catalog).target(emulate, probe=probe, port=port))
     p = s.profile
     est = " (latency is an ESTIMATE: instructions x CPI / clock)" if p.estimate else ""
     table = Table(title=f"per-operator profile of {p.model} on {p.board} {p.target}{est}")

@@ -2,50 +2,46 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.boards import get_board
-from harness.build import build_firmware
-from harness.codegen.compiler import compile_model
 from harness.data import data_kind, iter_samples
-from harness.dut import open_dut
-from harness.errors import CatalogError, ResultsError
+from harness.energy.source import meter_for
+from harness.errors import ResultsError
 from harness.fetch import fetch_dataset, fetch_model
 from harness.measure.bench import add_measurements, device_measurements
 from harness.metrics import count_stats, memory_use, top1_accuracy
+from harness.orchestrate import BUILD_ROOT, connect, prepare
 from harness.preprocess import RawCrops
 from harness.reference_xnor import reference_for
 from harness.results import base_manifest, new_run_id, write_run
 from harness.runner import run_samples
 from harness.store import record_run
+from harness.target import Target, TargetKind
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
 class BenchConfig:
-    """Options of one ``tinyhil bench`` run (paths may be None: the zoo's demo model and clips)."""
+    """Options of one ``tinyhil bench`` run on ``target`` (paths may be None: the zoo's demo model and clips;
+    the target carries the probe, port and power monitor)."""
 
     model: Path | None
     data: Path | None
-    board: str
-    emulate: bool
+    target: Target
     out: Path = Path("results")
-    port: str | None = None
-    probe: str | None = None
     quantization: str = "model"
     limit: int | None = None
     local: Path | None = None
-    catalog: Path | None = None
-    build_root: Path = REPO / ".tinyhil" / "build"
+    build_root: Path = BUILD_ROOT
     tags: tuple[str, ...] = ()
 
 
@@ -69,24 +65,21 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
     """Run one benchmark; returns its run directory and summary.
 
     Raises TinyhilError subclasses (ModelError, UnsupportedOperatorError, MemoryOverflowError, BuildError,
-    FlashError, TransportError, DataError, CatalogError); nothing is recorded unless the run completes.
+    FlashError, TransportError, DataError, CatalogError, EnergyError); nothing is recorded unless the run
+    completes.
     """
     console = console or Console()
-    board = get_board(cfg.board, cfg.catalog)
-    if cfg.emulate and board.twin is None:
-        raise CatalogError(f"{board.name} has no emulated twin (no QEMU machine for {board.core}); "
-                           "drop --emulate and attach the board")
+    target, board = cfg.target, cfg.target.board
     model_path = cfg.model or fetch_model("acdnet20-int8", cfg.local)
     data_dir = cfg.data or fetch_dataset("esc50-cc0", cfg.local)
     started = time.monotonic()
 
-    compiled = compile_model(model_path)
+    firmware = prepare(model_path, target, build_root=cfg.build_root)
+    compiled = firmware.compiled
     console.print(f"compiled {model_path.name}: {len(compiled.graph.operators)} operators, "
                   f"{compiled.macs:,} MACs, weights {compiled.weight_bytes:,} B, arena {compiled.plan.arena_bytes:,} B")
-    model_dir = compiled.write(cfg.build_root / "models" / compiled.sha256[:16])
-    image = build_firmware(board, model_dir, twin=cfg.emulate, build_root=cfg.build_root)
-    memory = memory_use(image.elf)
-    console.print(f"firmware for {board.name}{' twin' if cfg.emulate else ''}: flash {memory.flash_bytes:,} B of "
+    memory = memory_use(firmware.elf)
+    console.print(f"firmware for {target.name}: flash {memory.flash_bytes:,} B of "
                   f"{board.flash_bytes:,}, RAM {memory.ram_bytes:,} B of {board.ram_bytes:,}")
 
     preprocessing = RawCrops(quantization=cfg.quantization)
@@ -97,32 +90,38 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
     if reference is None:
         console.print("[yellow]note:[/] no host reference for this model's binary operators (needs tensorflow); "
                       "bit_exact will be null (not checked)", highlight=False)
-    run_id = new_run_id(model_path.name, board.name + ("-twin" if cfg.emulate else ""))
+    run_id = new_run_id(model_path.name, target.name)
     work = Path(cfg.out) / f".{run_id}.work"
     work.mkdir(parents=True, exist_ok=True)
     try:
-        with open_dut(board, image.elf, compiled.input_tensor, compiled.output_tensor, emulate=cfg.emulate,
-                      run_dir=work, port=cfg.port, probe=cfg.probe) as dut, Progress(
+        with contextlib.ExitStack() as stack:
+            energy = meter_for(target)
+            if energy is not None:
+                stack.callback(energy.close)
+            dut = stack.enter_context(connect(firmware, run_dir=work))
+            progress = stack.enter_context(Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=console, transient=True) as progress:
+                console=console, transient=True))
             task = progress.add_task(f"{board.name} inferences", total=n_inferences)
             records = run_samples(dut, samples, compiled.output_tensor, reference,
                                   on_inference=lambda rec: progress.advance(task))
             unit = dut.timer_unit
-            measured = device_measurements(dut.client, board, samples[0].inputs[0], compiled.input_tensor.dtype,
-                                           twin=cfg.emulate)
+            measured = device_measurements(dut.client, target, samples[0].inputs[0], compiled.input_tensor.dtype,
+                                           energy)
         wall = time.monotonic() - started
-        summary = add_measurements(_summary(cfg, board, compiled, records, unit, memory, samples, wall), measured,
-                                   image.elf)
+        summary = add_measurements(_summary(cfg, compiled, records, unit, memory, samples, wall), measured,
+                                   firmware.elf)
+        twin = target.kind is TargetKind.TWIN
         manifest = {
             **base_manifest(),
             "model": {"file": model_path.name, "path": str(model_path), "sha256": compiled.sha256},
             "board": board.name, "board_title": board.title, "core": board.core, "clock_hz": board.clock_hz,
-            "target": "twin" if cfg.emulate else "hardware",
-            "twin": board.twin.model_dump() if cfg.emulate else None,
-            "qemu": qemu_version() if cfg.emulate else None,
-            "firmware": image.describe(),
+            "target": target.kind.value,
+            "twin": board.twin.model_dump() if twin else None,
+            "qemu": qemu_version() if twin else None,
+            "firmware": firmware.image.describe(),
             "timer_source": unit,
+            "energy_meter": None if target.meter is None else str(target.meter),
             "data": {"path": str(data_dir), "kind": kind, "samples": len(samples)},
             "preprocessing": preprocessing.describe() if kind == "esc50" else {"kind": "npy tensors"},
         }
@@ -138,7 +137,7 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
     return RunResult(path, summary)
 
 
-def _summary(cfg, board, compiled, records, unit, memory, samples, wall_s: float) -> dict:
+def _summary(cfg, compiled, records, unit, memory, samples, wall_s: float) -> dict:
     clip_preds = {r.sample_id: r.clip_prediction for r in records}
     labels = [s.label for s in samples]
     preds = [clip_preds[s.id] for s in samples]
@@ -146,8 +145,8 @@ def _summary(cfg, board, compiled, records, unit, memory, samples, wall_s: float
     mismatches = sum(1 for m in matches if m is False)
     return {
         "model": compiled.path.name,
-        "board": board.name,
-        "target": "twin" if cfg.emulate else "hardware",
+        "board": cfg.target.board.name,
+        "target": cfg.target.kind.value,
         "samples": len(samples),
         "inferences": len(records),
         "accuracy": top1_accuracy(labels, preds),

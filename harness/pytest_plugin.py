@@ -6,11 +6,12 @@ Options::
     --emulate         use the boards' emulated twins (QEMU) instead of attached hardware
     --probe UID       debug probe unique ID of the board (``UID``, or ``BOARD=UID`` with several boards)
     --port PATH|URL   serial port of the board (``PATH``, or ``BOARD=PATH``); found from the probe when omitted
+    --energy-meter KIND[:PORT]  power monitor (js220, js110, ppk2, lpm01a) measuring energy
 
-Fixtures: ``board`` (the catalog entry, parametrized over ``--board``), ``firmware`` (``firmware(model) ->
-FirmwareImage``, built once per model x board x twin/hardware), ``model`` (the .tflite the ``dut`` runs;
-override it in a conftest), ``dut`` (a flashed, connected :class:`HilDut` with ``infer(tensor) -> (output,
-counts)`` and ``check(tensor)`` against the TFLM reference).  Marker: ``@pytest.mark.board("stm32f746", ...)``
+Fixtures: ``board`` (the catalog entry, parametrized over ``--board``), ``target`` (its harness.target.Target),
+``firmware`` (``firmware(model) -> Firmware``, built once per model x target), ``model`` (the .tflite the
+``dut`` runs; override it in a conftest), ``dut`` (a flashed, connected harness.dut.Dut with ``infer(tensor) ->
+(output, Counts)`` and ``check(tensor)`` against the same host reference as ``bench``).  Marker: ``@pytest.mark.board("stm32f746", ...)``
 limits a test to those boards.  On-device tests are skipped with the reason when no board is named, when
 ``--emulate`` asks for a board without a twin, or when neither ``--probe`` nor ``--port`` points at hardware:
 ``pytest --board=stm32f746`` on a machine without the board skips, it does not fail.
@@ -25,7 +26,6 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -43,6 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="debug probe unique ID (UID, or BOARD=UID when several boards are given)")
     group.addoption("--port", action="append", default=[], metavar="PATH_OR_URL",
                     help="serial port of the board (PATH, or BOARD=PATH when several boards are given)")
+    group.addoption("--energy-meter", default=None, metavar="KIND[:PORT]",
+                    help="power monitor for energy: js220|js110|ppk2|lpm01a[:PORT] (default: datasheet estimate)")
     parser.addini("tinyhil_build_root", "directory for firmware builds (default: .tinyhil/build in the repo)")
 
 
@@ -66,19 +68,27 @@ class TinyhilOptions:
     probes: dict[str, str]
     ports: dict[str, str]
     build_root: Path
-    pool: dict = field(default_factory=dict)      # (board, firmware sha256) -> open HilDut
+    meter: str | None = None
+    pool: dict = field(default_factory=dict)      # (target name, firmware sha256) -> open Dut
     firmware_cache: dict = field(default_factory=dict)
     exits: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
-    def hardware_reason(self, board_name: str) -> str | None:
-        """Why on-device tests cannot run on ``board_name``, or None when they can."""
+    def target(self, board_name: str):
+        """The harness.target.Target of ``board_name`` under these options.  Raises CatalogError (no twin)."""
         from harness.boards import get_board  # noqa: PLC0415
 
-        board = get_board(board_name)
+        return get_board(board_name).target(self.emulate, probe=self.probes.get(board_name),
+                                            port=self.ports.get(board_name), meter=self.meter)
+
+    def hardware_reason(self, board_name: str) -> str | None:
+        """Why on-device tests cannot run on ``board_name``, or None when they can."""
+        from harness.errors import CatalogError  # noqa: PLC0415
+
+        try:
+            self.target(board_name)
+        except CatalogError as exc:
+            return str(exc)
         if self.emulate:
-            if board.twin is None:
-                return (f"{board_name} has no emulated twin (no QEMU machine for {board.core}); "
-                        "attach the board and pass --probe/--port instead of --emulate")
             return None
         if board_name not in self.probes and board_name not in self.ports:
             return (f"no probe or serial port given for {board_name}: pass --probe UID and/or --port PATH "
@@ -104,7 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
         boards=boards, emulate=bool(config.getoption("emulate")),
         probes=per_board(config.getoption("probe") or [], boards, "probe"),
         ports=per_board(config.getoption("port") or [], boards, "port"),
-        build_root=Path(root))
+        build_root=Path(root), meter=config.getoption("energy_meter"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -159,11 +169,11 @@ def board(request: pytest.FixtureRequest):
 
 
 class FirmwareBuilder:
-    """``builder(model) -> FirmwareImage`` for one board (its twin when ``emulate``), cached per model file;
-    ``builder.compiled(model)`` is the CompiledModel behind it."""
+    """``builder(model) -> Firmware`` for one target (harness.orchestrate.Firmware: compiled model + image), cached
+    per model file; ``builder.compiled(model)`` is the CompiledModel behind it."""
 
-    def __init__(self, board, opts: TinyhilOptions) -> None:
-        self.board = board
+    def __init__(self, target, opts: TinyhilOptions) -> None:
+        self.target = target
         self.opts = opts
 
     def compiled(self, model: str | Path):
@@ -177,27 +187,39 @@ class FirmwareBuilder:
         return self.opts.firmware_cache[key]
 
     def __call__(self, model: str | Path):
-        from harness.build import build_firmware  # noqa: PLC0415
         from harness.errors import ToolchainMissingError  # noqa: PLC0415
+        from harness.orchestrate import prepare  # noqa: PLC0415
 
         compiled = self.compiled(model)
-        key = ("image", compiled.sha256, self.board.name, self.opts.emulate)
+        key = ("firmware", compiled.sha256, self.target.name)
         if key not in self.opts.firmware_cache:
-            model_dir = compiled.write(self.opts.build_root / "models" / compiled.sha256[:16])
             try:
-                self.opts.firmware_cache[key] = build_firmware(self.board, model_dir, twin=self.opts.emulate,
-                                                               build_root=self.opts.build_root)
+                self.opts.firmware_cache[key] = prepare(compiled, self.target, build_root=self.opts.build_root)
             except ToolchainMissingError as exc:
                 pytest.skip(str(exc))
         return self.opts.firmware_cache[key]
 
 
 @pytest.fixture(scope="session")
+def target(board, tinyhil_options: TinyhilOptions):
+    """The harness.target.Target of ``board``: its twin with --emulate, else the board with --probe/--port/
+    --energy-meter.  Skips with the reason when it cannot be reached."""
+    reason = tinyhil_options.hardware_reason(board.name)
+    if reason:
+        pytest.skip(reason)
+    return tinyhil_options.target(board.name)
+
+
+@pytest.fixture(scope="session")
 def firmware(board, tinyhil_options: TinyhilOptions) -> FirmwareBuilder:
-    """``firmware(model) -> FirmwareImage``: ``model`` (a .tflite path) compiled and built for ``board`` (its twin
-    with --emulate), cached per model x board.  Raises MemoryOverflowError when the model does not fit; skips
-    when the board's toolchain is not installed (ESP32 without Espressif's toolchain)."""
-    return FirmwareBuilder(board, tinyhil_options)
+    """``firmware(model) -> Firmware``: ``model`` (a .tflite path) compiled and built for ``board`` (its twin
+    with --emulate), cached per model x target.  Raises MemoryOverflowError when the model does not fit; skips
+    when the board's toolchain is not installed (ESP32 without Espressif's toolchain) or, with --emulate, when
+    the board has no twin."""
+    reason = tinyhil_options.emulate and tinyhil_options.hardware_reason(board.name)
+    if reason:
+        pytest.skip(reason)
+    return FirmwareBuilder(tinyhil_options.target(board.name), tinyhil_options)
 
 
 @pytest.fixture
@@ -208,89 +230,18 @@ def model() -> Path:
     return fetch_model("acdnet20-int8", None)
 
 
-@dataclass(frozen=True)
-class Counts:
-    """Timer counts of one inference: ``value`` in ``unit`` ("instructions" on twins, "cycles" on hardware)."""
-
-    value: int
-    unit: str
-
-
-class HilDut:
-    """A flashed, connected DUT running ``model``: ``infer(x) -> (output, Counts)``, ``check(x)`` against TFLM.
-
-    ``x`` is an ndarray with the model input's shape (int8 / float32 as the model); outputs have the model
-    output's shape and dtype.  ``profile`` is the firmware's own description (board, kind, timer_unit, ...).
-    """
-
-    def __init__(self, board, image, compiled, protocol_dut, emulate: bool, run_dir: Path) -> None:
-        from harness.reference import ReferenceInterpreter  # noqa: PLC0415
-
-        self.board = board
-        self.firmware = image
-        self.compiled = compiled
-        self.emulate = emulate
-        self.run_dir = run_dir
-        self._dut = protocol_dut
-        self._reference = ReferenceInterpreter(compiled.path)
-        self.profile: dict[str, Any] = protocol_dut.client.profile()
-
-    @property
-    def client(self):
-        """The protocol client (harness.protocol.client.DeviceClient) for lower-level commands."""
-        return self._dut.client
-
-    @property
-    def input_tensor(self):
-        return self.compiled.input_tensor
-
-    @property
-    def output_tensor(self):
-        return self.compiled.output_tensor
-
-    def infer(self, x) -> tuple[Any, Counts]:
-        """Run one inference on the device: (output ndarray, Counts of the model invocation)."""
-        out, count = self._dut.infer(x)
-        return out, Counts(int(count), self._dut.timer_unit)
-
-    def reference(self, x):
-        """The TFLM host interpreter's output for ``x`` (the bit-exactness reference)."""
-        return self._reference.run(x).reshape(self.output_tensor.shape)
-
-    def check(self, x) -> tuple[Any, Counts]:
-        """``infer(x)``, asserting that every output byte equals the TFLM reference's."""
-        import numpy as np  # noqa: PLC0415
-
-        out, counts = self.infer(x)
-        ref = self.reference(x)
-        if not np.array_equal(out, ref):
-            diff = np.flatnonzero(out.reshape(-1) != ref.reshape(-1))
-            raise AssertionError(f"{self.board.name}: {diff.size} of {ref.size} outputs differ from TFLM, first at "
-                                 f"index {diff[0]}: device {out.reshape(-1)[diff[0]]}, TFLM {ref.reshape(-1)[diff[0]]}"
-                                 f" (serial log: {self.run_dir / 'serial.log'})")
-        return out, counts
-
-
 @pytest.fixture
-def dut(request: pytest.FixtureRequest, board, tinyhil_options: TinyhilOptions,
-        tmp_path_factory: pytest.TempPathFactory) -> HilDut:
-    """A flashed, connected device (or twin) running ``model``; kept open for the session per board x model.
-    Skips (before building anything) when the board is not reachable."""
-    reason = tinyhil_options.hardware_reason(board.name)
-    if reason:
-        pytest.skip(reason)
+def dut(request: pytest.FixtureRequest, target, tinyhil_options: TinyhilOptions,
+        tmp_path_factory: pytest.TempPathFactory):
+    """A flashed, connected harness.dut.Dut running ``model`` (``infer(x) -> (output, Counts)``, ``check(x)``
+    against the same host reference as ``bench``); kept open for the session per target x model.  Skips
+    (before building anything) when the board is not reachable."""
     model = request.getfixturevalue("model")
-    firmware = request.getfixturevalue("firmware")
-    image = firmware(model)
-    key = (board.name, image.sha256)
+    firmware = request.getfixturevalue("firmware")(model)
+    key = (target.name, firmware.image.sha256)
     if key not in tinyhil_options.pool:
-        from harness.dut import open_dut  # noqa: PLC0415
+        from harness.orchestrate import connect  # noqa: PLC0415
 
-        compiled = firmware.compiled(model)
-        run_dir = tmp_path_factory.mktemp(f"dut-{board.name}")
-        protocol_dut = tinyhil_options.exits.enter_context(open_dut(
-            board, image.elf, compiled.input_tensor, compiled.output_tensor, emulate=tinyhil_options.emulate,
-            run_dir=run_dir, port=tinyhil_options.ports.get(board.name),
-            probe=tinyhil_options.probes.get(board.name)))
-        tinyhil_options.pool[key] = HilDut(board, image, compiled, protocol_dut, tinyhil_options.emulate, run_dir)
+        run_dir = tmp_path_factory.mktemp(f"dut-{target.name}")
+        tinyhil_options.pool[key] = tinyhil_options.exits.enter_context(connect(firmware, target, run_dir=run_dir))
     return tinyhil_options.pool[key]

@@ -1,6 +1,6 @@
 """Stream samples through a DUT and collect one record per inference.
 
-The runner sees the DUT only through :class:`InferenceTarget` (``infer(x) -> (output, count)``), so a
+The runner sees the DUT only through :class:`Inferrer` (``infer(x) -> (output, counts)``), so a
 twin, a real board and the host build of the model are interchangeable here.  Every on-device output is
 compared with the host reference (TFLM) on the same input.
 """
@@ -14,16 +14,16 @@ import numpy as np
 
 from harness.codegen.graph import Tensor
 from harness.data import Sample
+from harness.dut import Counts
 from harness.preprocess import aggregate
 
 
-class InferenceTarget(Protocol):
-    """Anything that runs one inference: ``infer(x)`` takes the input tensor (numpy, model input dtype and
-    shape) and returns (output tensor, count) where count is in ``timer_unit`` (instructions or cycles)."""
+class Inferrer(Protocol):
+    """Anything that runs one inference (a :class:`harness.dut.Dut`, or a fake): ``infer(x)`` takes the input
+    tensor (numpy, model input dtype and shape) and returns (output tensor, counts) where ``counts.value`` is
+    in ``counts.unit`` (instructions or cycles)."""
 
-    timer_unit: str
-
-    def infer(self, x: np.ndarray) -> tuple[np.ndarray, int]: ...
+    def infer(self, x: np.ndarray) -> tuple[np.ndarray, "Counts"]: ...
 
 
 class Reference(Protocol):
@@ -45,20 +45,20 @@ class InferenceRecord:
     matches_reference: bool | None
 
 
-def run_samples(target: InferenceTarget, samples: Iterable[Sample], output_tensor: Tensor,
+def run_samples(dut: Inferrer, samples: Iterable[Sample], output_tensor: Tensor,
                 reference: Reference | None = None,
                 on_inference: Callable[[InferenceRecord], None] | None = None) -> list[InferenceRecord]:
-    """Run every crop of every sample on ``target``; returns the records in order.
+    """Run every crop of every sample on ``dut``; returns the records in order.
 
-    Errors from the target (TransportError, ProtocolError) propagate: a partial run is never returned.
+    Errors from the DUT (TransportError, ProtocolError) propagate: a partial run is never returned.
     """
     records: list[InferenceRecord] = []
     for sample in samples:
         outputs, counts, matches = [], [], []
         for x in sample.inputs:
-            out, count = target.infer(x)
+            out, count = dut.infer(x)
             outputs.append(out)
-            counts.append(count)
+            counts.append(count.value)
             matches.append(None if reference is None else bool(np.array_equal(
                 np.asarray(reference.run(x)).reshape(-1), out.reshape(-1))))
         clip_pred = int(np.argmax(aggregate(np.stack(outputs), output_tensor)))

@@ -1,7 +1,9 @@
 """Stage 3: putting a firmware image on the device under test.
 
 One seam, :class:`Flasher`; implementations: :class:`harness.flash.qemu.QemuTwin` (starts the emulated twin),
-:class:`harness.flash.pyocd_flasher.PyocdFlasher` (programs a board through its debug probe).
+:class:`harness.flash.pyocd_flasher.PyocdFlasher` (programs a board through its debug probe),
+:class:`harness.flash.esptool_flasher.EsptoolFlasher` (ESP32 over its serial port); :func:`flasher_for` picks one
+from a target's flasher spec.
 """
 
 from __future__ import annotations
@@ -30,26 +32,31 @@ def elf_path(image: "object | Path | str") -> Path:
     return Path(getattr(image, "elf", image))
 
 
-def hardware_flasher(board, *, probe: str | None = None, port: str | None = None) -> "Flasher":
-    """The flasher for a real ``board``, chosen by its catalog field ``flasher.kind``.
+def flasher_for(target, *, log_dir: Path | None = None) -> Flasher:
+    """The flasher of ``target`` (a :class:`harness.target.Target`), chosen by ``target.flasher.kind``.
 
-    pyocd: probe by unique ID (``probe``; None = the only one attached); esptool: through ``port``.
-    When ``port`` is None it is looked up as the USB serial port that shares the probe's serial number.
-    Raises FlashError (unknown kind) or TransportError (no serial port found).
+    ``qemu``: the emulated twin (:class:`~harness.flash.qemu.QemuTwin`; ``log_dir`` receives ``qemu.log``).
+    ``pyocd``: the probe by unique ID (``flasher.probe``; None = the only one attached); ``esptool``: through
+    the serial port.  For boards, when ``flasher.port`` is None the port is the USB serial port that shares the
+    probe's serial number.  Raises TransportError (no serial port found), FlashError.
     """
-    from harness.errors import FlashError, TransportError  # noqa: PLC0415
+    from harness.errors import TransportError  # noqa: PLC0415
     from harness.flash.probes import list_ports, port_for_probe  # noqa: PLC0415
 
-    if port is None and probe is not None:
-        port = port_for_probe(probe, list_ports())
+    spec = target.flasher
+    if spec.kind == "qemu":
+        from harness.flash.qemu import QemuTwin  # noqa: PLC0415
+
+        return QemuTwin(target, log_dir=log_dir)
+    port = spec.port
+    if port is None and spec.probe is not None:
+        port = port_for_probe(spec.probe, list_ports())
     if port is None:
-        raise TransportError(f"no serial port for {board.name}; pass --port (see `tinyhil probes`) or --emulate")
-    if board.flasher.kind == "pyocd":
+        raise TransportError(f"no serial port for {target.name}; pass --port (see `tinyhil probes`) or --emulate")
+    if spec.kind == "pyocd":
         from harness.flash.pyocd_flasher import PyocdFlasher  # noqa: PLC0415
 
-        return PyocdFlasher(board, probe, port)
-    if board.flasher.kind == "esptool":
-        from harness.flash.esptool_flasher import EsptoolFlasher  # noqa: PLC0415
+        return PyocdFlasher(target.board, spec.probe, port)
+    from harness.flash.esptool_flasher import EsptoolFlasher  # noqa: PLC0415
 
-        return EsptoolFlasher(board, port)
-    raise FlashError(f"{board.name}: no flasher for kind {board.flasher.kind!r}; fix boards.yaml")
+    return EsptoolFlasher(target.board, port)

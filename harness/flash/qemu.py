@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.boards import Board
+from harness.target import Target
 from harness.errors import FlashError
 from harness.flash import elf_path
 
@@ -32,17 +32,20 @@ EXIT_FAULT = 3  # targets/boards/mps2/semihost.h TH_EXIT_FAULT
 
 
 class QemuTwin:
-    """Context manager running ``elf`` on ``board``'s twin; ``url`` is the serial link for serial_for_url.
+    """Context manager running ``elf`` on a twin ``target`` (``target.flasher``: QEMU machine and CPU); ``url``
+    is the serial link for serial_for_url.
 
-    ``log_dir`` receives ``qemu.log`` (QEMU's stderr).  Use as ``with QemuTwin(board, elf, log_dir=d) as t:``
-    or call :meth:`load` then :meth:`stop`.  Raises FlashError (QEMU missing, no twin, QEMU exited early).
+    ``log_dir`` receives ``qemu.log`` (QEMU's stderr).  Use as ``with QemuTwin(target, elf, log_dir=d) as t:``
+    or call :meth:`load` then :meth:`stop`.  Raises FlashError (QEMU missing, not a QEMU target, QEMU exited
+    early).
     """
 
-    def __init__(self, board: Board, elf: Path | None = None, *, log_dir: Path | None = None,
+    def __init__(self, target: Target, elf: Path | None = None, *, log_dir: Path | None = None,
                  start_timeout_s: float = 10.0, extra_args: tuple[str, ...] = ()) -> None:
-        if board.twin is None:
-            raise FlashError(f"{board.name} has no emulated twin in boards.yaml; attach the board instead")
-        self.board = board
+        if target.flasher.kind != "qemu":
+            raise FlashError(f"{target.name} is flashed with {target.flasher.kind}, not started in QEMU")
+        self.target = target
+        self.board = target.board
         self.elf = Path(elf) if elf else None
         self.log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="tinyhil-qemu-"))
         self.log_path = self.log_dir / "qemu.log"
@@ -50,7 +53,7 @@ class QemuTwin:
         self.extra_args = tuple(extra_args)
         self._proc: subprocess.Popen | None = None
         self._url: str | None = None
-        self.log = log.getChild(board.name)
+        self.log = log.getChild(target.name)
 
     @property
     def url(self) -> str | None:
@@ -59,8 +62,8 @@ class QemuTwin:
 
     def command(self, elf: Path, port: int) -> list[str]:
         """The qemu-system-arm command line for ``elf`` with the UART on TCP ``port``."""
-        twin = self.board.twin
-        return ["qemu-system-arm", "-M", twin.machine, "-cpu", twin.cpu, "-kernel", str(elf),
+        spec = self.target.flasher
+        return ["qemu-system-arm", "-M", spec.machine, "-cpu", spec.cpu, "-kernel", str(elf),
                 "-display", "none", "-monitor", "none", "-icount", ICOUNT,
                 "-semihosting-config", "enable=on,target=native",
                 "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on", *self.extra_args]

@@ -1,49 +1,34 @@
 """The measurements ``tinyhil bench`` adds to a run, on the DUT it already has open: latency windows under
-the MLPerf Tiny run rules, energy (a monitor, else the power-model estimate, else none), peak stack, and
+the MLPerf Tiny run rules, energy (a power monitor, else the power-model estimate, else none), peak stack, and
 memory by component.  Fills summary.json's ``latency``, ``energy``, ``memory.components`` and
 ``memory.peak_stack_bytes`` (field names: README's run-directory contract)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from statistics import median
 
 import numpy as np
 
-from harness.boards import Board
-from harness.energy.base import EnergyMeter, EnergyResult, measure_energy
-from harness.energy.model import estimate_energy
-from harness.measure.latency import RunRules, measure_latency, rules_for
+from harness.energy.source import EnergySource
+from harness.measure.latency import measure_latency
 from harness.measure.memory import memory_components
+from harness.target import Target
 
 
-def device_measurements(client, board: Board, x: np.ndarray, dtype, *, twin: bool, rules: RunRules | None = None,
-                        meter: EnergyMeter | None = None) -> dict:
-    """Latency, energy and peak stack on a connected DUT for input ``x``; returns summary fields.
-
-    With ``meter``, energy is the median of ``rules.windows`` monitor windows (each ``infer N W`` between
-    timestamp pulses); without, the board's power model x the median latency (an estimate), or None.
+def device_measurements(client, target: Target, x: np.ndarray, dtype, energy: EnergySource | None = None) -> dict:
+    """Latency (``target.rules``), energy and peak stack on a connected DUT for input ``x``; returns summary
+    fields.  ``energy``: from :func:`harness.energy.source.meter_for` (None: energy not measured).
     Raises MeasurementError, EnergyError, ProtocolError, TransportError."""
     data = np.ascontiguousarray(x, dtype=dtype).tobytes()
 
     def reload() -> None:
         client.load_input(data)
 
-    rules = rules or rules_for(twin)
-    latency = measure_latency(client, board, rules, reload)
-    if meter is not None:
-        results = []
-        for _ in range(rules.windows):
-            reload()
-            results.append(measure_energy(client, meter, latency.windows[0].inferences, rules.warmup))
-        mid = sorted(results, key=lambda r: r.per_inference_uj)[len(results) // 2]
-        energy: EnergyResult | None = EnergyResult(median(r.per_inference_uj for r in results), mid.avg_power_mw,
-                                                   mid.window_s, False, mid.source, mid.inferences)
-    else:
-        energy = estimate_energy(board, latency.median, latency.source)
+    latency = measure_latency(client, target, reload)
+    result = None if energy is None else energy.measure(client, latency, reload)
     reload()
     stack = client.stack()
-    return {"latency": latency.as_dict(), "energy": None if energy is None else energy.as_dict(),
+    return {"latency": latency.as_dict(), "energy": None if result is None else result.as_dict(),
             "stack": {"size_bytes": stack.size, "base_bytes": stack.base, "peak_bytes": stack.peak}}
 
 

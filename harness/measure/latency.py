@@ -23,29 +23,7 @@ from statistics import median
 
 from harness.boards import Board
 from harness.measure import MeasurementError
-
-MIN_WINDOWS = 5  # MLPerf Tiny run rules
-
-
-@dataclass(frozen=True)
-class RunRules:
-    """How latency is measured. ``windows`` >= 5; ``warmup`` untimed inferences before each window;
-    ``window_s`` minimum seconds per window on hardware; ``twin_inferences`` inferences per window on twins."""
-
-    windows: int = MIN_WINDOWS
-    warmup: int = 1
-    window_s: float = 10.0
-    twin_inferences: int = 2
-
-    def check(self) -> "RunRules":
-        """Returns self; raises MeasurementError for fewer than 5 windows or non-positive sizes."""
-        if self.windows < MIN_WINDOWS:
-            raise MeasurementError(f"{self.windows} latency windows requested; the MLPerf Tiny run rules need at "
-                                   f"least {MIN_WINDOWS}: raise --windows")
-        if self.warmup < 0 or self.window_s <= 0 or self.twin_inferences < 1:
-            raise MeasurementError("latency run rules need warmup >= 0, window_s > 0 and twin_inferences >= 1")
-        return self
-
+from harness.target import RunRules, Target
 
 @dataclass(frozen=True)
 class Conversion:
@@ -122,38 +100,31 @@ def summarize(windows: list[tuple[int, list[int]]], unit: str, board: Board, war
 
 
 def inferences_per_window(unit: str, probe_count: int, board: Board, rules: RunRules) -> int:
-    """N for each window: ``twin_inferences`` on twins (instructions); on hardware the smallest N whose
-    window lasts at least ``window_s`` by the probe inference's count."""
+    """N for each window: ``twin_inferences`` when the timer counts instructions (exact and repeatable); else
+    the smallest N whose window lasts at least ``window_s`` by the probe inference's count."""
     if unit == "instructions":
         return rules.twin_inferences
     seconds = probe_count * conversion(unit, board).us_per_count / 1e6
     return max(1, math.ceil(rules.window_s / max(seconds, 1e-9)))
 
 
-TWIN_RULES = RunRules(warmup=0, twin_inferences=1)
+def measure_latency(client, target: Target, reload=None) -> LatencyResult:
+    """Run the latency windows of ``target.rules`` on a connected DUT (``client``: a DeviceClient with the
+    input loaded).
 
-
-def rules_for(twin: bool) -> RunRules:
-    """Default run rules: hardware 5 windows of >= 10 s after 1 warm-up; twins 5 windows of 1 inference
-    without warm-up, the input reloaded before each (see :func:`measure_latency`)."""
-    return TWIN_RULES if twin else RunRules()
-
-
-def measure_latency(client, board: Board, rules: RunRules = RunRules(), reload=None) -> LatencyResult:
-    """Run the latency windows on a connected DUT (``client``: a DeviceClient with the input loaded).
-
-    One probe ``infer 1 W`` sizes the windows, then ``rules.windows`` windows of ``infer N W``.  ``reload``
-    (optional callable) reloads the input tensor before the probe and each window: the tensor arena reuses
-    the input's bytes once the first operator has read it (as TFLM's planner does), so every inference after
-    the first of a window runs on a clobbered input; on ACDNet-20 that changes the instruction count by
-    0.03%.  Twins therefore reload and time one inference per window.  Raises MeasurementError (bad rules,
-    unknown unit, no CPI), ProtocolError/TransportError from the DUT."""
-    rules.check()
+    One probe ``infer 1 W`` sizes the windows (:func:`inferences_per_window`), then ``rules.windows``
+    windows of ``infer N W``.  ``reload`` (optional callable) reloads the input tensor before the probe and each
+    window: the tensor arena reuses the input's bytes once the first operator has read it (as TFLM's planner
+    does), so every inference after the first of a window runs on a clobbered input; on ACDNet-20 that changes
+    the instruction count by 0.03%.  Twins therefore reload and time one inference per window.  Raises
+    MeasurementError (bad rules, unknown unit, no CPI), ProtocolError/TransportError from the DUT."""
+    rules, board = target.rules.check(), target.board
     if reload:
         reload()
     probe = client.infer(1, rules.warmup)
+    us_per_count = conversion(probe.unit, board).us_per_count
     n = inferences_per_window(probe.unit, probe.counts[0], board, rules)
-    per_inference_s = max(probe.counts[0] * conversion(probe.unit, board).us_per_count / 1e6, 1.0)
+    per_inference_s = max(probe.counts[0] * us_per_count / 1e6, 1.0)
     windows = []
     for _ in range(rules.windows):
         if reload:

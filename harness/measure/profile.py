@@ -6,6 +6,10 @@ The firmware built with ``TH_PROFILE_OPS`` reads the board timer around each ker
 inference of the headline firmware (built without the hooks) within ``tolerance`` (default 1%): a profile
 that does not add up is refused, never shown.  On twins the per-operator latency column is an ESTIMATE
 (instructions x CPI / clock) and is named ``latency_us_est``.
+
+:func:`run_profile` is ``tinyhil profile``: two firmwares of the same model are built (the headline one without
+hooks and a ``TH_PROFILE_OPS`` one); the profile firmware gives the per-operator counts, the headline firmware
+the whole inference and the peak stack (``stack%``), on the same input tensor.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from harness.boards import Board
 from harness.measure import MeasurementError
 from harness.measure.latency import conversion
+from harness.target import Target
 
 
 @dataclass(frozen=True)
@@ -111,3 +118,59 @@ def build_profile(compiled, board: Board, target: str, unit: str, counts: tuple[
                                f"({100 * prof.deviation:+.2f}%, more than {100 * tolerance:g}%); the profile is not "
                                "trustworthy: check the timer port and rebuild both firmwares")
     return prof
+
+
+@dataclass(frozen=True)
+class ProfileRun:
+    """Results of :func:`run_profile`: the profile, the headline firmware's per-inference counts (two
+    back-to-back inferences), its peak stack, its memory (sections and components, bytes) and the arena
+    (bytes)."""
+
+    profile: Profile
+    whole_counts: tuple[int, ...]
+    stack: object  # harness.protocol.client.StackUse (bytes)
+    memory: object  # harness.metrics.MemoryUse
+    components: object  # harness.measure.memory.ComponentUse | None
+    arena_bytes: int
+    elf: Path
+
+
+def demo_input(tensor, seed: int = 0) -> np.ndarray:
+    """A deterministic input for ``tensor`` (shape, dtype): uniform over the int8 range (or N(0,1) floats)."""
+    rng = np.random.default_rng(seed)
+    if np.dtype(tensor.dtype).kind == "f":
+        return rng.standard_normal(tensor.shape).astype(tensor.dtype)
+    info = np.iinfo(tensor.dtype)
+    return rng.integers(info.min, info.max + 1, size=tensor.shape).astype(tensor.dtype)
+
+
+def run_profile(model: str | Path, target: Target, *, x: np.ndarray | None = None, build_root: Path | None = None,
+                log_dir: Path | None = None) -> ProfileRun:
+    """Build both firmwares for ``target``, run them, return a :class:`ProfileRun`.
+
+    Raises ModelError, BuildError/MemoryOverflowError, FlashError, TransportError, ProtocolError (e.g. the
+    stack overflowed), MeasurementError (the profile does not add up)."""
+    import tempfile  # noqa: PLC0415
+
+    from harness.measure.memory import memory_components  # noqa: PLC0415
+    from harness.metrics import memory_use  # noqa: PLC0415
+    from harness.orchestrate import BUILD_ROOT, BuildOptions, connect, prepare  # noqa: PLC0415
+
+    root = build_root or BUILD_ROOT
+    headline = prepare(model, target, build_root=root)
+    profiled = prepare(headline.compiled, target, BuildOptions(defines={"TH_PROFILE_OPS": None}), build_root=root)
+    compiled = headline.compiled
+    x = demo_input(compiled.input_tensor) if x is None else x
+    data = np.ascontiguousarray(x, dtype=compiled.input_tensor.dtype).tobytes()
+    logs = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="tinyhil-profile-"))
+    with connect(profiled, run_dir=logs / "profile") as dut:
+        dut.client.load_input(data)
+        overhead = int(dut.client.profile()["timer_overhead"])
+        ops = dut.client.profile_ops()
+    with connect(headline, run_dir=logs / "headline") as dut:
+        dut.client.load_input(data)
+        laps = dut.client.infer(2, 0)
+        stack = dut.client.stack()
+    prof = build_profile(compiled, target.board, target.kind.value, ops.unit, ops.counts, overhead, laps.counts[0])
+    return ProfileRun(prof, laps.counts, stack, memory_use(headline.elf), memory_components(headline.elf),
+                      compiled.plan.arena_bytes, headline.elf)

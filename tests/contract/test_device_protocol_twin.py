@@ -38,14 +38,14 @@ def images(tmp_path_factory):
     model.mkdir()
     for name in ("model.h", "model.c"):
         shutil.copy(TARGETS / "host" / name, model / name)
-    return {name: build_firmware(get_board(name), model, twin=True, build_root=root,
+    return {name: build_firmware(get_board(name).target(True), model, build_root=root,
                                  defines={"TH_FAKE_INPUT_BYTES": INPUT_BYTES}) for name in TWINS}
 
 
 @pytest.mark.parametrize("name", TWINS)
 def test_twin_protocol(images, name, tmp_path):
     data = os.urandom(INPUT_BYTES)
-    with QemuTwin(get_board(name), images[name].elf, log_dir=tmp_path) as twin:
+    with QemuTwin(get_board(name).target(True), images[name].elf, log_dir=tmp_path) as twin:
         faulty = FaultInjectingTransport(SerialTransport(twin.url))
         faulty.flip_byte(struct.pack("<BHH", FRAME_MAGIC, 1, 1024), 5 + 7)
         client = DeviceClient(faulty, name, timeout=10.0, transcript=tmp_path / "serial.transcript")

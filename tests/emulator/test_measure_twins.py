@@ -15,9 +15,9 @@ import pytest
 
 from harness.boards import get_board
 from harness.codegen.compiler import compile_model
-from harness.dut import open_dut
-from harness.measure.latency import TWIN_RULES, measure_latency
-from harness.measure.session import demo_input, measure_session
+from harness.measure.latency import measure_latency
+from harness.measure.profile import demo_input, run_profile
+from harness.orchestrate import Firmware, connect
 
 REPO = Path(__file__).resolve().parents[2]
 ACDNET = REPO.parent / "shared" / "models" / "acdnet20_esc50_fold4_int8.tflite"
@@ -35,16 +35,25 @@ MODELS = {"stm32f746": ACDNET, "nrf52840": RAW_MINI, "rp2040": RAW_MINI}
 @pytest.fixture(scope="module")
 def sessions(tmp_path_factory):
     root = tmp_path_factory.mktemp("measure")
-    return {board: measure_session(model, board, emulate=True, log_dir=root / board) for board, model in MODELS.items()}
+    return {board: run_profile(model, get_board(board).target(True), log_dir=root / board)
+            for board, model in MODELS.items()}
+
+
+def headline(session, board: str, model) -> Firmware:
+    """The headline firmware of a profile session, to boot again."""
+    from harness.build import FirmwareImage  # noqa: PLC0415
+
+    target = get_board(board).target(True)
+    image = FirmwareImage(session.elf, "", board, target.kind, {}, session.elf, "", ())
+    return Firmware(target, compile_model(model), image)
 
 
 def test_acdnet_instruction_count_is_identical_across_two_boots(sessions, tmp_path):
     """The session booted the headline firmware once; boot it again, same input, same count."""
     s = sessions["stm32f746"]
-    compiled = compile_model(ACDNET)
-    data = demo_input(compiled.input_tensor).tobytes()
-    with open_dut(get_board("stm32f746"), s.elf, compiled.input_tensor, compiled.output_tensor, emulate=True,
-                  run_dir=tmp_path) as dut:
+    fw = headline(s, "stm32f746", ACDNET)
+    data = demo_input(fw.compiled.input_tensor).tobytes()
+    with connect(fw, run_dir=tmp_path) as dut:
         dut.client.load_input(data)
         again = dut.client.infer(1, 0)
     assert again.unit == "instructions"
@@ -84,11 +93,11 @@ def test_peak_stack_and_arena_on_each_twin(sessions, twin_name):
 
 def test_latency_windows_on_the_twin_are_an_exact_repeatable_estimate(sessions, tmp_path):
     s = sessions["nrf52840"]
-    compiled = compile_model(RAW_MINI)
-    data = demo_input(compiled.input_tensor).tobytes()
-    board = get_board("nrf52840")
-    with open_dut(board, s.elf, compiled.input_tensor, compiled.output_tensor, emulate=True, run_dir=tmp_path) as dut:
-        lat = measure_latency(dut.client, board, TWIN_RULES, reload=lambda: dut.client.load_input(data))
+    fw = headline(s, "nrf52840", RAW_MINI)
+    data = demo_input(fw.compiled.input_tensor).tobytes()
+    board = fw.target.board
+    with connect(fw, run_dir=tmp_path) as dut:
+        lat = measure_latency(dut.client, fw.target, reload=lambda: dut.client.load_input(data))
     assert lat.estimate is True and lat.count_unit == "instructions" and len(lat.windows) == 5
     assert {w.total_count for w in lat.windows} == {s.whole_counts[0]}  # every window: the same exact count
     assert lat.median == pytest.approx(s.whole_counts[0] * board.cpi.value / 64)  # instructions x CPI / MHz

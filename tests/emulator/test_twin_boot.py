@@ -74,14 +74,14 @@ def build_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def images(build_root):
     model = write_model(build_root / "model-empty", "empty")
-    return {name: build_firmware(get_board(name), model, twin=True, build_root=build_root, app_dir=APP)
+    return {name: build_firmware(get_board(name).target(True), model, build_root=build_root, app_dir=APP)
             for name in TWINS}
 
 
 def run_commands(board_name: str, elf: Path, commands: bytes, log_dir: Path, timeout: float = 60.0):
     """Boot the twin, send ``commands`` one by one (waiting for each reply), return (ready line, lines, exit)."""
     lines: list[str] = []
-    with QemuTwin(get_board(board_name), elf, log_dir=log_dir) as twin:
+    with QemuTwin(get_board(board_name).target(True), elf, log_dir=log_dir) as twin:
         link = serial.serial_for_url(twin.url, timeout=timeout)
         try:
             ready = link.readline().decode()
@@ -103,9 +103,9 @@ def run_commands(board_name: str, elf: Path, commands: bytes, log_dir: Path, tim
 @pytest.mark.parametrize("name", TWINS)
 def test_twin_boots_and_answers(images, name, tmp_path):
     image = images[name]
-    assert image.twin and image.board == name and image.elf.is_file()
+    assert image.kind.value == "twin" and image.board == name and image.elf.is_file()
     assert 0 < image.sizes["text"] < 64 * 1024 and image.sizes["stack"] == 8192
-    with QemuTwin(get_board(name), image.elf, log_dir=tmp_path) as twin:
+    with QemuTwin(get_board(name).target(True), image.elf, log_dir=tmp_path) as twin:
         assert twin.url.startswith("socket://127.0.0.1:")
         link = serial.serial_for_url(twin.url, timeout=10)
         ready = link.readline().decode()
@@ -150,7 +150,7 @@ def test_fault_is_reported_and_exits_qemu(images, tmp_path):
 
 def test_rebuild_is_cached(images, build_root):
     started = time.monotonic()
-    again = build_firmware(get_board("stm32f746"), build_root / "model-empty", twin=True, build_root=build_root,
+    again = build_firmware(get_board("stm32f746").target(True), build_root / "model-empty", build_root=build_root,
                            app_dir=APP)
     assert again.elf == images["stm32f746"].elf and again.sha256 == images["stm32f746"].sha256
     assert time.monotonic() - started < 1.0  # inputs unchanged: PlatformIO is not even started
@@ -158,7 +158,7 @@ def test_rebuild_is_cached(images, build_root):
 
 def test_qemu_is_killed_on_error(images, tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        with QemuTwin(get_board("stm32f746"), images["stm32f746"].elf, log_dir=tmp_path) as twin:
+        with QemuTwin(get_board("stm32f746").target(True), images["stm32f746"].elf, log_dir=tmp_path) as twin:
             proc = twin._proc
             raise KeyboardInterrupt
     assert proc.poll() is not None
@@ -167,7 +167,7 @@ def test_qemu_is_killed_on_error(images, tmp_path):
 def test_too_big_model_fails_at_link_time_naming_flash(build_root):
     model = write_model(build_root / "model-big", "big", BIG_FLASH)
     with pytest.raises(MemoryOverflowError) as info:
-        build_firmware(get_board("stm32f746"), model, twin=True, build_root=build_root, app_dir=APP)
+        build_firmware(get_board("stm32f746").target(True), model, build_root=build_root, app_dir=APP)
     assert info.value.region == "FLASH" and info.value.board == "stm32f746"
     assert 1_000_000 < info.value.overflow_bytes < 1_100_000  # 2 MiB of constants in a 1 MiB flash
 
@@ -175,5 +175,5 @@ def test_too_big_model_fails_at_link_time_naming_flash(build_root):
 def test_ram_hungry_model_fails_naming_ram(build_root):
     model = write_model(build_root / "model-ram", "ram", BIG_RAM)
     with pytest.raises(MemoryOverflowError) as info:  # 300 KiB + 8 KiB stack + heap > nrf52840's 256 KiB
-        build_firmware(get_board("nrf52840"), model, twin=True, build_root=build_root, app_dir=APP)
+        build_firmware(get_board("nrf52840").target(True), model, build_root=build_root, app_dir=APP)
     assert info.value.region == "RAM"

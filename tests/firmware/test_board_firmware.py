@@ -46,8 +46,8 @@ def build_root(tmp_path_factory) -> Path:
 
 def build(board: str, model: Path, root: Path):
     compiled = compile_model(model)
-    return compiled, build_firmware(get_board(board), compiled.write(root / "models" / compiled.sha256[:16]),
-                                    twin=False, build_root=root)
+    return compiled, build_firmware(get_board(board).target(False),
+                                    compiled.write(root / "models" / compiled.sha256[:16]), build_root=root)
 
 
 @ARM
@@ -58,7 +58,7 @@ def test_real_board_firmware_builds_with_its_own_port(name, build_root):
         pytest.skip(f"{model} not found (../shared)")
     board = get_board(name)
     compiled, image = build(name, model, build_root)
-    assert not image.twin and image.env == name and image.board == name
+    assert image.kind.value == "board" and image.env == name and image.board == name
     assert compiled.plan.arena_bytes < image.sizes["ram"] <= board.ram_bytes
     assert image.sizes["flash"] <= board.flash_bytes
     assert f"-mcpu={board.compiler.cpu}" in image.flags

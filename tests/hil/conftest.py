@@ -44,7 +44,7 @@ def clips() -> Path:
 
 @pytest.fixture(scope="session")
 def acdnet20_build(board, firmware, acdnet20):
-    """(FirmwareImage, None) when ACDNet-20 fits the board, else (None, MemoryOverflowError)."""
+    """(Firmware, None) when ACDNet-20 fits the board, else (None, MemoryOverflowError)."""
     try:
         return firmware(acdnet20), None
     except MemoryOverflowError as exc:

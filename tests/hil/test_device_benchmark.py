@@ -12,8 +12,8 @@ def test_clip_inference_counts(benchmark, dut, clips):
     (sample,) = iter_samples(clips, dut.input_tensor, limit=1)
     counts = [dut.check(x)[1] for x in sample.inputs]
     record_counts(benchmark, [c.value for c in counts], counts[0].unit, board=dut.board.name,
-                  target="twin" if dut.emulate else "hardware", model=dut.compiled.path.name, clip=sample.id)
-    assert benchmark.extra_info["count_unit"] == dut.profile["timer_unit"]
+                  target=dut.target.kind.value, model=dut.compiled.path.name, clip=sample.id)
+    assert benchmark.extra_info["count_unit"] == dut.device_info["timer_unit"]
     if benchmark.enabled:
         assert benchmark.stats.stats.rounds == len(counts)
         assert round(benchmark.stats.stats.min * 1e9) == min(c.value for c in counts)

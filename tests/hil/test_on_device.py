@@ -13,17 +13,17 @@ from harness.data import iter_samples
 
 
 def test_firmware_identifies_board_model_and_timer(dut, board, tinyhil_options):
-    profile = dut.profile
+    profile = dut.device_info
     assert profile["board"] == board.name
-    assert profile["kind"] == ("twin" if tinyhil_options.emulate else "hardware")
+    assert profile["kind"] == dut.target.kind.value == ("twin" if tinyhil_options.emulate else "board")
     assert profile["timer_unit"] == ("instructions" if tinyhil_options.emulate else "cycles")
     assert profile["input_bytes"] == dut.input_tensor.nbytes and profile["output_bytes"] == dut.output_tensor.nbytes
     assert profile["arena_bytes"] == dut.compiled.plan.arena_bytes
 
 
 def test_image_fits_the_real_boards_memory(dut, board):
-    sizes = dut.firmware.sizes
-    assert dut.firmware.board == board.name and dut.firmware.twin == dut.emulate
+    sizes = dut.firmware.image.sizes
+    assert dut.firmware.image.board == board.name and dut.firmware.image.kind == dut.target.kind
     assert 0 < sizes["flash"] <= board.flash_bytes
     assert dut.compiled.plan.arena_bytes < sizes["ram"] <= board.ram_bytes
 
@@ -50,7 +50,7 @@ def test_counts_are_repeatable_and_plausible(dut, tinyhil_options):
     x = np.random.default_rng(3).integers(-128, 128, tuple(dut.input_tensor.shape), dtype=np.int8)
     (out1, c1), (out2, c2) = dut.infer(x), dut.infer(x)
     assert np.array_equal(out1, out2)
-    assert c1.unit == c2.unit == dut.profile["timer_unit"]
+    assert c1.unit == c2.unit == dut.device_info["timer_unit"]
     if tinyhil_options.emulate:
         assert c1.value == c2.value  # a twin counts instructions exactly
     else:

@@ -39,6 +39,7 @@ def _npy_inputs(card: dict, tflite: Path, clips, out: Path) -> Path:
 
 
 def test_recipe_variants_run_bit_exactly_on_the_m7_twin(ran, tiny, tmp_path):
+    from harness.boards import get_board
     from harness.pipeline import BenchConfig, run_bench
     from tinyhil_models import datasets
 
@@ -48,7 +49,7 @@ def test_recipe_variants_run_bit_exactly_on_the_m7_twin(ran, tiny, tmp_path):
         card = next(c for c in cards if c["name"] == variant)
         tflite = folder / card["file"]
         data = _npy_inputs(card, tflite, clips, tmp_path / f"{variant}-inputs")
-        result = run_bench(BenchConfig(model=tflite, data=data, board="stm32f746", emulate=True,
+        result = run_bench(BenchConfig(model=tflite, data=data, target=get_board("stm32f746").target(True),
                                        out=tmp_path / "results"), Console(quiet=True))
         s = result.summary
         assert s["bit_exact"] is True and s["mismatches"] == 0, (variant, s["mismatches"])

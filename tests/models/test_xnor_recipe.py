@@ -113,6 +113,7 @@ def test_xnor_variant_runs_bit_exactly_on_the_m7_twin(xnor_run, tiny, tmp_path):
         pytest.skip("needs qemu-system-arm and gcc-arm-none-eabi (scripts/setup.sh installs them)")
     from rich.console import Console
 
+    from harness.boards import get_board
     from harness.pipeline import BenchConfig, run_bench
     from test_variants_twin import _npy_inputs
     from tinyhil_models import datasets
@@ -121,7 +122,7 @@ def test_xnor_variant_runs_bit_exactly_on_the_m7_twin(xnor_run, tiny, tmp_path):
     card = next(c for c in cards if c["dtype"] == "xnor-int8")
     tflite = folder / card["file"]
     data = _npy_inputs(card, tflite, datasets.esc50(tiny, folds=[2])[::5][:2], tmp_path / "inputs")
-    s = run_bench(BenchConfig(model=tflite, data=data, board="stm32f746", emulate=True, out=tmp_path / "results"),
+    s = run_bench(BenchConfig(model=tflite, data=data, target=get_board("stm32f746").target(True), out=tmp_path / "results"),
                   Console(quiet=True)).summary
     assert s["bit_exact"] is True and s["mismatches"] == 0
     assert s["counts"]["unit"] == "instructions" and s["counts"]["median"] > 0

@@ -16,10 +16,10 @@ from harness.build import (
     first_error_line,
     make_recipe,
     parse_link_overflow,
-    port_name,
     render_linker_script,
 )
-from harness.errors import BuildError, FlashError, MemoryOverflowError, TinyhilError
+from harness.errors import BuildError, CatalogError, FlashError, MemoryOverflowError, TinyhilError
+from harness.target import TargetKind
 
 BOARDS = load_catalog()
 CORTEX_M = [name for name, b in BOARDS.items() if b.arch.startswith("armv")]
@@ -56,7 +56,7 @@ def test_first_error_line_finds_the_compiler_error():
 @pytest.mark.parametrize("twin", [False, True])
 def test_linker_script_uses_board_sizes_and_origins(name, twin):
     board = BOARDS[name]
-    text = render_linker_script(board, twin=twin, stack_bytes=4096, heap_bytes=512)
+    text = render_linker_script(board.target(twin), stack_bytes=4096, heap_bytes=512)
     origin = board.twin if twin else board.memory
     assert f"ORIGIN = 0x{origin.flash_origin:08X}, LENGTH = {board.flash_bytes}" in text
     assert f"ORIGIN = 0x{origin.ram_origin:08X}, LENGTH = {board.ram_bytes}" in text
@@ -69,23 +69,24 @@ def test_linker_script_uses_board_sizes_and_origins(name, twin):
 
 def test_rp2040_twin_keeps_real_board_sizes():
     board = BOARDS["rp2040"]
-    twin_text = render_linker_script(board, twin=True)
-    real_text = render_linker_script(board, twin=False)
+    twin_text = render_linker_script(board.target(True))
+    real_text = render_linker_script(board.target(False))
     assert "ORIGIN = 0x00000000, LENGTH = 2097152" in twin_text
     assert "ORIGIN = 0x10000000, LENGTH = 2097152" in real_text
     assert "LENGTH = 270336" in twin_text and "LENGTH = 270336" in real_text
 
 
 def test_recipe_flags_come_from_boards_yaml(tmp_path):
-    rp = make_recipe(BOARDS["rp2040"], tmp_path, twin=True)
+    rp = make_recipe(BOARDS["rp2040"].target(True), tmp_path)
     assert rp.cflags[:3] == ("-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft")
     for flag in ("-O2", "-ffunction-sections", "-fdata-sections", "-ffp-contract=off", "-std=c99"):
         assert flag in rp.cflags
     assert {"-Wl,--gc-sections", "--specs=nano.specs"} <= set(rp.linkflags)
-    assert rp.cppdefines["TH_BOARD_NAME"] == '"rp2040"'
+    assert rp.cppdefines["TH_BOARD_NAME"] == '"rp2040"' and rp.cppdefines["TH_TARGET_KIND"] == '"twin"'
+    assert "TH_TWIN" not in rp.cppdefines
     assert rp.source_dirs["port"].endswith("targets/boards/mps2")
     assert rp.source_dirs["model"] == str(tmp_path.resolve())
-    m7 = make_recipe(BOARDS["stm32f746"], tmp_path, twin=True, defines={"TH_PROFILE_OPS": None, "X": 3})
+    m7 = make_recipe(BOARDS["stm32f746"].target(True), tmp_path, defines={"TH_PROFILE_OPS": None, "X": 3})
     assert "-mfpu=fpv5-sp-d16" in m7.cflags and "-mfloat-abi=hard" in m7.cflags
     assert m7.cppdefines["TH_PROFILE_OPS"] == "" and m7.cppdefines["X"] == "3"
     assert "-DTH_PROFILE_OPS" in m7.flags() and m7.flags().count("-mcpu=cortex-m7") == 1
@@ -93,20 +94,21 @@ def test_recipe_flags_come_from_boards_yaml(tmp_path):
 
 def test_recipe_refuses_missing_dirs_and_missing_twins(tmp_path):
     with pytest.raises(BuildError, match="model directory .* does not exist"):
-        make_recipe(BOARDS["stm32f746"], tmp_path / "nope", twin=True)
-    with pytest.raises(BuildError, match="no emulated twin"):
-        port_name(BOARDS["esp32"], twin=True)
-    assert port_name(BOARDS["nrf52840"], twin=True) == "mps2"
-    assert port_name(BOARDS["nrf52840"], twin=False) == "nrf52840"
+        make_recipe(BOARDS["stm32f746"].target(True), tmp_path / "nope")
+    with pytest.raises(CatalogError, match="no emulated twin"):
+        BOARDS["esp32"].target(True)
+    assert BOARDS["nrf52840"].target(True).port_dir == "mps2"
+    assert BOARDS["nrf52840"].target(False).port_dir == "nrf52840"
+    assert make_recipe(BOARDS["nrf52840"].target(False), tmp_path).cppdefines["TH_TARGET_KIND"] == '"board"'
 
 
 def test_firmware_image_is_frozen(tmp_path):
-    img = FirmwareImage(elf=tmp_path / "f.elf", sha256="0" * 64, board="stm32f746", twin=True,
+    img = FirmwareImage(elf=tmp_path / "f.elf", sha256="0" * 64, board="stm32f746", kind=TargetKind.TWIN,
                         sizes={"text": 1}, build_log=tmp_path / "build.log", compiler_version="gcc",
                         flags=("-O2",))
     with pytest.raises(FrozenInstanceError):
-        img.twin = False  # type: ignore[misc]
-    assert img.describe()["elf"] == str(tmp_path / "f.elf")
+        img.kind = TargetKind.BOARD  # type: ignore[misc]
+    assert img.describe()["elf"] == str(tmp_path / "f.elf") and img.describe()["kind"] == "twin"
 
 
 def test_qemu_missing_is_a_flash_error_naming_the_package(tmp_path, monkeypatch):
@@ -116,15 +118,15 @@ def test_qemu_missing_is_a_flash_error_naming_the_package(tmp_path, monkeypatch)
     elf = tmp_path / "fw.elf"
     elf.write_bytes(b"\x7fELF")
     with pytest.raises(FlashError, match="apt-get install qemu-system-arm"):
-        with QemuTwin(BOARDS["stm32f746"], elf, log_dir=tmp_path):
+        with QemuTwin(BOARDS["stm32f746"].target(True), elf, log_dir=tmp_path):
             pass
 
 
-def test_qemu_twin_refuses_board_without_twin(tmp_path):
+def test_qemu_twin_refuses_a_board_target(tmp_path):
     from harness.flash.qemu import QemuTwin
 
-    with pytest.raises(FlashError, match="no emulated twin"):
-        QemuTwin(BOARDS["esp32"], tmp_path / "fw.elf")
+    with pytest.raises(FlashError, match="flashed with pyocd, not started in QEMU"):
+        QemuTwin(BOARDS["stm32f746"].target(False), tmp_path / "fw.elf")
 
 
 def test_pyocd_without_probe_or_pack(tmp_path):

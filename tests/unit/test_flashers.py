@@ -225,11 +225,13 @@ def test_probes_and_ports_are_paired_by_usb_serial_number_and_matched_to_boards(
     assert port_for_probe(NUCLEO_UID, ports) == "/dev/ttyACM0" and port_for_probe("nope", ports) is None
 
 
-def test_hardware_flasher_needs_a_port_it_can_find(monkeypatch):
-    from harness.flash import hardware_flasher
+def test_flasher_for_a_board_needs_a_port_it_can_find(monkeypatch):
+    from harness.flash import flasher_for
+    from harness.flash.qemu import QemuTwin
 
     monkeypatch.setattr("harness.flash.probes.list_ports", lambda: [PortInfo("/dev/ttyACM3", "0483:374B", "U1")])
-    assert hardware_flasher(BOARDS["stm32f746"], probe="U1").url == "/dev/ttyACM3"
+    assert flasher_for(BOARDS["stm32f746"].target(False, probe="U1")).url == "/dev/ttyACM3"
     with pytest.raises(TransportError, match="no serial port for nrf52840; pass --port"):
-        hardware_flasher(BOARDS["nrf52840"], probe="other")
-    assert isinstance(hardware_flasher(BOARDS["esp32"], port="/dev/ttyUSB0"), EsptoolFlasher)
+        flasher_for(BOARDS["nrf52840"].target(False, probe="other"))
+    assert isinstance(flasher_for(BOARDS["esp32"].target(False, port="/dev/ttyUSB0")), EsptoolFlasher)
+    assert isinstance(flasher_for(BOARDS["rp2040"].target(True)), QemuTwin)

@@ -69,7 +69,8 @@ class ScriptedClient:
 def test_measure_latency_probes_then_runs_windows_with_warmups():
     board = get_board("stm32f746")
     client = ScriptedClient("cycles", 2_160_000)  # 10 ms per inference
-    res = measure_latency(client, board, RunRules(windows=5, warmup=2, window_s=1.0), reload=client.load_input)
+    res = measure_latency(client, board.target(False, rules=RunRules(windows=5, warmup=2, window_s=1.0)),
+                          reload=client.load_input)
     assert client.calls[:2] == [("load",), ("infer", 1, 2)]
     windows = [c for c in client.calls[2:] if c[0] == "infer"]
     assert windows == [("infer", 100, 2)] * 5 and client.calls.count(("load",)) == 6

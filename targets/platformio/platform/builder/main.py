@@ -22,8 +22,8 @@ with open(recipe_path, encoding="utf-8") as fh:
 
 board = env.GetProjectOption("custom_tinyhil_board")
 twin = env.GetProjectOption("custom_tinyhil_twin", "no").lower() in ("yes", "true", "1")
-if recipe["board"] != board or bool(recipe["twin"]) != twin:
-    sys.stderr.write(f"Error: recipe is for {recipe['board']} (twin={recipe['twin']}) but environment "
+if recipe["board"] != board or (recipe["kind"] == "twin") != twin:
+    sys.stderr.write(f"Error: recipe is for {recipe['board']} ({recipe['kind']}) but environment "
                      f"$PIOENV is for {board} (twin={twin})\n")
     env.Exit(1)
 

@@ -1,0 +1,86 @@
+"""One orchestration for every command: ``prepare`` (model -> C -> firmware for a target) and ``connect``
+(firmware -> flashed, connected :class:`~harness.dut.Dut`).
+
+``bench``, ``profile``, ``variants`` and the pytest plugin all go through these two functions; what differs
+between a board and its twin is read from the :class:`~harness.target.Target`, never decided here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from harness.build import DEFAULT_HEAP_BYTES, DEFAULT_STACK_BYTES, FirmwareImage, build_firmware
+from harness.codegen.compiler import CompiledModel, compile_model
+from harness.dut import Dut
+from harness.flash import flasher_for
+from harness.protocol.client import DeviceClient
+from harness.target import Target
+from harness.transport import SerialTransport
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD_ROOT = REPO / ".tinyhil" / "build"
+BOOT_TIMEOUT_S = 20.0
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How the firmware is built around the model: extra ``-D`` ``defines`` (e.g. ``{"TH_PROFILE_OPS": None}``
+    for per-operator hooks), stack and heap reservations (bytes), and an application directory replacing
+    ``targets/common`` (tests only)."""
+
+    defines: dict = field(default_factory=dict)
+    stack_bytes: int = DEFAULT_STACK_BYTES
+    heap_bytes: int = DEFAULT_HEAP_BYTES
+    app_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Firmware:
+    """A model built for a target: the compiled model (tensors, arena plan, MACs) and the firmware image."""
+
+    target: Target
+    compiled: CompiledModel
+    image: FirmwareImage
+
+    @property
+    def elf(self) -> Path:
+        return self.image.elf
+
+
+def prepare(model: str | Path | CompiledModel, target: Target, options: BuildOptions = BuildOptions(), *,
+            build_root: Path = BUILD_ROOT) -> Firmware:
+    """Compile ``model`` (a .tflite path, or an already compiled model) and build its firmware for ``target``.
+
+    Raises ModelError, UnsupportedOperatorError, BuildError, MemoryOverflowError (the model does not fit the
+    board: region and bytes), ToolchainMissingError."""
+    compiled = model if isinstance(model, CompiledModel) else compile_model(model)
+    model_dir = compiled.write(Path(build_root) / "models" / compiled.sha256[:16])
+    image = build_firmware(target, model_dir, build_root=Path(build_root), defines=options.defines,
+                           app_dir=options.app_dir, stack_bytes=options.stack_bytes, heap_bytes=options.heap_bytes)
+    return Firmware(target, compiled, image)
+
+
+@contextlib.contextmanager
+def connect(firmware: Firmware, target: Target | None = None, *, run_dir: Path,
+            infer_timeout_s: float = 120.0) -> Iterator[Dut]:
+    """Flash/start ``firmware`` on ``target`` (default: the one it was built for), open its serial link, wait
+    for ``m-ready``; yields a :class:`Dut`.
+
+    ``run_dir`` receives ``serial.log`` (the transcript) and, on twins, ``qemu.log``.  Raises FlashError,
+    TransportError, ProtocolError; the emulator, probe and port are released on every exit path."""
+    target = target or firmware.target
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        flasher = flasher_for(target, log_dir=run_dir)
+        stack.callback(flasher.stop)
+        flasher.load(firmware.image)
+        transport = SerialTransport(flasher.url, baudrate=target.board.serial.baudrate)
+        client = DeviceClient(transport, target.board.name, timeout=infer_timeout_s, ack_timeout=5.0,
+                              transcript=run_dir / "serial.log")
+        stack.callback(client.close)
+        client.wait_ready(BOOT_TIMEOUT_S)
+        yield Dut(client, firmware, run_dir)
