@@ -32,18 +32,59 @@ FRAME_PAYLOAD_BYTES = 1024
 #: Sequence number of the abort frame (len 0): the device leaves bulk-load mode.
 FRAME_ABORT_SEQ = 0xFFFF
 
+#: Host->device command names: the first word(s) of a command line; arguments follow after one space
+#: (``db load N%``, ``bload N P%``, ``infer N W%``).  The device reads the hex payload of ``db <hex>%``.
+CMD_NAME = "name"
+CMD_PROFILE = "profile"
+CMD_DB_LOAD = "db load"
+CMD_DB = "db"
+CMD_BLOAD = "bload"
+CMD_INFER = "infer"
+CMD_RESULTS = "results"
+CMD_STACK = "stack"
+CMD_PROFILE_OPS = "profile-ops"
+
 #: Device->host message prefixes (``<prefix>-...``).
 MSG_PREFIX = "m-"
 ERR_PREFIX = "e-"
 READY = "m-ready"
 NAME = "m-name-"
 PROFILE = "m-profile-"
+#: ``m-[Expecting N bytes]``, the EEMBC runner's reply to ``db load N%``: EXPECTING + N + EXPECTING_END.
+EXPECTING = "m-[Expecting "
+EXPECTING_END = " bytes]"
 LOAD_DONE = "m-load-done"
+#: ``m-bload-N-P``: the device switched to binary frames; BLOAD_ABORT after an abort frame.
+BLOAD = "m-bload-"
+BLOAD_ABORT = "m-bload-abort"
 ACK = "m-ack-"
 NAK = "m-nak-"
+#: Reasons of ``m-nak-<seq>-<reason>``: the 5 header bytes were not the expected ones / the CRC was wrong.
+NAK_HEADER = "header"
+NAK_CRC = "crc"
 LAP = "m-lap-"
 INFER_DONE = "m-infer-done"
 RESULTS_HEX = "m-results-hex-"
+#: ``profile-ops%``: ``m-op-<index>-<unit>-<count>`` per operator, then ``m-op-total-<unit>-<count>``.
+OP = "m-op-"
+OP_TOTAL = "m-op-total-"
+#: ``stack%``: reservation, depth at the start of the inference, peak; ``<prefix><bytes>``.
+STACK_SIZE = "m-stack-size-"
+STACK_BASE = "m-stack-base-"
+STACK_PEAK = "m-stack-peak-"
+
+#: Device->host error replies (the command had no effect); those ending in ``-`` are followed by a number.
+ERR_UNKNOWN_COMMAND = ERR_PREFIX + "unknown-command-"  # + the first 32 characters, non-printables as ?
+ERR_LINE_TOO_LONG = ERR_PREFIX + "line-too-long-max-"
+ERR_DB_LOAD_SIZE = ERR_PREFIX + "db-load-size-max-"
+ERR_DB_NOT_LOADING = ERR_PREFIX + "db-not-loading-send-db-load-first"
+ERR_DB_OVERFLOW = ERR_PREFIX + "db-overflow-or-odd-hex-expected-bytes-"
+ERR_DB_BAD_HEX = ERR_PREFIX + "db-bad-hex-at-"
+ERR_BLOAD_SIZE = ERR_PREFIX + "bload-size-max-"
+ERR_BLOAD_PAYLOAD = ERR_PREFIX + "bload-payload-max-"
+ERR_INFER_USAGE = ERR_PREFIX + "infer-usage-infer-N-W"
+ERR_STACK_UNKNOWN = ERR_PREFIX + "stack-unknown-define-__stack_limit-and-__stack_top-in-the-linker-script"
+ERR_STACK_OVERFLOW = ERR_PREFIX + "stack-overflow-size-"
 
 _INTS = {
     "TH_PROTOCOL_VERSION": PROTOCOL_VERSION,
@@ -58,16 +99,47 @@ _HEX = {"TH_FRAME_MAGIC", "TH_FRAME_ABORT_SEQ"}
 _CHARS = {"TH_COMMAND_TERMINATOR": COMMAND_TERMINATOR.decode()}
 _STRINGS = {
     "TH_LINE_TERMINATOR": LINE_TERMINATOR.decode(),
+    "TH_CMD_NAME": CMD_NAME,
+    "TH_CMD_PROFILE": CMD_PROFILE,
+    "TH_CMD_DB_LOAD": CMD_DB_LOAD,
+    "TH_CMD_DB": CMD_DB,
+    "TH_CMD_BLOAD": CMD_BLOAD,
+    "TH_CMD_INFER": CMD_INFER,
+    "TH_CMD_RESULTS": CMD_RESULTS,
+    "TH_CMD_STACK": CMD_STACK,
+    "TH_CMD_PROFILE_OPS": CMD_PROFILE_OPS,
     "TH_MSG_READY": READY,
     "TH_MSG_NAME": NAME,
     "TH_MSG_PROFILE": PROFILE,
+    "TH_MSG_EXPECTING": EXPECTING,
+    "TH_MSG_EXPECTING_END": EXPECTING_END,
     "TH_MSG_LOAD_DONE": LOAD_DONE,
+    "TH_MSG_BLOAD": BLOAD,
+    "TH_MSG_BLOAD_ABORT": BLOAD_ABORT,
     "TH_MSG_ACK": ACK,
     "TH_MSG_NAK": NAK,
+    "TH_NAK_HEADER": NAK_HEADER,
+    "TH_NAK_CRC": NAK_CRC,
     "TH_MSG_LAP": LAP,
     "TH_MSG_INFER_DONE": INFER_DONE,
     "TH_MSG_RESULTS_HEX": RESULTS_HEX,
+    "TH_MSG_OP": OP,
+    "TH_MSG_OP_TOTAL": OP_TOTAL,
+    "TH_MSG_STACK_SIZE": STACK_SIZE,
+    "TH_MSG_STACK_BASE": STACK_BASE,
+    "TH_MSG_STACK_PEAK": STACK_PEAK,
     "TH_ERR_PREFIX": ERR_PREFIX,
+    "TH_ERR_UNKNOWN_COMMAND": ERR_UNKNOWN_COMMAND,
+    "TH_ERR_LINE_TOO_LONG": ERR_LINE_TOO_LONG,
+    "TH_ERR_DB_LOAD_SIZE": ERR_DB_LOAD_SIZE,
+    "TH_ERR_DB_NOT_LOADING": ERR_DB_NOT_LOADING,
+    "TH_ERR_DB_OVERFLOW": ERR_DB_OVERFLOW,
+    "TH_ERR_DB_BAD_HEX": ERR_DB_BAD_HEX,
+    "TH_ERR_BLOAD_SIZE": ERR_BLOAD_SIZE,
+    "TH_ERR_BLOAD_PAYLOAD": ERR_BLOAD_PAYLOAD,
+    "TH_ERR_INFER_USAGE": ERR_INFER_USAGE,
+    "TH_ERR_STACK_UNKNOWN": ERR_STACK_UNKNOWN,
+    "TH_ERR_STACK_OVERFLOW": ERR_STACK_OVERFLOW,
 }
 
 HEADER_PATH = Path(__file__).resolve().parents[2] / "targets" / "common" / "th_protocol_constants.h"

@@ -1,7 +1,7 @@
 """Binary bulk-load frames: ``[magic u8][seq u16 LE][len u16 LE][payload][CRC-32 u32 LE]``.
 
 The CRC is CRC-32 IEEE 802.3 (``zlib.crc32``) over header + payload.  The device implementation is
-``targets/common/th_protocol.c`` / ``th_crc32.c``; the format is documented in ``targets/PROTOCOL.md``.
+``targets/common/th_bulk_load.c`` / ``th_crc32.c``; the format is documented in ``targets/PROTOCOL.md``.
 """
 
 from __future__ import annotations

@@ -22,20 +22,27 @@ from harness.errors import BuildError
 from harness.transport import SerialTransport
 
 TARGETS = Path(__file__).resolve().parents[2] / "targets"
-SOURCES = ("common/main.c", "common/th_protocol.c", "common/th_crc32.c", "host/port_host.c", "host/model.c")
+SOURCES = ("common/main.c", "common/th_protocol.c", "common/th_lineio.c", "common/th_bulk_load.c",
+           "common/th_measure.c", "common/th_crc32.c", "host/port_host.c", "host/model.c")
+#: Board identity of the host DUT (targets/common/th_protocol.c requires both).  The board name is not a
+#: literal: th_host_board_name() (targets/host/port_host.h, force-included) returns TH_HOST_BOARD from the
+#: environment at start, else "host", so one build serves under any name.
+IDENTITY_DEFINES: dict[str, int | str] = {"TH_BOARD_NAME": "th_host_board_name()", "TH_TARGET_KIND": '"host"'}
 
 
 def build_host_dut(out_dir: str | Path, defines: dict[str, int | str] | None = None, cc: str = "gcc") -> Path:
     """Compile the host DUT into ``out_dir`` and return the executable's path.
 
-    ``defines``: extra ``-D`` macros (e.g. ``{"TH_FAKE_INPUT_BYTES": 1000, "TH_PROFILE_OPS": 1}``).
+    ``defines``: extra ``-D`` macros (e.g. ``{"TH_FAKE_INPUT_BYTES": 1000, "TH_PROFILE_OPS": 1}``); they may
+    override :data:`IDENTITY_DEFINES` (e.g. ``{"TH_BOARD_NAME": '"bench"'}`` for a fixed name).
     Raises BuildError with the compiler's first error line."""
     if shutil.which(cc) is None:
         raise BuildError(f"C compiler {cc!r} not found; install gcc (apt-get install gcc) to build the host DUT")
     out = Path(out_dir) / "th_host_dut"
     out.parent.mkdir(parents=True, exist_ok=True)
-    flags = [f"-D{k}={v}" for k, v in (defines or {}).items()]
+    flags = [f"-D{k}={v}" for k, v in {**IDENTITY_DEFINES, **(defines or {})}.items()]
     cmd = [cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", *flags,
+           "-include", str(TARGETS / "host" / "port_host.h"),
            f"-I{TARGETS / 'host'}", f"-I{TARGETS / 'common'}", f"-I{TARGETS / 'kernels'}",
            "-o", str(out), *(str(TARGETS / s) for s in SOURCES)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)

@@ -1,6 +1,10 @@
 /* The board port: the few fixed-name functions every board (or twin) implements, one file per board
  * (targets/boards/<board>/port.c).  Everything above this seam is board-independent.
  * Pattern: TFLM's micro_time.h / debug_log.h ports and MLPerf Tiny's submitter_implemented.h.
+ *
+ * The board's identity is not a port function: the build defines TH_BOARD_NAME (the name in boards.yaml,
+ * e.g. "stm32f746") and TH_TARGET_KIND ("twin" for a QEMU twin, "board" for hardware, "host" for the host
+ * DUT) as C strings for all of the firmware, and th_protocol.c stops with #error when one is missing.
  */
 #ifndef TH_PORT_H
 #define TH_PORT_H
@@ -30,10 +34,6 @@ const char *th_port_timer_unit(void);
  * Hold it low for at least 20 us so that the slowest supported monitor sees it in two samples
  * (PPK2 logic inputs: 100 kS/s; Joulescope JS110/JS220 GPI: 2 MS/s / 1 MS/s; LPM01A event input D7). */
 void th_port_timestamp(void);
-
-/* Board name as in boards.yaml (e.g. "stm32f746"), and "twin" or "hardware". */
-const char *th_port_board_name(void);
-const char *th_port_target_kind(void);
 
 #ifdef __cplusplus
 }

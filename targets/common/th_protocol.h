@@ -2,8 +2,10 @@
  * compatible with the EEMBC / MLPerf Tiny runner (name, profile, db load, db, infer, results; m-ready after
  * each) plus `bload`, CRC-checked binary frames written straight into th_model_input.
  *
- * Portable C99, no malloc, no stdio.  RAM: one TH_LINE_MAX_BYTES+1 line buffer and a few counters; frame
- * payloads are not buffered.  Talks only through th_port.h and the generated model.h.
+ * Portable C99, no malloc, no stdio.  RAM: one TH_LINE_MAX_BYTES+1 line buffer, a 64-byte output buffer and a
+ * few counters; frame payloads are not buffered.  Talks only through th_port.h and the generated model.h.
+ * Sources: th_protocol.c (dispatch), th_lineio.c, th_bulk_load.c, th_measure.c, th_crc32.c; the build must
+ * define TH_BOARD_NAME and TH_TARGET_KIND (see th_port.h).
  */
 #ifndef TH_PROTOCOL_H
 #define TH_PROTOCOL_H

@@ -1,7 +1,8 @@
 /* Host port (POSIX): th_port.h over stdin/stdout, so the real protocol code runs on the build machine,
  * driven by the Python client through a socket or a pty handed to the process as fd 0/1.
- * Environment: TH_HOST_BOARD (default "host"); TH_HOST_TIMER=ns for CLOCK_MONOTONIC nanoseconds, else the
- * deterministic "ticks" counter of the fake model (one tick per input byte processed).
+ * Environment: TH_HOST_BOARD (default "host"; the build's TH_BOARD_NAME is th_host_board_name(), see
+ * port_host.h); TH_HOST_TIMER=ns for CLOCK_MONOTONIC nanoseconds, else the deterministic "ticks" counter of
+ * the fake model (one tick per input byte processed).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "model.h"
+#include "port_host.h"
 #include "th_port.h"
 
 static uint8_t s_rx[4096];
@@ -67,5 +69,4 @@ uint64_t th_port_timer_read(void)
 
 const char *th_port_timer_unit(void) { return s_use_ns ? "ns" : "ticks"; }
 void th_port_timestamp(void) {}
-const char *th_port_board_name(void) { return s_board; }
-const char *th_port_target_kind(void) { return "host"; }
+const char *th_host_board_name(void) { return s_board; }

@@ -1,22 +1,20 @@
-/* Convolution family: CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED, int8 (s8) and float32 (f32).
+/* Convolution family: CONV_2D and DEPTHWISE_CONV_2D, int8 (s8) and float32 (f32).  FULLY_CONNECTED, which
+ * shares the requantization scheme below, has its own header: th_fully_connected.h.
  *
  * Semantics reproduced (re-implemented, not copied):
  *   th_conv2d_s8            TFLite reference_integer_ops::ConvPerChannel            (integer_ops/conv.h)
  *   th_depthwise_conv2d_s8  TFLite reference_integer_ops::DepthwiseConvPerChannel   (integer_ops/depthwise_conv.h)
- *   th_fully_connected_s8   TFLite reference_integer_ops::FullyConnected(PerChannel) (integer_ops/fully_connected.h)
  *   th_conv2d_f32           TFLite reference_ops::Conv (float)                      (reference/conv.h)
  *   th_depthwise_conv2d_f32 TFLite reference_ops::DepthwiseConv (float)             (reference/depthwiseconv_float.h)
- *   th_fully_connected_f32  TFLite reference_ops::FullyConnected (float)             (reference/fully_connected.h)
  * which are the kernels the TFLM host interpreter runs.  The int8 kernels are bit-exact with them; the float
  * kernels keep their accumulation order (taps in filter_y, filter_x, channel order; bias added last).
  *
  * Layouts: activations NHWC; CONV_2D filter OHWI [out_c][filter_h][filter_w][in_c]; DEPTHWISE_CONV_2D filter
  * 1HWO [1][filter_h][filter_w][out_c] with out_c = in_c * depth_multiplier (output channel ic*dm + m reads
- * input channel ic); FULLY_CONNECTED weights [out_depth][accum_depth], input/output rows of accum_depth /
- * out_depth values, batches = number of rows.
+ * input channel ic).
  *
- * All parameters are computed at compile time by harness/codegen/ops/conv.py and fully_connected.py
- * (TFLM computes the same at prepare time, kernels/conv_common.cc, fully_connected_common.cc):
+ * All parameters are computed at compile time by harness/codegen/ops/conv.py
+ * (TFLM computes the same at prepare time, kernels/conv_common.cc):
  *   multiplier/shift  per output channel, QuantizeMultiplier(input_scale * filter_scale[c] / output_scale);
  *                     a per-tensor filter scale is broadcast to every channel, real = mult * 2^(shift - 31).
  *   bias_eff          per output channel, bias[c] + input_offset * sum(filter taps of channel c) (bias 0 when
@@ -61,23 +59,6 @@ typedef struct {
     float act_min, act_max;        /* clamp, real domain */
 } th_conv_f32_params;
 
-typedef struct {
-    int32_t batches;               /* rows: output elements / out_depth */
-    int32_t accum_depth;           /* weights' last dimension */
-    int32_t out_depth;             /* weights' first dimension */
-    int32_t input_offset;          /* -input zero point */
-    int32_t output_offset;         /* output zero point */
-    int32_t act_min, act_max;      /* clamp, int8 domain */
-    const int32_t *multiplier;     /* [out_depth] (per-tensor weights: the same value repeated) */
-    const int32_t *shift;          /* [out_depth] */
-    const int32_t *bias_eff;       /* [out_depth] bias + input_offset * sum(weights row) */
-} th_fully_connected_s8_params;
-
-typedef struct {
-    int32_t batches, accum_depth, out_depth;
-    float act_min, act_max;
-} th_fully_connected_f32_params;
-
 /* CONV_2D int8: filter OHWI int8 (zero point 0), output int8. */
 void th_conv2d_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output);
 
@@ -92,14 +73,6 @@ void th_depthwise_conv2d_s8(const th_conv_s8_params *p, const int8_t *input, con
 /* DEPTHWISE_CONV_2D float32; bias [out_c] or NULL. scratch: 4 * out_c bytes, 4-byte aligned. */
 void th_depthwise_conv2d_f32(const th_conv_f32_params *p, const float *input, const float *filter,
                              const float *bias, float *output, int8_t *scratch);
-
-/* FULLY_CONNECTED int8 (per-tensor or per-channel weights, zero point 0). */
-void th_fully_connected_s8(const th_fully_connected_s8_params *p, const int8_t *input, const int8_t *weights,
-                           int8_t *output);
-
-/* FULLY_CONNECTED float32; bias [out_depth] or NULL. */
-void th_fully_connected_f32(const th_fully_connected_f32_params *p, const float *input, const float *weights,
-                            const float *bias, float *output);
 
 #ifdef __cplusplus
 }

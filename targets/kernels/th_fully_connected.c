@@ -1,7 +1,8 @@
-/* FULLY_CONNECTED kernels, int8 and float32.  Semantics and parameter meaning: th_conv.h. */
+/* FULLY_CONNECTED kernels, int8 and float32.  Semantics and parameter meaning: th_fully_connected.h. */
+#include "th_fully_connected.h"
+
 #include <stddef.h>
 
-#include "th_conv.h"
 #include "th_math.h"
 
 /* TFLM reference_integer_ops::FullyConnected / FullyConnectedPerChannel:

@@ -6,12 +6,14 @@
 #define TH_KERNELS_H
 
 #include "th_math.h"
-#include "th_conv.h"          /* CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED */
-#include "th_pool.h"          /* MAX_POOL_2D, AVERAGE_POOL_2D, MEAN */
-#include "th_shape.h"         /* PAD, CONCATENATION, RESHAPE, TRANSPOSE */
-#include "th_softmax.h"       /* SOFTMAX */
-#include "th_elementwise.h"   /* ADD, MUL */
-#include "th_quantize.h"      /* QUANTIZE, DEQUANTIZE */
-#include "th_xnor.h"          /* CUSTOM TH_XNOR_CONV_2D (binary convolution) */
+#include "th_conv.h"            /* CONV_2D, DEPTHWISE_CONV_2D */
+#include "th_fully_connected.h" /* FULLY_CONNECTED */
+#include "th_pool.h"            /* MAX_POOL_2D, AVERAGE_POOL_2D */
+#include "th_reduce.h"          /* MEAN */
+#include "th_shape.h"           /* PAD, CONCATENATION, RESHAPE, TRANSPOSE */
+#include "th_softmax.h"         /* SOFTMAX */
+#include "th_elementwise.h"     /* ADD, MUL */
+#include "th_quantize.h"        /* QUANTIZE, DEQUANTIZE */
+#include "th_xnor.h"            /* CUSTOM TH_XNOR_CONV_2D (binary convolution) */
 
 #endif /* TH_KERNELS_H */

@@ -1,9 +1,9 @@
-/* MEAN for int8 and float32 (see th_pool.h for the parameter layout and the TFLM paths reproduced).
+/* MEAN for int8 and float32 (see th_reduce.h for the parameter layout and the TFLM paths reproduced).
  *
  * TFLM sums into a scratch buffer while walking the input in row-major order; here each output element is
  * summed on its own, visiting its reduced elements in the same row-major order, so float sums are
  * accumulated in the same order and no scratch buffer is needed. */
-#include "th_pool.h"
+#include "th_reduce.h"
 
 #include "th_math.h"
 

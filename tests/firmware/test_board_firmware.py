@@ -21,11 +21,12 @@ from harness.boards import get_board
 from harness.build import build_firmware
 from harness.codegen.compiler import compile_model
 from harness.errors import MemoryOverflowError, ToolchainMissingError
+from tests.conftest import require_shared, shared_path
 
 REPO = Path(__file__).resolve().parents[2]
-ACDNET = REPO.parent / "shared" / "models" / "acdnet20_esc50_fold4_int8.tflite"
+ACDNET = shared_path("models", "acdnet20_esc50_fold4_int8.tflite")
 SMALL = REPO / "tests" / "fixtures" / "models" / "raw_mini_int8.tflite"
-ARM = pytest.mark.skipif(not shutil.which("arm-none-eabi-gcc"), reason="needs arm-none-eabi-gcc (scripts/setup.sh)")
+ARM = pytest.mark.arm_toolchain
 
 # board -> (model, vector table address)
 REAL = {"stm32f746": (ACDNET, 0x08000000), "nrf52840": (SMALL, 0x00000000), "rp2040": (SMALL, 0x10000100)}
@@ -54,8 +55,8 @@ def build(board: str, model: Path, root: Path):
 @pytest.mark.parametrize("name", list(REAL))
 def test_real_board_firmware_builds_with_its_own_port(name, build_root):
     model, vectors = REAL[name]
-    if not model.exists():
-        pytest.skip(f"{model} not found (../shared)")
+    if model == ACDNET:
+        require_shared("models", ACDNET.name)
     board = get_board(name)
     compiled, image = build(name, model, build_root)
     assert image.kind.value == "board" and image.env == name and image.board == name
@@ -77,7 +78,7 @@ def test_real_board_firmware_builds_with_its_own_port(name, build_root):
         if name == "rp2040":  # SysTick counts 2^24-cycle periods of the cycle timer (the M0+ has no DWT)
             assert systick & ~1 == syms["th_systick_handler"] & ~1
         rodata = b"".join(s.data() for s in elf.iter_sections() if s.name in (".text", ".rodata"))
-        assert b"cycles\0" in rodata and b"hardware\0" in rodata and b"instructions\0" not in rodata
+        assert b"cycles\0" in rodata and b"twin\0" not in rodata and b"instructions\0" not in rodata
         assert not any(s.name.startswith(".semihost") for s in elf.iter_sections())
 
 
@@ -95,8 +96,7 @@ def test_rp2040_image_starts_with_our_boot2_and_a_valid_crc(build_root):
 @ARM
 @pytest.mark.parametrize("name", ["nrf52840", "rp2040"])
 def test_acdnet20_does_not_fit_and_the_region_is_named(name, build_root):
-    if not ACDNET.exists():
-        pytest.skip("ACDNet-20 not found (../shared)")
+    require_shared("models", ACDNET.name)
     with pytest.raises(MemoryOverflowError) as err:
         build(name, ACDNET, build_root)
     assert err.value.region == "RAM" and err.value.board == name
@@ -125,11 +125,12 @@ def test_kernels_and_protocol_compile_for_other_cores(cc, extra, tmp_path):
         specs = Path(shutil.which(cc)).resolve().parents[1] / "lib" / "xtensa-lx106-elf" / "picolibc.specs"  # Debian
         extra = [e.format(picolibc=specs) for e in extra]
     model_dir = compile_model(SMALL).write(tmp_path / "model")
-    sources = [*sorted((REPO / "targets" / "kernels").glob("*.c")), REPO / "targets" / "common" / "th_protocol.c",
-               REPO / "targets" / "common" / "th_crc32.c", model_dir / "model.c"]
+    sources = [*sorted((REPO / "targets" / "kernels").glob("*.c")),
+               *sorted((REPO / "targets" / "common").glob("th_*.c")), model_dir / "model.c"]
     includes = [f"-I{d}" for d in (model_dir, REPO / "targets" / "common", REPO / "targets" / "kernels")]
     for src in sources:
         proc = subprocess.run([cc, *extra, "-std=c99", "-O2", "-Wall", "-Werror", "-ffp-contract=off", *includes,
+                               '-DTH_BOARD_NAME="x"', '-DTH_TARGET_KIND="board"',
                                "-c", str(src), "-o", str(tmp_path / (src.stem + ".o"))],
                               capture_output=True, text=True)
         assert proc.returncode == 0, f"{cc} {src.name}: {proc.stderr[-1500:]}"

@@ -1,4 +1,4 @@
-"""Lowering of FULLY_CONNECTED to ``th_fully_connected_*`` (targets/kernels/th_conv.h).
+"""Lowering of FULLY_CONNECTED to ``th_fully_connected_*`` (targets/kernels/th_fully_connected.h).
 
 As TFLM's ``fully_connected_common.cc`` (CalculateOpDataFullyConnected) at prepare time: per-tensor weights
 use GetQuantizedConvolutionMultipler (input_scale * weight_scale / output_scale in double), per-channel
@@ -22,7 +22,7 @@ from harness.errors import UnsupportedOperatorError
 
 
 def lower(op: Operator, graph: Graph) -> KernelCall:
-    """Lower one FULLY_CONNECTED operator to its th_conv.h kernel call."""
+    """Lower one FULLY_CONNECTED operator to its th_fully_connected.h kernel call."""
     inp, weights, bias, out = graph.input(op, 0), graph.input(op, 1), graph.input(op, 2), graph.output(op)
     kind = check_dtypes(op, inp, weights, bias, out)
     if op.options.get("weights_format", 0) != 0:

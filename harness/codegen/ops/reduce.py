@@ -1,4 +1,4 @@
-"""Lowering of MEAN (int8, float32) to the th_pool.h mean kernels.
+"""Lowering of MEAN (int8, float32) to the th_reduce.h mean kernels.
 
 TFLM ``kernels/reduce_common.cc`` EvalMeanHelper: float -> ``th_mean_f32`` (reference_ops::Mean);
 int8 -> ``th_mean_s8`` (reference_ops::QuantizedMeanOrSum, whose run-time folding of 1/count into the

@@ -16,10 +16,6 @@
 #include "esp_cpu.h"
 #include "th_port.h"
 
-#ifndef TH_BOARD_NAME
-#error "build with -DTH_BOARD_NAME=\"<board name from boards.yaml>\""
-#endif
-
 #define TH_UART UART_NUM_0
 #define TH_BAUD 115200
 #define TH_RX_BUFFER 4096
@@ -70,7 +66,3 @@ uint64_t th_port_timer_read(void) {
 const char *th_port_timer_unit(void) { return "cycles"; }
 
 void th_port_timestamp(void) {}
-
-const char *th_port_board_name(void) { return TH_BOARD_NAME; }
-
-const char *th_port_target_kind(void) { return "hardware"; }

@@ -16,10 +16,6 @@
 
 #include "th_port.h"
 
-#ifndef TH_BOARD_NAME
-#error "build with -DTH_BOARD_NAME=\"<board name from boards.yaml>\""
-#endif
-
 #define TH_UART0_BASE 0x40004000u
 #define TH_UART_DATA (*(volatile uint32_t *)(TH_UART0_BASE + 0x00u))
 #define TH_UART_STATE (*(volatile uint32_t *)(TH_UART0_BASE + 0x04u))
@@ -69,10 +65,6 @@ uint64_t th_port_timer_read(void) {
 const char *th_port_timer_unit(void) { return "instructions"; }
 
 void th_port_timestamp(void) {}
-
-const char *th_port_board_name(void) { return TH_BOARD_NAME; }
-
-const char *th_port_target_kind(void) { return "twin"; }
 
 /* newlib hooks: stdout/stderr go to the UART; the heap is the linker script's .heap region. */
 int _write(int fd, const char *buf, int len) {

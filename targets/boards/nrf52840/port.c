@@ -14,10 +14,6 @@
 
 #include "../th_cortex_m.h"
 
-#ifndef TH_BOARD_NAME
-#error "build with -DTH_BOARD_NAME=\"<board name from boards.yaml>\""
-#endif
-
 #define CLOCK_BASE 0x40000000u
 #define CLOCK_TASKS_HFCLKSTART TH_REG(CLOCK_BASE + 0x000u)
 #define CLOCK_EVENTS_HFCLKSTARTED TH_REG(CLOCK_BASE + 0x100u)
@@ -119,7 +115,3 @@ uint64_t th_port_timer_read(void) { return th_cm_dwt_read64(&timer_last, &timer_
 const char *th_port_timer_unit(void) { return "cycles"; }
 
 void th_port_timestamp(void) {}
-
-const char *th_port_board_name(void) { return TH_BOARD_NAME; }
-
-const char *th_port_target_kind(void) { return "hardware"; }

@@ -15,10 +15,6 @@
 
 #include "../th_cortex_m.h"
 
-#ifndef TH_BOARD_NAME
-#error "build with -DTH_BOARD_NAME=\"<board name from boards.yaml>\""
-#endif
-
 /* Atomic register aliases (datasheet 2.1.2). */
 #define SET_ALIAS 0x2000u
 #define CLR_ALIAS 0x3000u
@@ -174,7 +170,3 @@ uint64_t th_port_timer_read(void) {
 const char *th_port_timer_unit(void) { return "cycles"; }
 
 void th_port_timestamp(void) {}
-
-const char *th_port_board_name(void) { return TH_BOARD_NAME; }
-
-const char *th_port_target_kind(void) { return "hardware"; }

@@ -14,10 +14,6 @@
 
 #include "../th_cortex_m.h"
 
-#ifndef TH_BOARD_NAME
-#error "build with -DTH_BOARD_NAME=\"<board name from boards.yaml>\""
-#endif
-
 #define RCC_BASE 0x40023800u
 #define RCC_CR TH_REG(RCC_BASE + 0x00u)
 #define RCC_PLLCFGR TH_REG(RCC_BASE + 0x04u)
@@ -169,7 +165,3 @@ uint64_t th_port_timer_read(void) { return th_cm_dwt_read64(&timer_last, &timer_
 const char *th_port_timer_unit(void) { return "cycles"; }
 
 void th_port_timestamp(void) {}
-
-const char *th_port_board_name(void) { return TH_BOARD_NAME; }
-
-const char *th_port_target_kind(void) { return "hardware"; }

@@ -51,9 +51,9 @@ static void report(const char *label, uint32_t n, uint64_t count) {
 int main(void) {
     th_port_init();
     put_str("TH-READY board=");
-    put_str(th_port_board_name());
+    put_str(TH_BOARD_NAME);
     put_str(" kind=");
-    put_str(th_port_target_kind());
+    put_str(TH_TARGET_KIND);
     put_str(" unit=");
     put_str(th_port_timer_unit());
     put_str(" model=");

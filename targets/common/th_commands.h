@@ -1,0 +1,33 @@
+/* Internal to targets/common: the command handlers that live outside the dispatcher (th_protocol.c), one file
+ * per concern, and the one piece of dispatcher state they touch.  Each handler prints its reply lines but not
+ * the trailing m-ready.  Not part of the public API (th_protocol.h).
+ */
+#ifndef TH_COMMANDS_H
+#define TH_COMMANDS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* th_protocol.c: cancel a readable `db load` in progress (a `bload` replaces it). */
+void th_hex_load_cancel(void);
+
+/* th_bulk_load.c: `bload N [P]` (args = the text after "bload"): CRC-32 frames into th_model_input. */
+void th_cmd_bload(const char *args);
+
+/* th_measure.c: `infer [N [W]]` (args = the text after "infer"): timed inferences, one m-lap- line each. */
+void th_cmd_infer(const char *args);
+
+/* th_measure.c: `stack`: paint the free stack, run one inference, report the peak depth. */
+void th_cmd_stack(void);
+
+#ifdef TH_PROFILE_OPS
+/* th_measure.c: `profile-ops`: one inference timed per operator (hooks of th_profile.h). */
+void th_cmd_profile_ops(void);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TH_COMMANDS_H */
