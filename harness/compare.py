@@ -26,7 +26,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.errors import ResultsError
-from harness.store import Run, config_id
+from harness.rundir import Counts, Energy, Latency, Memory, Run, energy_uj, latency_us
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -150,35 +150,35 @@ def _pct_text(limit: float | None) -> str:
 
 def compare_runs(baseline: Run, current: Run, thresholds: Thresholds = Thresholds(),
                  thresholds_file: Path | None = None) -> Comparison:
-    """Compare ``current`` with ``baseline`` metric by metric (see the module docstring for the rules)."""
+    """Compare ``current`` with ``baseline`` metric by metric (see the module docstring for the rules). A metric
+    missing from either run is reported "n/a" (never compared as 0)."""
     bs, cs = baseline.summary, current.summary
     changes: list[Change] = []
-    changes.append(_absolute("accuracy", "points", _pct(bs.get("accuracy")), _pct(cs.get("accuracy")),
+    changes.append(_absolute("accuracy", "points", _pct(bs.accuracy), _pct(cs.accuracy),
                              thresholds.accuracy_drop_points, worse_if_up=False,
                              limit_text=None if thresholds.accuracy_drop_points is None
                              else f"−{thresholds.accuracy_drop_points:g} points"))
-    bc, cc = bs.get("counts") or {}, cs.get("counts") or {}
-    if bc.get("unit") == cc.get("unit"):
-        changes.append(_relative(f"{bc.get('unit', 'count')} (median)", bc.get("unit", ""), bc.get("median"),
-                                 cc.get("median"), thresholds.count_increase_pct))
+    bc, cc = bs.counts or Counts(), cs.counts or Counts()
+    if bc.unit == cc.unit:
+        changes.append(_relative(f"{bc.unit or 'count'} (median)", bc.unit or "", bc.median, cc.median,
+                                 thresholds.count_increase_pct))
     else:
-        changes.append(Change("instructions/cycles (median)", "", bc.get("median"), cc.get("median"), None, None,
+        changes.append(Change("instructions/cycles (median)", "", bc.median, cc.median, None, None,
                               _pct_text(thresholds.count_increase_pct), "n/a",
-                              f"not comparable: {bc.get('unit')} vs {cc.get('unit')}"))
-    bl, cl = bs.get("latency") or {}, cs.get("latency") or {}
-    est = " (est.)" if bl.get("estimate") or cl.get("estimate") else ""
-    changes.append(_relative(f"latency{est} (median)", "µs", bl.get("median"), cl.get("median"),
+                              f"not comparable: {bc.unit or 'not measured'} vs {cc.unit or 'not measured'}"))
+    bl, cl = bs.latency or Latency(), cs.latency or Latency()
+    est = " (est.)" if bl.estimate or cl.estimate else ""
+    changes.append(_relative(f"latency{est} (median)", "µs", latency_us(bs), latency_us(cs),
                              thresholds.latency_increase_pct))
-    be, ce = bs.get("energy") or {}, cs.get("energy") or {}
-    est = " (est.)" if be.get("estimate") or ce.get("estimate") else ""
-    changes.append(_relative(f"energy{est} per inference", "µJ", be.get("per_inference"), ce.get("per_inference"),
+    be, ce = bs.energy or Energy(), cs.energy or Energy()
+    est = " (est.)" if be.estimate or ce.estimate else ""
+    changes.append(_relative(f"energy{est} per inference", "µJ", energy_uj(bs), energy_uj(cs),
                              thresholds.energy_increase_pct))
-    bm, cm = bs.get("memory") or {}, cs.get("memory") or {}
-    changes.append(_absolute("flash", "B", bm.get("flash_bytes"), cm.get("flash_bytes"), thresholds.flash_increase_bytes))
-    changes.append(_absolute("RAM", "B", bm.get("ram_bytes"), cm.get("ram_bytes"), thresholds.ram_increase_bytes))
-    changes.append(_absolute("tensor arena", "B", bs.get("arena_bytes"), cs.get("arena_bytes"),
-                             thresholds.arena_increase_bytes))
-    changes.append(_bit_exact(bs.get("bit_exact"), cs.get("bit_exact"), cs.get("mismatches"), thresholds.bit_exact))
+    bm, cm = bs.memory or Memory(), cs.memory or Memory()
+    changes.append(_absolute("flash", "B", bm.flash_bytes, cm.flash_bytes, thresholds.flash_increase_bytes))
+    changes.append(_absolute("RAM", "B", bm.ram_bytes, cm.ram_bytes, thresholds.ram_increase_bytes))
+    changes.append(_absolute("tensor arena", "B", bs.arena_bytes, cs.arena_bytes, thresholds.arena_increase_bytes))
+    changes.append(_bit_exact(bs.bit_exact, cs.bit_exact, cs.mismatches, thresholds.bit_exact))
     return Comparison(baseline, current, changes, config_differences(baseline, current), thresholds_file)
 
 
@@ -191,7 +191,7 @@ def _bit_exact(b, c, mismatches, check: bool) -> Change:
     status = "REGRESSION" if lost and check else ("unchanged" if b == c else ("improved" if c is True else "ok"))
     note = ""
     if c is False:
-        note = f"{mismatches} inferences differ from the reference"
+        note = f"{'?' if mismatches is None else mismatches} inferences differ from the reference"
     elif c is None:
         note = "not checked in the current run"
     return Change("bit-exact vs reference", "", b, c, None, None, "no loss" if check else "report only", status, note)
@@ -199,11 +199,9 @@ def _bit_exact(b, c, mismatches, check: bool) -> Change:
 
 def config_differences(a: Run, b: Run) -> list[str]:
     """Names of configuration fields that differ (model hash, variant, board, target, flags, data...)."""
-    from harness.store import _config_fields
-
-    fa, fb = _config_fields(a.manifest, a.summary), _config_fields(b.manifest, b.summary)
-    if config_id(a.manifest, a.summary) == config_id(b.manifest, b.summary):
+    if a.config_id == b.config_id:
         return []
+    fa, fb = a.config_fields(), b.config_fields()
     return [k for k in fa if fa[k] != fb[k]]
 
 

@@ -21,7 +21,7 @@ from harness.metrics import count_stats, memory_use, top1_accuracy
 from harness.orchestrate import BUILD_ROOT, connect, prepare
 from harness.preprocess import RawCrops
 from harness.reference_xnor import reference_for
-from harness.results import base_manifest, new_run_id, write_run
+from harness.rundir import Summary, base_manifest, new_run_id, read_run, write_run
 from harness.runner import run_samples
 from harness.store import record_run
 from harness.target import Target, TargetKind
@@ -47,10 +47,10 @@ class BenchConfig:
 
 @dataclass(frozen=True)
 class RunResult:
-    """A finished run: its directory and its summary (as in summary.json)."""
+    """A finished run: its directory and its summary (as read back from summary.json)."""
 
     path: Path
-    summary: dict
+    summary: Summary
 
 
 def qemu_version() -> str:
@@ -125,8 +125,7 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
             "data": {"path": str(data_dir), "kind": kind, "samples": len(samples)},
             "preprocessing": preprocessing.describe() if kind == "esc50" else {"kind": "npy tensors"},
         }
-        path = write_run(cfg.out, run_id, manifest, summary, records, unit,
-                         extra_files=sorted(work.iterdir()))
+        path = write_run(cfg.out, run_id, manifest, summary, records, extra_files=sorted(work.iterdir()))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     try:
@@ -134,7 +133,7 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
     except ResultsError as exc:
         console.print(f"[yellow]warning:[/] run not recorded in the history database: {exc}; "
                       f"import it later with `tinyhil import {path}`", highlight=False, soft_wrap=True)
-    return RunResult(path, summary)
+    return RunResult(path, read_run(path).summary)  # exactly what was recorded
 
 
 def _summary(cfg, compiled, records, unit, memory, samples, wall_s: float) -> dict:

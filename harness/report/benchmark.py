@@ -22,8 +22,6 @@ with a clear error if a future pytest-benchmark drops that attribute.
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -63,18 +61,23 @@ def record_counts(benchmark: Any, counts: Sequence[int], unit: str, **info: Any)
 
 def record_run(benchmark: Any, run_dir: str | Path) -> None:
     """Record a finished run directory's per-inference counts (inferences.csv) with its summary metrics
-    (accuracy, flash/RAM/arena bytes, bit-exactness, latency/energy with their estimate flags) in extra_info.
-    Raises ResultsError for a directory that is not a complete run."""
-    from harness.store import read_run_dir
+    (accuracy, flash/RAM/arena bytes, bit-exactness, latency/energy with their estimate flags; None when not
+    measured) in extra_info. Raises ResultsError for a directory that is not a complete run, or without counts
+    or their unit."""
+    from harness.errors import ResultsError
+    from harness.rundir import Memory, read_run
 
-    run = read_run_dir(run_dir)
-    with open(Path(run_dir) / "inferences.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    s = run.summary
+    run = read_run(run_dir)
+    s, mem = run.summary, run.summary.memory or Memory()
+    counts = [r.count for r in run.inferences or () if r.count is not None]
+    if not counts:
+        raise ResultsError(f"{run_dir}/inferences.csv has no per-inference counts; rerun `tinyhil bench`")
     info = {"run_id": run.run_id, "board": run.board, "target": run.target, "model": run.model,
-            "variant": run.variant.name, "accuracy": s.get("accuracy"), "bit_exact": s.get("bit_exact"),
-            "flash_bytes": (s.get("memory") or {}).get("flash_bytes"),
-            "ram_bytes": (s.get("memory") or {}).get("ram_bytes"), "arena_bytes": s.get("arena_bytes"),
-            "latency": json.loads(json.dumps(s.get("latency"))), "energy": json.loads(json.dumps(s.get("energy")))}
-    record_counts(benchmark, [int(r["count"]) for r in rows], rows[0]["count_unit"] if rows else "instructions",
-                  **info)
+            "variant": run.variant.name, "accuracy": s.accuracy, "bit_exact": s.bit_exact,
+            "flash_bytes": mem.flash_bytes, "ram_bytes": mem.ram_bytes, "arena_bytes": s.arena_bytes,
+            "latency": s.latency.model_dump(mode="json") if s.latency else None,
+            "energy": s.energy.model_dump(mode="json") if s.energy else None}
+    unit = run.inferences[0].count_unit or (s.counts.unit if s.counts else None)
+    if unit is None:
+        raise ResultsError(f"{run_dir} does not say what its counts count (no count_unit); rerun `tinyhil bench`")
+    record_counts(benchmark, counts, unit, **info)

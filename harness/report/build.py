@@ -18,7 +18,7 @@ from rich.console import Console
 
 from harness.report import html as html_report
 from harness.report import plots, table
-from harness.store import Run, layer_profile
+from harness.rundir import Run, layer_profile
 
 
 @dataclass

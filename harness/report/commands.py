@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.rundir import Energy, Firmware, Latency, Memory, ModelRef, Run
+
 ResultsOpt = typer.Option(Path("results"), "--results", help="Directory of run directories (imported if new)")
 DbOpt = typer.Option(None, "--db", help="History database (default: $TINYHIL_DB or <results>/history.sqlite)")
 ModelSel = typer.Option(None, "--model", "-m", help="Model/variant name or glob (repeatable)")
@@ -57,6 +59,39 @@ def _describe(sel) -> str:
     return " ".join(parts) or "all runs"
 
 
+def _bytes(v) -> str:
+    return "—" if v is None else f"{v:,}"
+
+
+def _or_dash(v) -> str:
+    return "—" if v in (None, "", ()) else str(v)
+
+
+def _show_rows(r: Run) -> list[tuple[str, str]]:
+    """(label, text) rows of `tinyhil show`: the configuration, latency and energy ("not measured" when absent),
+    ELF sections; "—" for anything the run does not record."""
+    m, s = r.manifest, r.summary
+    fw, model = m.firmware or Firmware(), m.model or ModelRef()
+    clock = "—" if m.clock_hz is None else f"{m.clock_hz / 1e6:g} MHz"
+    base = f", base {r.variant.base}" if r.variant.base else ""
+    compiler = " ".join(filter(None, (fw.compiler, " ".join((fw.flags or ())[:5]))))
+    rows = [("run", r.run_id), ("directory", str(r.path or "(no longer on disk)")), ("date (UTC)", r.date.isoformat()),
+            ("variant", f"{r.variant.name} (method {r.variant.method}{base})"),
+            ("model", f"{_or_dash(model.file)}  sha256 {(model.sha256 or '—')[:16]}…"),
+            ("board", f"{r.board} {m.board_title or ''} ({_or_dash(m.core)}, {clock})"),
+            ("target", r.target + (f" — QEMU {m.twin.machine}" if m.twin and m.twin.machine else "")),
+            ("timer", _or_dash(m.timer_source)), ("compiler", _or_dash(compiler)),
+            ("git commit", _or_dash(m.git_commit)), ("tags", ", ".join(r.tags) or "—")]
+    lat, en = s.latency or Latency(), s.energy or Energy()
+    for label, value, unit, estimate, source in (("latency", lat.median, lat.unit, lat.estimate, lat.source),
+                                                 ("energy", en.per_inference, en.unit, en.estimate, en.source)):
+        rows.append((label, "not measured" if value is None else
+                     f"{value:,.1f} {unit}{' (ESTIMATE)' if estimate else ''} — {source or ''}"))
+    sections = (s.memory.sections if s.memory else None) or {}
+    rows.append(("sections", ", ".join(f"{k} {v:,} B" for k, v in sections.items()) or "—"))
+    return rows
+
+
 def register(app: typer.Typer, console: Console, guarded: Callable) -> None:
     """Add the history/report commands to ``app``."""
 
@@ -83,14 +118,13 @@ def register(app: typer.Typer, console: Console, guarded: Callable) -> None:
             t.add_column(col, justify="right" if col in ("top-1", "instr./cycles", "flash B", "RAM B") else "left")
         for r in selected:
             s = r.summary
-            acc = s.get("accuracy")
-            counts = s.get("counts") or {}
-            mem = s.get("memory") or {}
+            mem = s.memory or Memory()
             t.add_row(r.run_id, r.date.strftime("%Y-%m-%d %H:%M"), r.variant.name, r.variant.method, r.board,
-                      r.target, "—" if acc is None else f"{100 * acc:.1f}%",
-                      "—" if counts.get("median") is None else f"{counts['median']:,.0f} {counts.get('unit', '')}",
-                      f"{mem.get('flash_bytes', 0):,}", f"{mem.get('ram_bytes', 0):,}",
-                      {True: "yes", False: "NO"}.get(s.get("bit_exact"), "—"), ", ".join(r.tags))
+                      r.target, "—" if s.accuracy is None else f"{100 * s.accuracy:.1f}%",
+                      "—" if s.counts is None or s.counts.median is None
+                      else f"{s.counts.median:,.0f} {s.counts.unit or ''}".strip(),
+                      _bytes(mem.flash_bytes), _bytes(mem.ram_bytes),
+                      {True: "yes", False: "NO"}.get(s.bit_exact, "—"), ", ".join(r.tags))
         console.print(t)
 
     @app.command()
@@ -103,40 +137,21 @@ def register(app: typer.Typer, console: Console, guarded: Callable) -> None:
 
         with _open(results, db) as store:
             r = resolve_run(run, store)
-        m, s = r.manifest, r.summary
-        fw = m.get("firmware") or {}
         info = Table.grid(padding=(0, 2))
         info.add_column(style="bold")
         info.add_column()
-        rows = [("run", r.run_id), ("directory", str(r.path or "(no longer on disk)")),
-                ("date (UTC)", r.date.isoformat()), ("variant", f"{r.variant.name} (method {r.variant.method}"
-                                                     f"{', base ' + r.variant.base if r.variant.base else ''})"),
-                ("model", f"{m.get('model', {}).get('file')}  sha256 {str(m.get('model', {}).get('sha256'))[:16]}…"),
-                ("board", f"{r.board} {m.get('board_title', '')} ({m.get('core')}, {m.get('clock_hz', 0) / 1e6:g} MHz)"),
-                ("target", r.target + (f" — QEMU {m['twin']['machine']}" if m.get("twin") else "")),
-                ("timer", str(m.get("timer_source"))), ("compiler", f"{fw.get('compiler')} {' '.join(fw.get('flags', [])[:5])}"),
-                ("git commit", str(m.get("git_commit"))), ("tags", ", ".join(r.tags) or "—")]
-        for key, label in (("latency", "latency"), ("energy", "energy")):
-            v = s.get(key)
-            if v:
-                value = v.get("median", v.get("per_inference"))
-                rows.append((label, f"{value:,.1f} {v.get('unit')}{' (ESTIMATE)' if v.get('estimate') else ''}"
-                                    f" — {v.get('source', '')}"))
-            else:
-                rows.append((label, "not measured"))
-        sections = (s.get("memory") or {}).get("sections") or {}
-        rows.append(("sections", ", ".join(f"{k} {v:,} B" for k, v in sections.items())))
-        for k, v in rows:
+        for k, v in _show_rows(r):
             info.add_row(k, v)
         console.print(info)
-        console.print(run_table([s], title=f"run {r.run_id}"))
+        console.print(run_table([r.summary], title=f"run {r.run_id}"))
 
     @app.command(name="import")
     @guarded
     def import_cmd(paths: list[Path] = typer.Argument(..., help="Run directories, or folders of them"),
                    results: Path = ResultsOpt, db: Optional[Path] = DbOpt) -> None:
         """Record run directories in the history database (idempotent: known, unchanged runs are skipped)."""
-        from harness.store import RunStore, default_db, is_run_dir
+        from harness.rundir import is_run_dir
+        from harness.store import RunStore, default_db
 
         with RunStore(db or default_db(results)) as store:
             for p in paths:

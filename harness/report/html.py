@@ -14,7 +14,7 @@ import pandas as pd
 
 from harness import __version__
 from harness.report.table import display_table
-from harness.store import Run
+from harness.rundir import Run
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
@@ -59,10 +59,10 @@ def render_html(table: pd.DataFrame, notes: list[str], runs: list[Run], figures:
     for r in runs:
         parts.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
             r.run_id, r.date.isoformat(timespec="seconds"), r.variant.name, r.board, r.target, ", ".join(r.tags),
-            str(r.manifest.get("git_commit", ""))[:12])) + "</tr>")
+            (r.manifest.git_commit or "—")[:12])) + "</tr>")
     parts.append("</table><h2>Manifests</h2>")
     for r in runs:
-        parts.append(f"<details><summary>{html.escape(r.run_id)}</summary><pre>"
-                     f"{html.escape(json.dumps(r.manifest, indent=2, sort_keys=True))}</pre></details>")
+        manifest = json.dumps(r.manifest.model_dump(mode="json"), indent=2, sort_keys=True)
+        parts.append(f"<details><summary>{html.escape(r.run_id)}</summary><pre>{html.escape(manifest)}</pre></details>")
     parts.append("</body></html>\n")
     return "\n".join(parts)

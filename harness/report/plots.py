@@ -223,13 +223,16 @@ def memory_bars(frame: pd.DataFrame, stem: Path) -> list[Path] | None:
             ax.barh(pos, np.nan_to_num(arena), height=0.45, color="none", edgecolor="white", hatch="////",
                     linewidth=0, label="tensor arena")
         for p, u, lim in zip(pos, used, limit):
-            if not math.isnan(u) and not math.isnan(lim) and lim > 0:
+            if math.isnan(u):  # not measured: say so rather than draw an empty (0) bar
+                ax.text(0, p, " not measured", va="center", fontsize=6, color="0.35")
+            elif not math.isnan(lim) and lim > 0:
                 ax.text(max(u, lim) * 1.01, p, f"{100 * u / lim:.0f}%", va="center", fontsize=6)
         ax.set_yticks(pos, labels)
         ax.invert_yaxis()
         ax.set_xlabel(f"{name} (KiB)")
         ax.grid(axis="y", visible=False)
-        xmax = np.nanmax(np.concatenate([used, limit]))
+        both = np.concatenate([used, limit])
+        xmax = np.nanmax(both) if np.isfinite(both).any() else 1.0  # nothing measured on this side
         ax.set_xlim(0, xmax * 1.15)
     handles = [Patch(facecolor="0.88", edgecolor="0.6", label="board limit"),
                Patch(facecolor="0.45", label="used (colour = board)"),

@@ -19,7 +19,7 @@ import pandas as pd
 
 from harness.boards import load_catalog
 from harness.errors import CatalogError, ResultsError
-from harness.store import Run
+from harness.rundir import Counts, Energy, Latency, Memory, Run, energy_uj, latency_us
 
 DAGGER = "†"
 KEY = ["variant", "board", "target"]
@@ -28,14 +28,6 @@ KEY = ["variant", "board", "target"]
 NUMERIC_COLUMNS = ["variant", "method", "base", "board", "target", "accuracy_pct", "samples", "latency_ms",
                    "latency_estimate", "energy_mj", "energy_estimate", "count_median", "count_unit", "flash_bytes",
                    "ram_bytes", "arena_bytes", "macs", "bit_exact", "estimates", "run_id", "runs"]
-
-
-def _get(d: dict | None, *keys):
-    for k in keys:
-        if not isinstance(d, dict):
-            return None
-        d = d.get(k)
-    return d
 
 
 def _num(v) -> float:
@@ -47,7 +39,8 @@ def runs_frame(runs: list[Run], catalog: str | Path | None = None) -> pd.DataFra
     accuracy (fraction), samples, count_median/min/max + count_unit, latency_us (median) + latency_estimate +
     latency_source, energy_uj (per inference) + energy_estimate + energy_source, avg_power_mw, flash_bytes,
     ram_bytes, arena_bytes, weight_bytes, macs, peak_stack_bytes, bit_exact, mismatches, tags, and the board's
-    flash_limit_bytes / ram_limit_bytes from the catalog (NaN for a board not in it)."""
+    flash_limit_bytes / ram_limit_bytes from the catalog. A value that was not measured is NaN (None for flags
+    and text), never 0. Raises ResultsError for a latency/energy unit it cannot convert."""
     try:
         boards = load_catalog(catalog)
     except CatalogError:
@@ -55,45 +48,25 @@ def runs_frame(runs: list[Run], catalog: str | Path | None = None) -> pd.DataFra
     rows = []
     for r in runs:
         s = r.summary
-        lat, en, mem, counts = s.get("latency") or {}, s.get("energy") or {}, s.get("memory") or {}, s.get("counts") or {}
+        lat, en, mem, counts = s.latency or Latency(), s.energy or Energy(), s.memory or Memory(), s.counts or Counts()
         board = boards.get(r.board)
         rows.append({
             "run_id": r.run_id, "date": r.date, "variant": r.variant.name, "method": r.variant.method,
             "base": r.variant.base, "model": r.model, "board": r.board, "target": r.target,
-            "accuracy": _num(s.get("accuracy")), "samples": s.get("samples"),
-            "count_median": _num(counts.get("median")), "count_min": _num(counts.get("min")),
-            "count_max": _num(counts.get("max")), "count_unit": counts.get("unit"),
-            "latency_us": _num(_latency_us(lat)), "latency_estimate": lat.get("estimate") if lat else None,
-            "latency_source": lat.get("source") if lat else None,
-            "energy_uj": _num(_energy_uj(en)), "energy_estimate": en.get("estimate") if en else None,
-            "energy_source": en.get("source") if en else None, "avg_power_mw": _num(en.get("avg_power_mw")),
-            "flash_bytes": _num(mem.get("flash_bytes")), "ram_bytes": _num(mem.get("ram_bytes")),
-            "arena_bytes": _num(s.get("arena_bytes")), "weight_bytes": _num(s.get("weight_bytes")),
-            "macs": _num(s.get("macs")), "peak_stack_bytes": _num(mem.get("peak_stack_bytes", s.get("peak_stack_bytes"))),
-            "bit_exact": s.get("bit_exact"), "mismatches": s.get("mismatches"), "tags": ",".join(r.tags),
+            "accuracy": _num(s.accuracy), "samples": s.samples,
+            "count_median": _num(counts.median), "count_min": _num(counts.min), "count_max": _num(counts.max),
+            "count_unit": counts.unit,
+            "latency_us": _num(latency_us(s)), "latency_estimate": lat.estimate, "latency_source": lat.source,
+            "energy_uj": _num(energy_uj(s)), "energy_estimate": en.estimate, "energy_source": en.source,
+            "avg_power_mw": _num(en.avg_power_mw),
+            "flash_bytes": _num(mem.flash_bytes), "ram_bytes": _num(mem.ram_bytes),
+            "arena_bytes": _num(s.arena_bytes), "weight_bytes": _num(s.weight_bytes), "macs": _num(s.macs),
+            "peak_stack_bytes": _num(mem.peak_stack_bytes), "bit_exact": s.bit_exact, "mismatches": s.mismatches,
+            "tags": ",".join(r.tags),
             "flash_limit_bytes": _num(board.flash_bytes if board else None),
             "ram_limit_bytes": _num(board.ram_bytes if board else None),
         })
     return pd.DataFrame(rows)
-
-
-def _scaled(entry: dict, key: str, base: str, factors: dict[str, float], what: str):
-    """``entry[key]`` converted to the ``base`` unit (None when absent); ``factors`` maps unit -> size in base."""
-    if not entry or entry.get(key) is None:
-        return None
-    unit = str(entry.get("unit", base)).replace("µ", "u")
-    if unit not in factors:
-        raise ResultsError(f"{what} unit {entry.get('unit')!r} is not one of {', '.join(factors)}; "
-                           "fix the run summary")
-    return float(entry[key]) * factors[unit]
-
-
-def _latency_us(lat: dict):
-    return _scaled(lat, "median", "us", {"us": 1.0, "ms": 1e3, "s": 1e6, "ns": 1e-3}, "latency")
-
-
-def _energy_uj(en: dict):
-    return _scaled(en, "per_inference", "uJ", {"uJ": 1.0, "mJ": 1e3, "J": 1e6, "nJ": 1e-3}, "energy")
 
 
 def tradeoff_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -164,7 +137,7 @@ def display_table(table: pd.DataFrame, dagger: str = DAGGER) -> pd.DataFrame:
     rows = []
     for r in table.itertuples():
         rows.append([
-            r.variant, r.method, f"{r.board} ({r.target})" if r.target != "hardware" else r.board,
+            r.variant, r.method, f"{r.board} ({r.target})" if r.target != "board" else r.board,
             _fmt(r.accuracy_pct, ".1f"),
             est(_fmt(r.latency_ms, ",.2f"), r.latency_estimate), est(_fmt(r.energy_mj, ",.3f"), r.energy_estimate),
             _count(r.count_median, r.count_unit),
@@ -181,7 +154,7 @@ def footnotes(table: pd.DataFrame) -> list[str]:
     if (table["estimates"] != "none").any():
         notes.append(f"{DAGGER} estimate, not a measurement: on twins instructions are counted exactly and time and "
                      "energy are derived from them with a per-board model (sources listed in the report).")
-    notes.append("instr./cycles: median per inference (twin: exact instruction count; hardware: cycle counter); "
+    notes.append("instr./cycles: median per inference (twin: exact instruction count; board: cycle counter); "
                  "KiB = 1024 bytes; — = not measured.")
     return notes
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,17 +21,15 @@ from harness.boards import get_board
 from harness.codegen.compiler import compile_model
 from harness.data import iter_samples
 from harness.reference import ReferenceInterpreter
+from tests.conftest import shared_path
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-MODEL = SHARED / "models" / "acdnet20_esc50_fold4_int8.tflite"
-CLIPS = SHARED / "audio" / "esc50-cc0"
+SHARED = shared_path()
+MODEL = shared_path("models", "acdnet20_esc50_fold4_int8.tflite")
+CLIPS = shared_path("audio", "esc50-cc0")
 
-pytestmark = [
-    pytest.mark.emulator,
-    pytest.mark.skipif(not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")),
-                       reason="needs qemu-system-arm and gcc-arm-none-eabi (scripts/setup.sh installs them)"),
-]
+pytestmark = [pytest.mark.emulator,
+              pytest.mark.needs_shared("models/acdnet20_esc50_fold4_int8.tflite", "audio/esc50-cc0")]
 
 
 def tinyhil(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:

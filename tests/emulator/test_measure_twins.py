@@ -7,7 +7,6 @@ summing to the whole inference within 1%, peak stack and arena; the 256 KB twins
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +17,13 @@ from harness.codegen.compiler import compile_model
 from harness.measure.latency import measure_latency
 from harness.measure.profile import demo_input, run_profile
 from harness.orchestrate import Firmware, connect
+from tests.conftest import shared_path
 
 REPO = Path(__file__).resolve().parents[2]
-ACDNET = REPO.parent / "shared" / "models" / "acdnet20_esc50_fold4_int8.tflite"
+ACDNET = shared_path("models", "acdnet20_esc50_fold4_int8.tflite")
 RAW_MINI = REPO / "tests" / "fixtures" / "models" / "raw_mini_int8.tflite"
 
-pytestmark = [
-    pytest.mark.emulator,
-    pytest.mark.skipif(not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")),
-                       reason="needs qemu-system-arm and gcc-arm-none-eabi (scripts/setup.sh installs them)"),
-]
+pytestmark = [pytest.mark.emulator, pytest.mark.needs_shared("models/acdnet20_esc50_fold4_int8.tflite")]
 
 MODELS = {"stm32f746": ACDNET, "nrf52840": RAW_MINI, "rp2040": RAW_MINI}
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,11 +18,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SMALL = REPO / "tests" / "fixtures" / "models" / "raw_mini_int8.tflite"
 
-pytestmark = [
-    pytest.mark.emulator,
-    pytest.mark.skipif(not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")),
-                       reason="needs qemu-system-arm and gcc-arm-none-eabi (scripts/setup.sh installs them)"),
-]
+pytestmark = pytest.mark.emulator
 
 
 def test_several_boards_give_one_run_each_and_a_comparison_table(tmp_path):

@@ -14,18 +14,19 @@ from pathlib import Path
 import pytest
 
 from harness.errors import MemoryOverflowError
+from tests.conftest import shared_root, shared_skip_reason
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL_MODEL = REPO / "tests" / "fixtures" / "models" / "raw_mini_int8.tflite"
 
 
 def local_dir() -> Path | None:
-    """TINYHIL_LOCAL_DIR, else ../shared beside the repository when present (as the Makefile does)."""
+    """TINYHIL_LOCAL_DIR, else ../shared beside the repository when present (as the Makefile does), else None
+    (the model and clips are then fetched)."""
     env = os.environ.get("TINYHIL_LOCAL_DIR")
     if env:
         return Path(env)
-    shared = REPO.parent / "shared"
-    return shared if (shared / "models").is_dir() else None
+    return shared_root() if shared_skip_reason("models") is None else None
 
 
 @pytest.fixture(scope="session")

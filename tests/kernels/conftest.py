@@ -27,8 +27,9 @@ def random_input(tensor, rng: np.random.Generator) -> np.ndarray:
 
 
 def assert_matches_reference(path: Path, trials: int = 4, seed: int = 0, float_rtol: float = 1e-5) -> None:
-    """Run ``path`` on ``trials`` random inputs through our C kernels and TFLM; int8 outputs must be
-    identical byte for byte, float32 outputs within ``float_rtol`` (relative to the output's max)."""
+    """Run ``path`` on ``trials`` random inputs through our C kernels and TFLM.  The outputs must have the same
+    shape and dtype; int8 outputs must be identical byte for byte, float32 outputs within ``float_rtol``
+    (relative to the output's max)."""
     compiled = compile_model(path)
     host = HostModel(compiled)
     ref = ReferenceInterpreter(path)
@@ -36,16 +37,19 @@ def assert_matches_reference(path: Path, trials: int = 4, seed: int = 0, float_r
     for trial in range(trials):
         x = random_input(compiled.input_tensor, rng)
         ours, theirs = host.run(x), ref.run(x)
-        assert ours.shape == tuple(theirs.shape) or ours.size == theirs.size
+        assert ours.shape == tuple(theirs.shape) and ours.dtype == theirs.dtype, (
+            f"{path.name} trial {trial}: output {ours.dtype}{list(ours.shape)}, tflm {theirs.dtype}{list(theirs.shape)}"
+        )
         if ours.dtype == np.float32:
             scale = max(1e-6, float(np.max(np.abs(theirs))))
             np.testing.assert_allclose(ours.reshape(-1), theirs.reshape(-1), rtol=0, atol=float_rtol * scale,
                                        err_msg=f"{path.name} trial {trial}")
-        else:
+        elif ours.tobytes() != theirs.tobytes():
             mismatch = np.flatnonzero(ours.reshape(-1) != theirs.reshape(-1))
-            assert mismatch.size == 0, (
-                f"{path.name} trial {trial}: {mismatch.size} of {ours.size} bytes differ, first at {mismatch[0]}: "
-                f"ours {ours.reshape(-1)[mismatch[0]]} tflm {theirs.reshape(-1)[mismatch[0]]}"
+            first = int(mismatch[0]) if mismatch.size else 0
+            raise AssertionError(
+                f"{path.name} trial {trial}: {mismatch.size} of {ours.size} values differ, first at {first}: "
+                f"ours {ours.reshape(-1)[first]} tflm {theirs.reshape(-1)[first]}"
             )
 
 

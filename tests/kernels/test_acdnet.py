@@ -4,12 +4,14 @@ FULLY_CONNECTED and SOFTMAX kernels; the model lives in ../shared/models relativ
 
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
+from tests.conftest import shared_path
 from tests.kernels.conftest import assert_matches_reference
 
-ACDNET = Path(__file__).resolve().parents[3] / "shared" / "models" / "acdnet20_esc50_fold4_int8.tflite"
+ACDNET = shared_path("models", "acdnet20_esc50_fold4_int8.tflite")
 
 
+@pytest.mark.needs_shared("models/acdnet20_esc50_fold4_int8.tflite")
 def test_acdnet20_matches_tflm():
     assert_matches_reference(ACDNET, trials=3)

@@ -24,9 +24,10 @@ from harness.reference import ReferenceInterpreter  # noqa: E402
 from tinyhil_models.recipes import RECIPES_DIR, load_recipe, make_frontend  # noqa: E402
 
 from conftest import TRAINED  # noqa: E402
+from tests.conftest import shared_path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+SHARED = shared_path()
 
 
 def test_every_recipe_in_the_folder_is_exercised():
@@ -130,7 +131,7 @@ def test_xnor_acdnet_binarizes_weights_and_activations():
     assert net(torch.randn(2, 1, 1, 4000)).shape == (2, 3)
 
 
-@pytest.mark.skipif(not (SHARED / "models" / "acdnet20_esc50_fold4_float.h5").exists(), reason="needs ../shared")
+@pytest.mark.needs_shared("models/acdnet20_esc50_fold4_float.h5", "audio/esc50-cc0")
 def test_real_acdnet20_post_training_variants_through_the_cli(tmp_path):
     env = {**os.environ, "TINYHIL_LOCAL_DIR": str(SHARED), "COLUMNS": "200"}
     proc = subprocess.run([sys.executable, "-m", "harness.cli", "variants", "--recipe", "acdnet20-no-retraining",

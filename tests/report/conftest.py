@@ -4,22 +4,21 @@ nrf52840), ~10 s each. Derived runs are written with ``report_runs.derive_run``.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from report_runs import CLIPS, FIXTURE_MODEL, tinyhil
-
-HAVE_TWIN = bool(shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"))
+from tests.conftest import emulator_skip_reason, shared_skip_reason
 
 
 @pytest.fixture(scope="session")
 def real_runs(tmp_path_factory) -> dict[str, Path]:
     """{key: run directory} of the fixture model benchmarked on the stm32f746 and nrf52840 twins, and a second,
     identical run on the stm32f746 twin (key "stm32f746-rerun"); all tagged "ci"."""
-    if not HAVE_TWIN:
-        pytest.skip("needs qemu-system-arm and gcc-arm-none-eabi (scripts/setup.sh installs them)")
+    reason = emulator_skip_reason() or shared_skip_reason("audio/esc50-cc0")
+    if reason:
+        pytest.skip(reason)
     out = tmp_path_factory.mktemp("real-runs")
     runs = {}
     for key, board in (("stm32f746", "stm32f746"), ("nrf52840", "nrf52840"), ("stm32f746-rerun", "stm32f746")):

@@ -12,7 +12,7 @@ import pytest
 
 from harness.compare import Thresholds, compare_runs, load_thresholds
 from harness.errors import ResultsError
-from harness.store import read_run_dir
+from harness.rundir import read_run
 
 from report_runs import derive_run, tinyhil
 
@@ -32,7 +32,7 @@ def test_identical_rerun_passes(real_runs):
     proc = compare(real_runs["stm32f746"], real_runs["stm32f746-rerun"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "no regression" in proc.stdout and "REGRESSION" not in proc.stdout
-    cmp = compare_runs(read_run_dir(real_runs["stm32f746"]), read_run_dir(real_runs["stm32f746-rerun"]))
+    cmp = compare_runs(read_run(real_runs["stm32f746"]), read_run(real_runs["stm32f746-rerun"]))
     assert {c.metric.split(" ")[0]: c.status for c in cmp.changes}["instructions"] == "unchanged"
 
 
@@ -41,7 +41,7 @@ def test_three_percent_slower_fails(base, tmp_path):
     proc = compare(base, slower)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "REGRESSION" in proc.stdout and "+3.0" in proc.stdout
-    cmp = compare_runs(read_run_dir(base), read_run_dir(slower))
+    cmp = compare_runs(read_run(base), read_run(slower))
     assert [c.metric for c in cmp.regressions][0] == "instructions (median)"
 
 
@@ -66,7 +66,7 @@ def test_each_threshold(base, tmp_path, change, regressed):
         else:
             fields[key] = value
     current = derive_run(base, tmp_path, "changed", **fields)
-    cmp = compare_runs(read_run_dir(baseline), read_run_dir(current))
+    cmp = compare_runs(read_run(baseline), read_run(current))
     assert [c.metric for c in cmp.regressions] == ([regressed] if regressed else [])
     assert compare(baseline, current).returncode == (1 if regressed else 0)
 

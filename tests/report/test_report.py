@@ -88,7 +88,7 @@ def test_every_format_is_written_and_marks_estimates(runs, tmp_path):
     assert len(rows) == 4 and {"latency_ms", "latency_estimate", "energy_mj", "energy_estimate", "flash_bytes",
                                "ram_bytes", "arena_bytes", "macs", "estimates"} <= set(rows[0])
     assert rows[0]["latency_ms"] == "" and rows[3]["latency_estimate"] == "True"
-    assert int(rows[3]["flash_bytes"]) == runs[-1].summary["memory"]["flash_bytes"]
+    assert int(rows[3]["flash_bytes"]) == runs[-1].summary.memory.flash_bytes
     tex = rep.files["latex"].read_text()
     for cmd in (r"\toprule", r"\midrule", r"\bottomrule", r"$^\dagger$", r"conv\_1d"):
         assert cmd in tex
@@ -126,14 +126,14 @@ def test_html_is_one_self_contained_file(runs, tmp_path):
     assert parser.refs and all(v.startswith("data:image/png;base64,") for _, v in parser.refs)
     assert len(parser.refs) == 7
     for r in runs:  # every manifest is in the page
-        assert r.run_id in page and r.manifest["model"]["sha256"] in page
+        assert r.run_id in page and r.manifest.model.sha256 in page
 
 
 def test_plots_omitted_when_nothing_measured_them(real_runs, tmp_path):
     """Runs without latency, energy or a profile: those plots are not drawn, and the report says so."""
-    from harness.store import read_run_dir
+    from harness.rundir import read_run
 
-    runs = [read_run_dir(derive_run(p, tmp_path / "runs", p.name, latency=None, energy=None, profile=None))
+    runs = [read_run(derive_run(p, tmp_path / "runs", p.name, latency=None, energy=None, profile=None))
             for p in real_runs.values()]
     rep = write_report(runs, tmp_path / "rep")
     assert {p.stem for k, p in rep.files.items() if k.startswith("plot:")} == {

@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 
 from harness.errors import ResultsError
-from harness.store import RunStore, Selection, parse_date, read_run_dir, record_run, resolve_run
+from harness.rundir import read_run
+from harness.store import RunStore, Selection, parse_date, record_run, resolve_run
 
 from report_runs import derive_run
 
@@ -122,11 +123,11 @@ def test_damaged_run_directories_are_one_line_errors(history, tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
     with pytest.raises(ResultsError, match="no manifest.json"):
-        read_run_dir(bad)
+        read_run(bad)
     (bad / "manifest.json").write_text("{")
     (bad / "summary.json").write_text("{}")
     with pytest.raises(ResultsError, match="not valid JSON"):
-        read_run_dir(bad)
+        read_run(bad)
     with pytest.raises(ResultsError, match="does not exist"):
         record_run(tmp_path / "missing")
     (tmp_path / "junk.sqlite").write_bytes(b"not a database at all" * 100)

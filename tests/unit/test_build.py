@@ -143,7 +143,7 @@ def test_pyocd_without_probe_or_pack(tmp_path):
         PyocdFlasher(BOARDS["esp32"])
 
 
-@pytest.mark.skipif(not shutil.which("arm-none-eabi-gcc"), reason="needs arm-none-eabi-gcc")
+@pytest.mark.arm_toolchain
 def test_pio_setup_is_idempotent(tmp_path):
     from harness.pio_setup import ensure_pio
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,9 +14,10 @@ from harness.codegen.quant import (activation_range_quantized, output_size, padd
                                    tflite_round)
 from harness.codegen.reader import read_tflite
 from harness.errors import ModelError, UnsupportedOperatorError
+from tests.conftest import shared_path
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-ACDNET = SHARED / "models" / "acdnet20_esc50_fold4_int8.tflite"
+SHARED = shared_path()
+ACDNET = shared_path("models", "acdnet20_esc50_fold4_int8.tflite")
 
 
 def test_tflite_round_is_half_away_from_zero():
@@ -47,6 +47,7 @@ def test_activation_range_and_padding():
     assert output_size("VALID", 30225, 9, 2) == 15109 and padding_before("VALID", 30225, 9, 2) == 0
 
 
+@pytest.mark.needs_shared("models/acdnet20_esc50_fold4_int8.tflite")
 def test_reader_reads_acdnet():
     g = read_tflite(ACDNET)
     assert [op.opcode for op in g.operators].count("CONV_2D") == 12
@@ -56,6 +57,7 @@ def test_reader_reads_acdnet():
     assert sum(g.tensors[i].size for i in weights) == 130_869   # weights + biases (README: 130,875 incl. BN)
 
 
+@pytest.mark.needs_shared("models/acdnet20_esc50_fold4_int8.tflite")
 def test_planner_reaches_the_live_tensor_bound_on_acdnet():
     plan = plan_arena(read_tflite(ACDNET))
     assert plan.live_peak_bytes() == 302_132          # conv2's input + output, as the model README states
@@ -79,6 +81,7 @@ def test_planner_never_overlaps_live_buffers():
     assert plan.arena_bytes >= plan.live_peak_bytes()
 
 
+@pytest.mark.needs_shared("models/acdnet20_esc50_fold4_int8.tflite")
 def test_corrupt_and_missing_models_give_one_line_errors(tmp_path):
     bad = tmp_path / "bad.tflite"
     bad.write_bytes(b"\x00" * 64)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,13 +12,15 @@ from harness.data import iter_samples
 from harness.errors import DataError
 from harness.fetch import FetchError, fetch_dataset, fetch_model, sha256_of
 from harness.preprocess import RawCrops, aggregate
-from harness.results import write_run
+from harness.rundir import write_run
 from harness.runner import InferenceRecord
+from tests.conftest import shared_path
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
+SHARED = shared_path()
 INPUT = Tensor(0, "in", (1, 1, 30225, 1), "int8", QuantParams((0.01870509,), (1,)))
 
 
+@pytest.mark.needs_shared("audio/esc50-cc0")
 def test_esc50_clips_become_ten_int8_crops():
     samples = list(iter_samples(SHARED / "audio" / "esc50-cc0", INPUT, limit=2))
     assert [s.id for s in samples] == ["1-cc0cat-A-5.wav", "1-cc0cow-A-3.wav"] and samples[0].label == 5
@@ -30,6 +31,7 @@ def test_esc50_clips_become_ten_int8_crops():
     assert not np.all(x[5] == 1)
 
 
+@pytest.mark.needs_shared("audio/esc50-cc0")
 def test_peak_quantization_uses_the_full_range():
     s = next(iter_samples(SHARED / "audio" / "esc50-cc0", INPUT, RawCrops(quantization="peak")))
     assert s.inputs[5].max() >= 126 or s.inputs[5].min() <= -127
@@ -57,6 +59,7 @@ def test_aggregate_dequantizes_and_averages():
     assert np.allclose(mean, [0.5, 32.0])
 
 
+@pytest.mark.needs_shared("models/acdnet20_esc50_fold4_int8.tflite", "audio/esc50-cc0")
 def test_local_override_checks_sha256(tmp_path, monkeypatch):
     assert fetch_model("acdnet20-int8", local=SHARED) == SHARED / "models" / "acdnet20_esc50_fold4_int8.tflite"
     assert sha256_of(fetch_model("acdnet20-int8", local=SHARED)).startswith("72f96b34")
@@ -72,9 +75,10 @@ def test_local_override_checks_sha256(tmp_path, monkeypatch):
 
 def test_run_directory_is_complete_and_self_describing(tmp_path):
     rec = InferenceRecord("a.wav", 0, 3, 3, 3, 1234, np.array([-5, 7], np.int8), True)
-    path = write_run(tmp_path, "run1", {"board": "stm32f746"}, {"accuracy": 1.0}, [rec], "instructions")
+    path = write_run(tmp_path, "run1", {"board": "stm32f746"}, {"accuracy": 1.0, "counts": {"unit": "instructions"}},
+                     [rec])
     assert sorted(p.name for p in path.iterdir()) == ["inferences.csv", "manifest.json", "summary.json"]
     lines = (path / "inferences.csv").read_text().splitlines()
-    assert lines[0].split(",")[-1] == "output" and lines[1].endswith("-5 7")
+    assert lines[0].split(",")[-1] == "output" and lines[1].endswith("-5 7") and ",instructions," in lines[1]
     assert json.loads((path / "manifest.json").read_text())["board"] == "stm32f746"
     assert not list(tmp_path.glob(".*partial"))

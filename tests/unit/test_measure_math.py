@@ -16,10 +16,11 @@ from harness.measure.latency import RunRules, conversion, inferences_per_window,
 from harness.measure.memory import component_of, parse_map
 from harness.measure.profile import build_profile
 from harness.protocol.client import Laps
+from tests.conftest import shared_path
 
 REPO = Path(__file__).resolve().parents[2]
-ACDNET = REPO.parent / "shared" / "models" / "acdnet20_esc50_fold4_int8.tflite"
-needs_acdnet = pytest.mark.skipif(not ACDNET.is_file(), reason="needs ../shared/models (the demo model)")
+ACDNET = shared_path("models", "acdnet20_esc50_fold4_int8.tflite")
+needs_acdnet = pytest.mark.needs_shared("models/acdnet20_esc50_fold4_int8.tflite")
 
 
 def test_twin_latency_is_an_estimate_from_cpi_and_clock():
