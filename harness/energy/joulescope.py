@@ -43,8 +43,12 @@ class JoulescopeMeter:
 
     def start(self) -> None:
         self.device.start(duration=self.max_duration_s)
+        self._running = True
 
     def stop(self) -> Capture:
+        if not getattr(self, "_running", False):
+            raise EnergyError(f"{self.name}: stop without a started capture; call start() first")
+        self._running = False
         self.device.stop()
         buf = self.device.stream_buffer
         if getattr(buf, "is_duration_max", False):

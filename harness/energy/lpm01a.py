@@ -88,12 +88,14 @@ class Lpm01aMeter:
         self._thread.start()
 
     def stop(self) -> Capture:
+        if not self._running.is_set():
+            raise EnergyError(f"{self.name}: stop without a started capture; call start() first")
         self._running.clear()
         if self._thread:
             self._thread.join(timeout=2)
         self.link.write(b"stop\n")
         deadline = time.monotonic() + self.timeout_s
-        lines = self._lines
+        lines, self._lines = self._lines, []
         while time.monotonic() < deadline:
             line = self._readline(deadline - time.monotonic())
             if line is None:
@@ -117,6 +119,8 @@ class Lpm01aMeter:
                        events=tuple(events))
 
     def close(self) -> None:
+        if not self.link.is_open:
+            return
         try:
             self.command("pwr off")
             self.command("hrc")

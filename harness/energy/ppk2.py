@@ -74,13 +74,15 @@ class Ppk2Meter:
         self._thread.start()
 
     def stop(self) -> Capture:
+        if not self._running.is_set():
+            raise EnergyError(f"{self.name}: stop without a started capture; call start() first")
         self.ppk.stop_measuring()
         time.sleep(3 * self.poll_s)  # let the reader drain what was in flight
         self._running.clear()
         if self._thread:
             self._thread.join(timeout=2)
         tail = self.ppk.get_data()
-        raw = b"".join(self._chunks) + (tail or b"")
+        raw, self._chunks = b"".join(self._chunks) + (tail or b""), []
         raw = raw[: len(raw) // 4 * 4]
         if not raw:
             raise EnergyError(f"{self.name}: no samples arrived; is the kit streaming (firmware, USB)?")

@@ -73,6 +73,9 @@ class EsptoolFlasher:
         """Write, verify and reset.  Raises FlashError (esptool missing, port busy or absent, chip silent,
         verify failed, timeout)."""
         elf = elf_path(image)
+        if not elf.is_file():
+            raise FlashError(f"firmware {elf} does not exist; build the ESP32 firmware with `pio run -e esp32` first "
+                             "(images left beside it from an earlier build are not flashed)")
         if self.command is None and importlib.util.find_spec("esptool") is None:
             raise FlashError("esptool is not installed; pip install -e '.[hardware]'")
         cmd = self.write_flash_command(elf)
@@ -90,6 +93,10 @@ class EsptoolFlasher:
                              f"{self.timeout_s:g} s{said}; press the board's EN button and retry") from None
         if proc.returncode != 0:
             raise esptool_error(self.board, self.port, out)
+
+
+    def stop(self) -> None:
+        """Nothing to release: esptool exited after flashing and the serial port belongs to the transport."""
 
 
 def esptool_error(board: Board, port: str, output: str) -> FlashError:
