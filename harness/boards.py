@@ -73,7 +73,7 @@ class CpiModel(_Frozen):
     """Average clock cycles per instruction of the core on int8 inference code, and where the number comes from.
 
     Used only to turn a twin's exact instruction count into an ESTIMATED latency:
-    ``latency_us_est = instructions * value / clock_hz * 1e6`` (harness/measure/latency.py)."""
+    ``latency_us_est = instructions * value / clock_hz * 1e6`` (harness/metrics/latency.py)."""
 
     value: float = Field(gt=0, lt=10)
     source: str = Field(min_length=10)

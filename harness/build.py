@@ -230,8 +230,8 @@ def _up_to_date(stamp: Path, recipe: Recipe, build_dir: Path) -> bool:
 
 def elf_sizes(elf: Path) -> dict[str, int]:
     """Section sizes of an ELF in bytes: text (read-only alloc), data, bss, heap, stack, flash, ram
-    (read by :func:`harness.metrics.memory_use`)."""
-    from harness.metrics import memory_use  # noqa: PLC0415
+    (read by :func:`harness.metrics.accuracy.memory_use`)."""
+    from harness.metrics.memory import memory_use  # noqa: PLC0415
 
     use = memory_use(elf)
     return {**use.kinds, "flash": use.flash_bytes, "ram": use.ram_bytes}

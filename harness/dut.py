@@ -66,7 +66,7 @@ class Dut:
     @cached_property
     def device_info(self) -> dict[str, Any]:
         """The firmware's description of itself (``profile%`` reply: board, kind, timer unit, arena, ...)."""
-        return self.client.profile()
+        return self.client.device_info()
 
     def infer(self, x: np.ndarray) -> tuple[np.ndarray, Counts]:
         """Run one inference on the device; raises TransportError/ProtocolError, or TinyhilError when the
@@ -82,7 +82,7 @@ class Dut:
 
     @cached_property
     def _reference(self):
-        from harness.reference_xnor import reference_for  # noqa: PLC0415
+        from harness.reference.segmented import reference_for  # noqa: PLC0415
 
         return reference_for(self.compiled.path, self.compiled)
 

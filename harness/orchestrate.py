@@ -18,7 +18,7 @@ from harness.dut import Dut
 from harness.flash import flasher_for
 from harness.protocol.client import DeviceClient
 from harness.target import Target
-from harness.transport import SerialTransport
+from harness.transport.serial import SerialTransport
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD_ROOT = REPO / ".tinyhil" / "build"

@@ -225,7 +225,7 @@ def firmware(board, tinyhil_options: TinyhilOptions) -> FirmwareBuilder:
 @pytest.fixture
 def model() -> Path:
     """The .tflite model the ``dut`` runs: the zoo's ACDNet-20 int8 (override this fixture to change it)."""
-    from harness.fetch import fetch_model  # noqa: PLC0415
+    from harness.data.fetch import fetch_model  # noqa: PLC0415
 
     return fetch_model("acdnet20-int8", None)
 

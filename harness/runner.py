@@ -13,9 +13,9 @@ from typing import Callable, Iterable, Protocol
 import numpy as np
 
 from harness.codegen.graph import Tensor
-from harness.data import Sample
+from harness.data.layouts import Sample
 from harness.dut import Counts
-from harness.preprocess import aggregate
+from harness.data.preprocess import aggregate
 
 
 class Inferrer(Protocol):

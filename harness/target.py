@@ -55,7 +55,7 @@ class RunRules(_Frozen):
 
     def check(self) -> "RunRules":
         """Returns self; raises MeasurementError for fewer than 5 windows or non-positive sizes."""
-        from harness.measure import MeasurementError  # noqa: PLC0415
+        from harness.metrics import MeasurementError  # noqa: PLC0415
 
         if self.windows < MIN_WINDOWS:
             raise MeasurementError(f"{self.windows} latency windows requested; the MLPerf Tiny run rules need at "

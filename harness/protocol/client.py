@@ -16,8 +16,8 @@ from harness.errors import ProtocolError
 from harness.protocol import constants as C
 from harness.protocol.frames import abort_frame, split_frames
 from harness.protocol.lines import LineReader, ReplyTimeout, parse_lap, parse_profile_line
-from harness.protocol.transcript import RecordingTransport
-from harness.transport import Transport
+from harness.transport.transcript import RecordingTransport
+from harness.transport.serial import Transport
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class DeviceClient:
                 return line[len(C.NAME):]
         raise ProtocolError(f"{self._label()}: no {C.NAME}... line in reply to 'name%'; is this tinyhil firmware?")
 
-    def profile(self) -> dict[str, int | str]:
+    def device_info(self) -> dict[str, int | str]:
         """``profile%`` -> facts of firmware and board, e.g. ``{'protocol': 1, 'board': 'stm32f746',
         'timer_unit': 'cycles', 'arena_bytes': 51200, 'input_bytes': 490, 'output_bytes': 10, ...}``."""
         facts = dict(parse_profile_line(line) for line in self.command("profile") if line.startswith(C.PROFILE))

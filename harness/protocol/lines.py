@@ -6,7 +6,7 @@ import time
 
 from harness.errors import ProtocolError, TransportError
 from harness.protocol.constants import LAP, LINE_TERMINATOR, PROFILE
-from harness.transport import Transport
+from harness.transport.serial import Transport
 
 _TAIL_BYTES = 64
 

@@ -1,6 +1,6 @@
 """CLI commands over recorded runs: ``tinyhil runs``, ``show``, ``import``, ``tag``, ``report``, ``compare``.
 
-Registered on the main typer app by :func:`register` (called from ``harness/cli.py``). Every command reads the
+Registered on the main typer app by :func:`register` (called from ``harness/cli/__init__.py``). Every command reads the
 history database (``--db``, default ``$TINYHIL_DB`` or ``<--results>/history.sqlite``) after importing any run
 directory under ``--results`` that it does not know yet, so runs copied in by hand are found too.
 Exit status: 0 success; ``compare`` 1 when a threshold is passed; 2 for a one-line error (ResultsError ...).
@@ -29,7 +29,7 @@ TagSel = typer.Option(None, "--tag", "-t", help="Only runs carrying this tag (re
 
 def _open(results: Path, db: Optional[Path]):
     from harness.errors import ResultsError
-    from harness.store import RunStore, default_db
+    from harness.history import RunStore, default_db
 
     path = Path(db or default_db(results))
     if not path.exists() and not results.is_dir():
@@ -41,7 +41,7 @@ def _open(results: Path, db: Optional[Path]):
 
 
 def _selection(run_ids, model, board, since, until, tag, latest=None):
-    from harness.store import Selection, parse_date
+    from harness.history import Selection, parse_date
 
     return Selection(models=tuple(model or ()), boards=tuple(board or ()),
                      since=parse_date(since) if since else None,
@@ -133,7 +133,7 @@ def register(app: typer.Typer, console: Console, guarded: Callable) -> None:
              results: Path = ResultsOpt, db: Optional[Path] = DbOpt) -> None:
         """Print one run: its configuration (manifest), results table, latency/energy, memory and tags."""
         from harness.report.console import run_table
-        from harness.store import resolve_run
+        from harness.history import resolve_run
 
         with _open(results, db) as store:
             r = resolve_run(run, store)
@@ -151,7 +151,7 @@ def register(app: typer.Typer, console: Console, guarded: Callable) -> None:
                    results: Path = ResultsOpt, db: Optional[Path] = DbOpt) -> None:
         """Record run directories in the history database (idempotent: known, unchanged runs are skipped)."""
         from harness.rundir import is_run_dir
-        from harness.store import RunStore, default_db
+        from harness.history import RunStore, default_db
 
         with RunStore(db or default_db(results)) as store:
             for p in paths:
@@ -205,9 +205,9 @@ def register(app: typer.Typer, console: Console, guarded: Callable) -> None:
         results: Path = ResultsOpt, db: Optional[Path] = DbOpt,
     ) -> None:
         """Per-metric change of CURRENT against BASELINE; exit 1 when a regression threshold is passed."""
-        from harness.compare import compare_runs, comparison_table, load_thresholds
+        from harness.metrics.regression import compare_runs, comparison_table, load_thresholds
         from harness.errors import ResultsError
-        from harness.store import resolve_run
+        from harness.history import resolve_run
 
         thresholds, source = load_thresholds(config)
         with _open(results, db) as store:

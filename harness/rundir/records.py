@@ -210,7 +210,7 @@ class Latency(_Record):
 
 class Energy(_Record):
     """Energy per inference in ``unit`` (µJ, "uJ"), average power (mW), window length (s), inferences in the
-    window, ``estimate`` (a power model, not a monitor) and its ``source`` (harness.energy EnergyResult)."""
+    window, ``estimate`` (a power model, not a monitor) and its ``source`` (harness.metrics.energy EnergyResult)."""
 
     unit: str = "uJ"
     per_inference: float | None = None

@@ -18,7 +18,7 @@ class KerasRunner:
                 raise ModelsError(f"model {name}: a recipe mixes Keras and PyTorch models; use one kind")
             src = str(spec["keras"])
             if src.startswith("zoo:"):
-                from harness.fetch import fetch_model
+                from harness.data.fetch import fetch_model
 
                 path = fetch_model(src[4:], local)
             else:

@@ -1,7 +1,7 @@
 """Clip -> tensor front ends shared by training and by the harness, so the firmware sees what the model saw.
 
 - :class:`RawFrontEnd`: raw-waveform crops for ACDNet-style models.  Waveform loading, padding and the
-  evaluation crops are :mod:`harness.preprocess` (the ACDNet authors' protocol); training takes one random
+  evaluation crops are :mod:`harness.data.preprocess` (the ACDNet authors' protocol); training takes one random
   crop of the same padded waveform, as the authors' train generator does.
 - :class:`LogMelFrontEnd`: VGGish-style log-mel patches: 16 kHz mono, 25 ms Hann window, 10 ms hop,
   64 mel bands 125-7500 Hz (HTK mel scale), log(mel + 0.01), 96-frame patches (0.96 s) -- the VGGish input
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.preprocess import load_waveform
+from harness.data.preprocess import load_waveform
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ MACs, size, validation accuracy, recipe hash) and returns the cards.  Errors: Re
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -242,7 +241,7 @@ def tflite_accuracy(file: Path, clips, frontend) -> float:
 
         runner = HostModel(compiled).run
     else:
-        from harness.reference import ReferenceInterpreter
+        from harness.reference.tflm import ReferenceInterpreter
 
         runner = ReferenceInterpreter(file).run
     correct = 0

@@ -1,5 +1,5 @@
 """Export of XNOR networks (:func:`tinyhil_models.arch.xnor_acdnet`) to int8 ``.tflite`` with tinyhil's
-binary convolution, the CUSTOM operator ``TH_XNOR_CONV_2D`` specified in :mod:`harness.codegen.xnor_reference`.
+binary convolution, the CUSTOM operator ``TH_XNOR_CONV_2D`` specified in :mod:`harness.reference.xnor`.
 
 How: every binary block of the PyTorch network (BatchNorm -> sign -> BinaryConv2d -> BatchNorm -> ReLU) becomes
 one Keras layer :class:`XnorBlock` computing the same float function with TF ops; the rest is mirrored layer
@@ -146,8 +146,8 @@ def rewrite(path: Path, blocks: list[dict]) -> None:
     from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.tools import flatbuffer_utils as fbu
 
-    from harness.codegen import xnor_reference as ref
-    from harness.reference_xnor import drop_unused_tensors
+    from harness.reference import xnor as ref
+    from harness.reference.segmented import drop_unused_tensors
 
     model = fbu.read_model(str(path))
     sg = model.subgraphs[0]

@@ -1,6 +1,6 @@
 /* Binary convolution (XNOR-Net, Rastegari et al. 2016): tinyhil's CUSTOM operator TH_XNOR_CONV_2D.
  *
- * The operator and its arithmetic are specified in harness/codegen/xnor_reference.py, whose numpy reference
+ * The operator and its arithmetic are specified in harness/reference/xnor.py, whose numpy reference
  * this kernel matches bit for bit (tests/kernels/test_xnor.py).  Per output pixel the input signs of the
  * window (+1 iff x >= threshold[c]) are packed into 32-bit words with a mask of the in-image taps; per filter
  *   dot = 2 * popcount(~(signs ^ weights) & valid) - popcount(valid)      (padded taps contribute 0)

@@ -19,17 +19,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fakes"))  # hostdut
 
 from harness.protocol.client import DeviceClient  # noqa: E402
-from harness.protocol.hostdut import HostDut, build_host_dut  # noqa: E402
-from harness.transport import SerialTransport  # noqa: E402
+from hostdut import HostDut, build_host_dut  # noqa: E402
+from harness.transport.serial import SerialTransport  # noqa: E402
 
 PAYLOADS = (64, 256, 1024)
 
 
 def measure(client: DeviceClient, repeat: int) -> list[tuple[str, float]]:
     """Return (method, median bytes/s) for each load method on ``client``'s DUT."""
-    size = int(client.profile()["input_bytes"])
+    size = int(client.device_info()["input_bytes"])
     data = os.urandom(size)
     rows = []
     methods = [(f"bload payload {p}", dict(binary=True, payload_bytes=p)) for p in PAYLOADS]
@@ -66,7 +67,7 @@ def main() -> None:
     if args.url:
         client = DeviceClient(SerialTransport(args.url, args.baudrate), "dut", timeout=args.timeout)
         client.wait_ready(args.timeout, ping_interval=1.0)
-        report(args.url, measure(client, args.repeat), int(client.profile()["input_bytes"]))
+        report(args.url, measure(client, args.repeat), int(client.device_info()["input_bytes"]))
         client.close()
         return
     exe = build_host_dut(tempfile.mkdtemp(prefix="tinyhil-bench-"))
@@ -74,7 +75,7 @@ def main() -> None:
         with HostDut(exe, link) as dut:
             client = DeviceClient(dut.transport, "host", timeout=args.timeout)
             client.wait_ready(args.timeout)
-            report(f"host DUT over {link}", measure(client, args.repeat), int(client.profile()["input_bytes"]))
+            report(f"host DUT over {link}", measure(client, args.repeat), int(client.device_info()["input_bytes"]))
 
 
 if __name__ == "__main__":

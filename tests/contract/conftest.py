@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.protocol.client import DeviceClient
-from harness.protocol.hostdut import HostDut, build_host_dut
+from hostdut import HostDut, build_host_dut
 
 @pytest.fixture(scope="session")
 def host_dut_exe(tmp_path_factory: pytest.TempPathFactory) -> Path:

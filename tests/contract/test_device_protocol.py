@@ -14,9 +14,9 @@ import pytest
 from harness.errors import ProtocolError, TransportError
 from harness.protocol.client import DeviceClient
 from harness.protocol.constants import FRAME_MAGIC, PROTOCOL_VERSION
-from harness.protocol.faults import FaultInjectingTransport
-from harness.protocol.hostdut import TARGETS, HostDut, build_host_dut, fake_model_output
-from harness.protocol.transcript import ReplayTransport
+from harness.transport.faults import FaultInjectingTransport
+from hostdut import TARGETS, HostDut, build_host_dut, fake_model_output
+from harness.transport.transcript import ReplayTransport
 
 INPUT_BYTES = 30720
 
@@ -34,7 +34,7 @@ def tensor() -> bytes:
 
 def test_boot_name_profile(client: DeviceClient):
     assert client.name() == "host-fake"
-    facts = client.profile()
+    facts = client.device_info()
     assert facts["protocol"] == PROTOCOL_VERSION
     assert facts["input_bytes"] == INPUT_BYTES and facts["output_bytes"] == 16
     assert facts["timer_unit"] == "ticks" and facts["board"] == "host" and facts["profile_ops"] == 0
@@ -183,7 +183,7 @@ def test_nanosecond_timer_and_board_name(host_dut_exe):
         client.wait_ready(2.0)
         laps = client.infer(2)
         assert laps.unit == "ns" and all(c > 0 for c in laps.counts)
-        assert client.profile()["board"] == "bench"
+        assert client.device_info()["board"] == "bench"
 
 
 def test_profile_ops_build(tmp_path):
@@ -191,7 +191,7 @@ def test_profile_ops_build(tmp_path):
     with HostDut(exe, "pty") as dut:
         client = DeviceClient(dut.transport, "host")
         client.wait_ready(2.0)
-        assert client.profile()["profile_ops"] == 1
+        assert client.device_info()["profile_ops"] == 1
         lines = client.command("profile-ops")
         assert lines[0] == "m-op-0-ticks-1000" and lines[1].startswith("m-op-total-ticks-")
         ops = client.profile_ops()

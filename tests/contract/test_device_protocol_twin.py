@@ -15,9 +15,9 @@ from harness.build import build_firmware
 from harness.flash.qemu import QemuTwin
 from harness.protocol.client import DeviceClient
 from harness.protocol.constants import FRAME_MAGIC, PROTOCOL_VERSION
-from harness.protocol.faults import FaultInjectingTransport
-from harness.protocol.hostdut import TARGETS, fake_model_output
-from harness.transport import SerialTransport
+from harness.transport.faults import FaultInjectingTransport
+from hostdut import TARGETS, fake_model_output
+from harness.transport.serial import SerialTransport
 
 pytestmark = pytest.mark.emulator
 
@@ -47,7 +47,7 @@ def test_twin_protocol(images, name, tmp_path):
         client = DeviceClient(faulty, name, timeout=10.0, transcript=tmp_path / "serial.transcript")
         client.wait_ready(10.0)
         assert client.name() == f"{name}-fake"
-        facts = client.profile()
+        facts = client.device_info()
         assert facts["protocol"] == PROTOCOL_VERSION and facts["kind"] == "twin"
         assert facts["timer_unit"] == "instructions" and facts["input_bytes"] == INPUT_BYTES
         output, laps = client.run_inference(data, n=2)

@@ -1,9 +1,9 @@
-"""One contract, every EnergyMeter (harness/energy): the Joulescope, PPK2 and LPM01A drivers, each against its
-protocol simulator (harness/energy/simulators.py: the real driver code runs), and an in-memory fake meter.
+"""One contract, every EnergyMeter (harness/metrics/energy): the Joulescope, PPK2 and LPM01A drivers, each against its
+protocol simulator (harness/metrics/energy/simulators.py: the real driver code runs), and an in-memory fake meter.
 
 Each subclass provides a ``rig`` fixture (meter, instrument), the sample rate of the trace, how the instrument
 is fed the DUT's side while the meter records (``play``, with the faults a lost pulse and an overflow), and
-the stated tolerance of its energy.  The DUT's side is :func:`harness.energy.simulators.dut_trace`: idle,
+the stated tolerance of its energy.  The DUT's side is :func:`harness.metrics.energy.simulators.dut_trace`: idle,
 timestamp pulse, ``N`` inferences at a known current, pulse, idle.
 
 Contract: ``start``/``stop`` yields a Capture whose samples are the trace's (one per trace sample, every
@@ -21,9 +21,9 @@ import importlib.util
 import numpy as np
 import pytest
 
-from harness.energy.base import Capture, EnergyError, window_energy
-from harness.energy.joulescope import JoulescopeMeter
-from harness.energy.simulators import JoulescopeSim, Lpm01aSim, Ppk2Sim, dut_trace
+from harness.metrics.energy.base import Capture, EnergyError, window_energy
+from harness.metrics.energy.joulescope import JoulescopeMeter
+from harness.metrics.energy.simulators import JoulescopeSim, Lpm01aSim, Ppk2Sim, dut_trace
 from tests.fakes.fake_meter import FakeMeter
 
 N, T_INF, I_ACT, I_IDLE, VOLT = 4, 0.002, 0.040, 0.005, 3.3
@@ -201,7 +201,7 @@ class TestPpk2Meter(EnergyMeterContract):
     def rig(self):
         if importlib.util.find_spec("ppk2_api") is None:
             pytest.skip("ppk2-api not installed (pip install '.[energy]')")
-        from harness.energy.ppk2 import Ppk2Meter  # noqa: PLC0415
+        from harness.metrics.energy.ppk2 import Ppk2Meter  # noqa: PLC0415
 
         sim = Ppk2Sim()
         try:
@@ -212,7 +212,7 @@ class TestPpk2Meter(EnergyMeterContract):
             sim.close()
 
     def fs(self, rig) -> float:
-        from harness.energy.ppk2 import SAMPLE_RATE_HZ  # noqa: PLC0415
+        from harness.metrics.energy.ppk2 import SAMPLE_RATE_HZ  # noqa: PLC0415
 
         return SAMPLE_RATE_HZ
 
@@ -235,7 +235,7 @@ class TestLpm01aMeter(EnergyMeterContract):
 
     @pytest.fixture
     def rig(self):
-        from harness.energy.lpm01a import Lpm01aMeter  # noqa: PLC0415
+        from harness.metrics.energy.lpm01a import Lpm01aMeter  # noqa: PLC0415
 
         sim = Lpm01aSim()
         try:

@@ -242,7 +242,7 @@ def twin_elf(tmp_path_factory) -> Path:
     """targets/common built for the stm32f746 twin with the host port's fake model (as the twin protocol
     contract builds it)."""
     from harness.build import build_firmware  # noqa: PLC0415
-    from harness.protocol.hostdut import TARGETS  # noqa: PLC0415
+    from hostdut import TARGETS  # noqa: PLC0415
 
     root = tmp_path_factory.mktemp("flasher_twin")
     model = root / "model"

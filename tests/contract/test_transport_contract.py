@@ -12,8 +12,8 @@ import tty
 import pytest
 
 from harness.errors import TransportError
-from harness.protocol.transcript import RecordingTransport, ReplayTransport
-from harness.transport import ConsoleTransport, SerialTransport, SocketTransport, Transport
+from harness.transport.transcript import RecordingTransport, ReplayTransport
+from harness.transport.serial import ConsoleTransport, SerialTransport, SocketTransport, Transport
 
 
 class Peer:

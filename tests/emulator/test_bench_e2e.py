@@ -19,8 +19,8 @@ import pytest
 
 from harness.boards import get_board
 from harness.codegen.compiler import compile_model
-from harness.data import iter_samples
-from harness.reference import ReferenceInterpreter
+from harness.data.layouts import iter_samples
+from harness.reference.tflm import ReferenceInterpreter
 from tests.conftest import shared_path
 
 REPO = Path(__file__).resolve().parents[2]

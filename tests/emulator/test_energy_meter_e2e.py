@@ -1,6 +1,6 @@
 """`tinyhil bench --energy-meter ppk2:PORT` end to end: a twin run whose energy comes from a power monitor.
 
-The monitor is the PPK2 wire-protocol simulator (harness/energy/simulators.py) on a pseudo-terminal, driven by
+The monitor is the PPK2 wire-protocol simulator (harness/metrics/energy/simulators.py) on a pseudo-terminal, driven by
 the real ``ppk2_api`` package inside the bench subprocess.  The twin has no timestamp GPIO, so the simulator
 plays the wired DUT's side too: each time the monitor starts streaming it sends one MLPerf energy window (idle,
 timestamp pulse, the inference at a known current, pulse, idle).  The run must record that window's energy,
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.energy.simulators import Ppk2Sim, dut_trace
+from harness.metrics.energy.simulators import Ppk2Sim, dut_trace
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = REPO / "tests" / "fixtures" / "models" / "raw_mini_int8.tflite"

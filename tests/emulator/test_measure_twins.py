@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from harness.boards import get_board
 from harness.codegen.compiler import compile_model
-from harness.measure.latency import measure_latency
-from harness.measure.profile import demo_input, run_profile
+from harness.metrics.latency import measure_latency
+from harness.metrics.profile import demo_input, run_profile
 from harness.orchestrate import Firmware, connect
 from tests.conftest import shared_path
 

@@ -1,4 +1,4 @@
-"""The simplest :class:`harness.energy.base.EnergyMeter`: no instrument and no wire protocol, the test feeds the
+"""The simplest :class:`harness.metrics.energy.base.EnergyMeter`: no instrument and no wire protocol, the test feeds the
 DUT's current and timestamp line (:meth:`FakeMeter.feed`) while it records.  A fixed supply voltage; the
 timestamp line is sampled with every current sample (``Capture.trigger``).  ``feed(..., overflow=True)``
 marks the capture as overflowed: :meth:`FakeMeter.stop` then raises EnergyError, as a monitor whose buffer
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.energy.base import Capture, EnergyError
+from harness.metrics.energy.base import Capture, EnergyError
 
 
 class FakeMeter:

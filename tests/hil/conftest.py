@@ -31,14 +31,14 @@ def local_dir() -> Path | None:
 
 @pytest.fixture(scope="session")
 def acdnet20() -> Path:
-    from harness.fetch import fetch_model
+    from harness.data.fetch import fetch_model
 
     return fetch_model("acdnet20-int8", local_dir())
 
 
 @pytest.fixture(scope="session")
 def clips() -> Path:
-    from harness.fetch import fetch_dataset
+    from harness.data.fetch import fetch_dataset
 
     return fetch_dataset("esc50-cc0", local_dir())
 

@@ -3,7 +3,7 @@ so that nightly runs can use `--benchmark-autosave --benchmark-compare --benchma
 
 from __future__ import annotations
 
-from harness.data import iter_samples
+from harness.data.layouts import iter_samples
 from harness.report.benchmark import record_counts
 
 

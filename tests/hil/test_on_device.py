@@ -7,9 +7,8 @@ instructions on twins (exact, QEMU -icount) and in cycles on hardware.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from harness.data import iter_samples
+from harness.data.layouts import iter_samples
 
 
 def test_firmware_identifies_board_model_and_timer(dut, board, tinyhil_options):

@@ -9,7 +9,7 @@ import pytest
 
 from harness.codegen.compiler import compile_model
 from harness.codegen.host import HostModel
-from harness.reference import ReferenceInterpreter
+from harness.reference.tflm import ReferenceInterpreter
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 

@@ -9,7 +9,7 @@ import pytest
 
 from harness.codegen.compiler import compile_model
 from harness.errors import ModelError, UnsupportedOperatorError
-from harness.reference import ReferenceInterpreter
+from harness.reference.tflm import ReferenceInterpreter
 from tests.kernels.conftest import FIXTURES, assert_matches_reference, fixture_models
 
 #: Fixtures TFLM itself refuses to prepare; the compiler must refuse them as well.

@@ -1,5 +1,5 @@
 """The binary convolution kernel th_xnor_conv2d_s8 (host build) against the numpy reference of the same
-integer arithmetic (harness/codegen/xnor_reference.py): byte for byte, over shapes that exercise padding,
+integer arithmetic (harness/reference/xnor.py): byte for byte, over shapes that exercise padding,
 strides, partial words and thresholds.  TFLM has no binary operator, so the reference is ours."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from harness.codegen import ops
-from harness.codegen import xnor_reference as ref
+from harness.reference import xnor as ref
 from harness.codegen.compiler import CompiledModel
 from harness.codegen.emitter import emit_model
 from harness.codegen.graph import Graph, Operator, QuantParams, Tensor

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,7 +58,7 @@ def test_missing_layout_and_missing_clip_are_one_line_errors(tmp_path, tiny):
 
 def test_raw_front_end_matches_the_harness_crops(tiny):
     from harness.codegen.graph import Tensor
-    from harness.preprocess import RawCrops
+    from harness.data.preprocess import RawCrops
 
     wav = next((tiny / "audio").glob("*.wav"))
     fe = RawFrontEnd(sample_rate=8000, length=4000, crops=3)

@@ -20,7 +20,7 @@ pytest.importorskip("torch_pruning", reason="the models extra (pip install -e '.
 
 from harness.codegen.compiler import compile_model  # noqa: E402
 from harness.codegen.host import HostModel  # noqa: E402
-from harness.reference import ReferenceInterpreter  # noqa: E402
+from harness.reference.tflm import ReferenceInterpreter  # noqa: E402
 from tinyhil_models.recipes import RECIPES_DIR, load_recipe, make_frontend  # noqa: E402
 
 from conftest import TRAINED  # noqa: E402

@@ -35,7 +35,7 @@ def _npy_inputs(card: dict, tflite: Path, clips, out: Path) -> Path:
 
 def test_recipe_variants_run_bit_exactly_on_the_m7_twin(ran, tiny, tmp_path):
     from harness.boards import get_board
-    from harness.pipeline import BenchConfig, run_bench
+    from harness.bench import BenchConfig, run_bench
     from tinyhil_models import datasets
 
     clips = datasets.esc50(tiny, folds=[2])[::5][:2]

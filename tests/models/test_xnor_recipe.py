@@ -11,7 +11,7 @@ pytest.importorskip("torch", reason="the models extra (pip install -e '.[models]
 pytest.importorskip("tensorflow", reason="the models extra (pip install -e '.[models]') is not installed")
 
 from harness.codegen import ops  # noqa: E402
-from harness.codegen import xnor_reference as ref  # noqa: E402
+from harness.reference import xnor as ref  # noqa: E402
 from harness.codegen.compiler import CompiledModel, compile_model  # noqa: E402
 from harness.codegen.emitter import emit_model  # noqa: E402
 from harness.codegen.graph import Graph  # noqa: E402
@@ -93,7 +93,7 @@ def test_exported_network_agrees_with_the_float_pytorch_network(tmp_path):
 
 
 def test_whole_model_runs_bit_exactly_vs_tflm_plus_the_binary_reference(xnor_run):
-    from harness.reference_xnor import SegmentedReference
+    from harness.reference.segmented import SegmentedReference
 
     folder, _ = xnor_run
     compiled = compile_model(folder / "acdnet-xnor-xnor-int8.tflite")
@@ -110,7 +110,7 @@ def test_xnor_variant_runs_bit_exactly_on_the_m7_twin(xnor_run, tiny, tmp_path):
     from rich.console import Console
 
     from harness.boards import get_board
-    from harness.pipeline import BenchConfig, run_bench
+    from harness.bench import BenchConfig, run_bench
     from test_variants_twin import _npy_inputs
     from tinyhil_models import datasets
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.metrics import count_stats
+from harness.metrics.accuracy import count_stats
 from harness.rundir import read_run, write_run
 from tests.conftest import shared_path
 

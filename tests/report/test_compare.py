@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from harness.compare import Thresholds, compare_runs, load_thresholds
+from harness.metrics.regression import Thresholds, compare_runs, load_thresholds
 from harness.errors import ResultsError
 from harness.rundir import read_run
 

@@ -15,7 +15,7 @@ import pytest
 from harness.report.build import write_report
 from harness.report.plots import pareto_front
 from harness.report.table import runs_frame, tradeoff_table
-from harness.store import RunStore, Selection
+from harness.history import RunStore
 
 from report_runs import derive_run, tinyhil
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.compare import compare_runs
+from harness.metrics.regression import compare_runs
 from harness.errors import ResultsError
 from harness.report.commands import _show_rows
 from harness.report.console import run_table
@@ -27,7 +27,7 @@ from harness.report.table import runs_frame
 from harness.rundir import (Counts, DataRef, Energy, Firmware, Inference, Latency, Manifest, Memory, ModelRef,
                             Summary, Variant, read_run, summary_metrics, write_run)
 from harness.runner import InferenceRecord
-from harness.store import RunStore
+from harness.history import RunStore
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v1"
 V1_RUN = FIXTURES / "20261129T140449266758Z-conv_fc_2d_pertensor-stm32f746-twin"
@@ -80,7 +80,7 @@ def test_write_then_read_round_trips_unchanged(tmp_path):
 
 
 def test_dicts_are_validated_into_the_models(tmp_path):
-    """The transition path of harness/pipeline.py: plain dicts, "hardware" for a board."""
+    """The transition path of harness/bench.py: plain dicts, "hardware" for a board."""
     m = _manifest().model_dump(mode="json") | {"target": "hardware"}
     s = _summary().model_dump(mode="json") | {"target": "hardware"}
     del m["schema_version"], s["schema_version"]

@@ -9,7 +9,7 @@ import pytest
 
 from harness.errors import ResultsError
 from harness.rundir import read_run
-from harness.store import RunStore, Selection, parse_date, record_run, resolve_run
+from harness.history import RunStore, Selection, parse_date, record_run, resolve_run
 
 from report_runs import derive_run
 

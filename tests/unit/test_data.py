@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from harness.codegen.graph import QuantParams, Tensor
-from harness.data import iter_samples
+from harness.data.layouts import iter_samples
 from harness.errors import DataError
-from harness.fetch import FetchError, fetch_dataset, fetch_model, sha256_of
-from harness.preprocess import RawCrops, aggregate
+from harness.data.fetch import FetchError, fetch_dataset, fetch_model, sha256_of
+from harness.data.preprocess import RawCrops, aggregate
 from harness.rundir import write_run
 from harness.runner import InferenceRecord
 from tests.conftest import shared_path

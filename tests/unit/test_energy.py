@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from harness.boards import get_board
-from harness.energy.base import Capture, EnergyError, measure_energy, window_energy
-from harness.energy.joulescope import JoulescopeMeter
-from harness.energy.model import estimate_energy
-from harness.energy.simulators import JoulescopeSim, Lpm01aSim, Ppk2Sim, dut_trace, lpm_ascii
+from harness.metrics.energy.base import Capture, EnergyError, measure_energy, window_energy
+from harness.metrics.energy.joulescope import JoulescopeMeter
+from harness.metrics.energy.model import estimate_energy
+from harness.metrics.energy.simulators import JoulescopeSim, Lpm01aSim, Ppk2Sim, dut_trace, lpm_ascii
 
 N, T_INF, I_ACT, I_IDLE, VOLT = 4, 0.002, 0.040, 0.005, 3.3
 EXPECTED_UJ = I_ACT * VOLT * T_INF * 1e6  # 264 uJ per inference
@@ -105,7 +105,7 @@ def ppk2():
 
 
 def run_ppk2(sim, **fault):
-    from harness.energy.ppk2 import SAMPLE_RATE_HZ, Ppk2Meter
+    from harness.metrics.energy.ppk2 import SAMPLE_RATE_HZ, Ppk2Meter
 
     meter = Ppk2Meter(sim.port, voltage_mv=3300, logic_channel=3, poll_s=0.005)
     try:
@@ -150,7 +150,7 @@ def lpm():
 
 
 def run_lpm(sim, **fault):
-    from harness.energy.lpm01a import Lpm01aMeter
+    from harness.metrics.energy.lpm01a import Lpm01aMeter
 
     meter = Lpm01aMeter(sim.port, freq="5k", timeout_s=3)
     try:
@@ -178,7 +178,7 @@ def test_lpm01a_faults_are_errors(lpm, fault, message):
 
 
 def test_lpm01a_refused_command_is_one_line_error(lpm):
-    from harness.energy.lpm01a import Lpm01aMeter
+    from harness.metrics.energy.lpm01a import Lpm01aMeter
 
     meter = Lpm01aMeter(lpm.port, timeout_s=3)
     with pytest.raises(EnergyError, match="refused 'bogus 1'"):

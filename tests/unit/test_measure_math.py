@@ -11,10 +11,10 @@ from types import SimpleNamespace
 import pytest
 
 from harness.boards import get_board
-from harness.measure import MeasurementError
-from harness.measure.latency import RunRules, conversion, inferences_per_window, measure_latency, summarize
-from harness.measure.memory import component_of, parse_map
-from harness.measure.profile import build_profile
+from harness.metrics import MeasurementError
+from harness.metrics.latency import RunRules, conversion, inferences_per_window, measure_latency, summarize
+from harness.metrics.memory import component_of, parse_map
+from harness.metrics.profile import build_profile
 from harness.protocol.client import Laps
 from tests.conftest import shared_path
 
@@ -133,7 +133,7 @@ def test_profile_subtracts_timer_reads_and_refuses_a_profile_that_does_not_add_u
 @needs_acdnet
 def test_acdnet_model_card():
     from harness.boards import load_catalog
-    from harness.measure.inspect import model_card
+    from harness.metrics.model_card import model_card
 
     card = model_card(ACDNET, load_catalog())
     assert card.parameters == 130_875 and card.macs == 17_466_660

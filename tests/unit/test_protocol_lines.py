@@ -11,7 +11,7 @@ from harness.errors import ProtocolError, TransportError
 from harness.protocol.client import HEX_CHUNK_BYTES, DeviceClient
 from harness.protocol.constants import LINE_MAX_BYTES
 from harness.protocol.lines import LineReader, ReplyTimeout, parse_lap, parse_profile_line
-from harness.transport import SocketTransport
+from harness.transport.serial import SocketTransport
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_client_rejects_wrong_protocol_version(pair):
     transport, peer = pair
     peer.sendall(b"m-profile-protocol-99\r\nm-ready\r\n")
     with pytest.raises(ProtocolError, match="protocol 99.*rebuild the firmware"):
-        DeviceClient(transport, timeout=1.0).profile()
+        DeviceClient(transport, timeout=1.0).device_info()
 
 
 def test_client_rejects_wrong_lap_count(pair):

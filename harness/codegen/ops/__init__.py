@@ -30,7 +30,7 @@ OPERATOR_MODULES: dict[str, str] = {
     "MUL": "elementwise",
     "QUANTIZE": "quantize",
     "DEQUANTIZE": "quantize",
-    "CUSTOM:TH_XNOR_CONV_2D": "xnor",  # tinyhil's binary convolution (harness/codegen/xnor_reference.py)
+    "CUSTOM:TH_XNOR_CONV_2D": "xnor",  # tinyhil's binary convolution (harness/reference/xnor.py)
 }
 
 

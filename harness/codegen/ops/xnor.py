@@ -1,8 +1,8 @@
 """Lowering of tinyhil's binary convolution (CUSTOM operator ``TH_XNOR_CONV_2D``, XNOR-Net) to
 ``th_xnor_conv2d_s8`` (targets/kernels/th_xnor.h).
 
-The operator's tensors, options and arithmetic are specified in :mod:`harness.codegen.xnor_reference`, which
-also computes the compile-time parameters (:func:`~harness.codegen.xnor_reference.prepare`: requantization
+The operator's tensors, options and arithmetic are specified in :mod:`harness.reference.xnor`, which
+also computes the compile-time parameters (:func:`~harness.reference.xnor.prepare`: requantization
 multipliers, the bias in accumulator units) shared by this lowering and the Python reference.
 Refused: batches other than 1, non-int8 input/output, non-constant weights/threshold/scale/bias, malformed
 custom options.
@@ -10,7 +10,7 @@ custom options.
 
 from __future__ import annotations
 
-from harness.codegen import xnor_reference as ref
+from harness.codegen.ops import xnor_format as ref
 from harness.codegen.graph import Graph, Operator
 from harness.codegen.kernel import ConstArray, KernelCall
 from harness.errors import UnsupportedOperatorError

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from harness.energy.base import Capture, EnergyError
+from harness.metrics.energy.base import Capture, EnergyError
 
 SAMPLE_RATE_HZ = 100_000
 COUNTER_SHIFT, COUNTER_MASK = 18, 0x3F

@@ -7,7 +7,7 @@ board's regulators and LEDs.  No power model -> None ("not measured", never 0)."
 from __future__ import annotations
 
 from harness.boards import Board
-from harness.energy.base import EnergyResult
+from harness.metrics.energy.base import EnergyResult
 
 
 def estimate_energy(board: Board, latency_us: float, latency_source: str) -> EnergyResult | None:

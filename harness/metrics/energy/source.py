@@ -6,7 +6,7 @@ into an :class:`EnergySource`; ``bench`` and the pytest plugin call it and nothi
 * :class:`MonitorEnergy`: MLPerf Tiny energy mode through one of the drivers (``rules.windows`` windows of
   ``infer N W`` between the DUT's GPIO timestamp pulses; the median window is reported, ``estimate: false``);
 * :class:`PowerModelEstimate`: the board's datasheet active current x supply voltage x latency, labelled
-  ``estimate: true`` (:func:`harness.energy.model.estimate_energy`).
+  ``estimate: true`` (:func:`harness.metrics.energy.model.estimate_energy`).
 
 With neither, energy is None ("not measured", never 0).
 """
@@ -16,8 +16,8 @@ from __future__ import annotations
 from statistics import median
 from typing import Callable, Protocol
 
-from harness.energy.base import EnergyError, EnergyMeter, EnergyResult, measure_energy
-from harness.energy.model import estimate_energy
+from harness.metrics.energy.base import EnergyError, EnergyMeter, EnergyResult, measure_energy
+from harness.metrics.energy.model import estimate_energy
 from harness.target import MeterSpec, Target
 
 
@@ -70,14 +70,14 @@ def open_meter(spec: MeterSpec) -> EnergyMeter:
     """Open the driver of ``spec``: Joulescope JS220/JS110 (``port`` = device path, None = the only one),
     PPK2 or LPM01A on ``port``.  Raises EnergyError (package missing, instrument not found)."""
     if spec.kind == "ppk2":
-        from harness.energy.ppk2 import Ppk2Meter  # noqa: PLC0415
+        from harness.metrics.energy.ppk2 import Ppk2Meter  # noqa: PLC0415
 
         return Ppk2Meter(spec.port)
     if spec.kind == "lpm01a":
-        from harness.energy.lpm01a import Lpm01aMeter  # noqa: PLC0415
+        from harness.metrics.energy.lpm01a import Lpm01aMeter  # noqa: PLC0415
 
         return Lpm01aMeter(spec.port)
-    from harness.energy.joulescope import JoulescopeMeter  # noqa: PLC0415
+    from harness.metrics.energy.joulescope import JoulescopeMeter  # noqa: PLC0415
 
     return JoulescopeMeter(_joulescope_device(spec.port) if spec.port else None)
 

@@ -120,7 +120,7 @@ def bench(
     from harness.boards import assign_per_board, get_board
     from harness.errors import MemoryOverflowError
     from harness.errors import CatalogError
-    from harness.pipeline import BenchConfig, run_bench
+    from harness.bench import BenchConfig, run_bench
     from harness.report import print_runs
     from harness.target import MeterSpec
 
@@ -236,7 +236,7 @@ def profile(
 ) -> None:
     """Per-operator profile: type, shape, MACs, instructions (twin) or cycles (board), share, MACs per count."""
     from harness.boards import get_board
-    from harness.measure.profile import run_profile
+    from harness.metrics.profile import run_profile
 
     s = run_profile(model, get_board(board, catalog).target(emulate, probe=probe, port=port))
     p = s.profile
@@ -260,7 +260,7 @@ def inspect_cmd(model: Path = typer.Option(..., "--model", "-m", help=".tflite f
                 catalog: Optional[Path] = CatalogOpt) -> None:
     """Model card: parameters, MACs, operator counts, weight bytes, tensor-arena plan and peak, board fit."""
     from harness.boards import load_catalog
-    from harness.measure.inspect import model_card
+    from harness.metrics.model_card import model_card
 
     card = model_card(model, load_catalog(catalog))
     console.print(f"[bold]{card.name}[/]  sha256 {card.sha256[:16]}…  input {card.input} -> output {card.output}")

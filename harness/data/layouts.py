@@ -16,7 +16,7 @@ import numpy as np
 
 from harness.codegen.graph import Tensor
 from harness.errors import DataError
-from harness.preprocess import RawCrops
+from harness.data.preprocess import RawCrops
 
 
 @dataclass(frozen=True, eq=False)

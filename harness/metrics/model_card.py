@@ -19,7 +19,7 @@ from harness.boards import Board
 from harness.build import DEFAULT_HEAP_BYTES, DEFAULT_STACK_BYTES
 
 # Fixed costs of the tinyhil firmware besides the model (bytes), from the Cortex-M7 twin build of ACDNet-20
-# (harness.measure.memory components: kernels + runtime + startup + libc + alignment), rounded up.
+# (harness.metrics.memory components: kernels + runtime + startup + libc + alignment), rounded up.
 RUNTIME_FLASH_BYTES = 16 * 1024
 RUNTIME_RAM_BYTES = 1024
 

@@ -1,7 +1,7 @@
 """Host reference for models with tinyhil's binary convolution (CUSTOM ``TH_XNOR_CONV_2D``), which TFLM
 cannot load: the model is cut at its binary operators; each run of standard operators is written as its own
-.tflite and run by the TFLM host interpreter (:class:`harness.reference.ReferenceInterpreter`), each binary
-operator by the numpy reference :func:`harness.codegen.xnor_reference.xnor_conv2d_s8`.  Independent of the C
+.tflite and run by the TFLM host interpreter (:class:`harness.reference.tflm.ReferenceInterpreter`), each binary
+operator by the numpy reference :func:`harness.reference.xnor.xnor_conv2d_s8`.  Independent of the C
 kernels, so on-device outputs checked against it are checked against TFLM + the reference arithmetic.
 
 Needs TensorFlow (``tensorflow.lite.tools.flatbuffer_utils``, the models extra) to write the segments; only
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.codegen import xnor_reference as xref
+from harness.reference import xnor as xref
 from harness.errors import ModelError
 
 
@@ -33,7 +33,7 @@ class SegmentedReference:
             raise ModelError("checking a model with TH_XNOR_CONV_2D needs tensorflow; "
                              "pip install -e '.[models]'") from None
         from harness.codegen.ops.xnor import params_of
-        from harness.reference import ReferenceInterpreter
+        from harness.reference.tflm import ReferenceInterpreter
 
         graph = compiled.graph
         self._dir = tempfile.TemporaryDirectory(prefix="tinyhil-xnor-ref-")
@@ -76,7 +76,7 @@ class SegmentedReference:
 def reference_for(model_path: Path, compiled):
     """The host reference of a model: TFLM for standard models, :class:`SegmentedReference` for models with
     binary operators, None when those cannot be checked here (TensorFlow missing)."""
-    from harness.reference import ReferenceInterpreter
+    from harness.reference.tflm import ReferenceInterpreter
 
     if not any(op.opcode == xref.OPCODE for op in compiled.graph.operators):
         return ReferenceInterpreter(model_path)

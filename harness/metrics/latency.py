@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from harness.boards import Board
-from harness.measure import MeasurementError
+from harness.metrics import MeasurementError
 from harness.target import RunRules, Target
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@
   ``read(size, timeout, max_size)`` / ``write(data)``, e.g. ``target.get_driver("SerialDriver")`` of a labgrid
   place.  labgrid is not a dependency; see the class docstring.
 
-Wrappers that are Transports themselves: ``harness.protocol.transcript.RecordingTransport`` (raw transcript)
-and ``harness.protocol.faults.FaultInjectingTransport`` (test fake).  Line handling is not a transport's job:
+Wrappers that are Transports themselves: ``harness.transport.transcript.RecordingTransport`` (raw transcript)
+and ``harness.transport.faults.FaultInjectingTransport`` (test fake).  Line handling is not a transport's job:
 ``harness.protocol.lines.LineReader`` does it on top of ``read``.
 """
 

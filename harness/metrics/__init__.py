@@ -1,5 +1,5 @@
 """Measurement as the field does it (issue 4): latency under MLPerf Tiny run rules, per-operator profiles,
-memory by section and component, peak stack, model cards.  Energy lives in :mod:`harness.energy`.
+memory by section and component, peak stack, model cards.  Energy lives in :mod:`harness.metrics.energy`.
 
 Every figure derived from a twin's instruction count (latency, energy) is an ESTIMATE and says so in its
 field names (``latency_us_est``) and flags (``estimate: true``); hardware figures come from cycles.

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from harness.boards import Board
-from harness.measure import MeasurementError
-from harness.measure.latency import conversion
+from harness.metrics import MeasurementError
+from harness.metrics.latency import conversion
 from harness.target import Target
 
 
@@ -129,8 +129,8 @@ class ProfileRun:
     profile: Profile
     whole_counts: tuple[int, ...]
     stack: object  # harness.protocol.client.StackUse (bytes)
-    memory: object  # harness.metrics.MemoryUse
-    components: object  # harness.measure.memory.ComponentUse | None
+    memory: object  # harness.metrics.accuracy.MemoryUse
+    components: object  # harness.metrics.memory.ComponentUse | None
     arena_bytes: int
     elf: Path
 
@@ -152,8 +152,8 @@ def run_profile(model: str | Path, target: Target, *, x: np.ndarray | None = Non
     stack overflowed), MeasurementError (the profile does not add up)."""
     import tempfile  # noqa: PLC0415
 
-    from harness.measure.memory import memory_components  # noqa: PLC0415
-    from harness.metrics import memory_use  # noqa: PLC0415
+    from harness.metrics.memory import memory_components  # noqa: PLC0415
+    from harness.metrics.memory import memory_use  # noqa: PLC0415
     from harness.orchestrate import BUILD_ROOT, BuildOptions, connect, prepare  # noqa: PLC0415
 
     root = build_root or BUILD_ROOT
@@ -165,7 +165,7 @@ def run_profile(model: str | Path, target: Target, *, x: np.ndarray | None = Non
     logs = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="tinyhil-profile-"))
     with connect(profiled, run_dir=logs / "profile") as dut:
         dut.client.load_input(data)
-        overhead = int(dut.client.profile()["timer_overhead"])
+        overhead = int(dut.client.device_info()["timer_overhead"])
         ops = dut.client.profile_ops()
     with connect(headline, run_dir=logs / "headline") as dut:
         dut.client.load_input(data)

@@ -6,7 +6,7 @@ timeout, a re-send and a duplicate the device re-acknowledges.
 
 from __future__ import annotations
 
-from harness.transport import Transport
+from harness.transport.serial import Transport
 
 
 class FaultInjectingTransport:

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.energy.source import EnergySource
-from harness.measure.latency import measure_latency
-from harness.measure.memory import memory_components
+from harness.metrics.energy.source import EnergySource
+from harness.metrics.latency import measure_latency
+from harness.metrics.memory import memory_components
 from harness.target import Target
 
 
 def device_measurements(client, target: Target, x: np.ndarray, dtype, energy: EnergySource | None = None) -> dict:
     """Latency (``target.rules``), energy and peak stack on a connected DUT for input ``x``; returns summary
-    fields.  ``energy``: from :func:`harness.energy.source.meter_for` (None: energy not measured).
+    fields.  ``energy``: from :func:`harness.metrics.energy.source.meter_for` (None: energy not measured).
     Raises MeasurementError, EnergyError, ProtocolError, TransportError."""
     data = np.ascontiguousarray(x, dtype=dtype).tobytes()
 

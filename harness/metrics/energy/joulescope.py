@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.energy.base import Capture, EnergyError
+from harness.metrics.energy.base import Capture, EnergyError
 
 
 class JoulescopeMeter:

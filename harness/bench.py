@@ -12,21 +12,21 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.data import data_kind, iter_samples
-from harness.energy.source import meter_for
+from harness.data.layouts import data_kind, iter_samples
+from harness.metrics.energy.source import meter_for
 from harness.errors import ResultsError
-from harness.fetch import fetch_dataset, fetch_model
-from harness.measure.bench import add_measurements, device_measurements
-from harness.metrics import count_stats, memory_use, top1_accuracy
+from harness.data.fetch import fetch_dataset, fetch_model
+from harness.metrics.device import add_measurements, device_measurements
+from harness.metrics.accuracy import count_stats, top1_accuracy
+from harness.metrics.memory import memory_use
 from harness.orchestrate import BUILD_ROOT, connect, prepare
-from harness.preprocess import RawCrops
-from harness.reference_xnor import reference_for
+from harness.data.preprocess import RawCrops
+from harness.reference.segmented import reference_for
 from harness.rundir import Summary, base_manifest, new_run_id, read_run, write_run
 from harness.runner import run_samples
-from harness.store import record_run
+from harness.history import record_run
 from harness.target import Target, TargetKind
 
-REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from harness.errors import ProtocolError
-from harness.transport import Transport
+from harness.transport.serial import Transport
 
 HEADER = "# tinyhil serial transcript v1"
 

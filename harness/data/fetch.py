@@ -23,7 +23,7 @@ import yaml
 
 from harness.errors import TinyhilError
 
-ZOO_PATH = Path(__file__).resolve().parent.parent / "models" / "zoo.yaml"
+ZOO_PATH = Path(__file__).resolve().parents[2] / "models" / "zoo.yaml"
 CLIP_RATE = 44100
 CLIP_SECONDS = 5
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import json
 import os
 import sqlite3
 from dataclasses import dataclass

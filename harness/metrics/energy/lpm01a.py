@@ -20,7 +20,7 @@ import time
 import numpy as np
 import serial
 
-from harness.energy.base import Capture, EnergyError
+from harness.metrics.energy.base import Capture, EnergyError
 
 _SAMPLE = re.compile(r"(\d{4})([+-]\d{2})")
 _EVENT = re.compile(r"^event \d+")

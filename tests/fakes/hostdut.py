@@ -1,7 +1,7 @@
 """The host DUT: the real firmware protocol code (targets/common) compiled with the host C compiler against
 targets/host (a POSIX port over stdin/stdout and a fake model), run as a process behind a real link.
 
-Links, both opened through :class:`harness.transport.SerialTransport` like a board or a QEMU twin:
+Links, both opened through :class:`harness.transport.serial.SerialTransport` like a board or a QEMU twin:
 ``socket`` (``socket://127.0.0.1:PORT``, the shape of QEMU's ``-serial tcp:...,server=on``) or ``pty``
 (a pseudo-terminal slave, the shape of ``/dev/ttyACM0``).  Used by the protocol tests and benchmarks.
 """
@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Literal
 
 from harness.errors import BuildError
-from harness.transport import SerialTransport
+from harness.transport.serial import SerialTransport
 
-TARGETS = Path(__file__).resolve().parents[2] / "targets"
+TARGETS = Path(__file__).resolve().parents[2] / "targets"  # the repository's, from tests/fakes
 SOURCES = ("common/main.c", "common/th_protocol.c", "common/th_lineio.c", "common/th_bulk_load.c",
            "common/th_measure.c", "common/th_crc32.c", "host/port_host.c", "host/model.c")
 #: Board identity of the host DUT (targets/common/th_protocol.c requires both).  The board name is not a

@@ -1,0 +1,5 @@
+"""``python -m harness.cli``: the tinyhil command line."""
+
+from harness.cli import main
+
+main()
