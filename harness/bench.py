@@ -68,8 +68,7 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
     FlashError, TransportError, DataError, CatalogError, EnergyError); nothing is recorded unless the run
     completes.
     """
-    console = console or Console()
-    target, board = cfg.target, cfg.target.board
+    console, target, board = console or Console(), cfg.target, cfg.target.board
     model_path = cfg.model or fetch_model("acdnet20-int8", cfg.local)
     data_dir = cfg.data or fetch_dataset("esc50-cc0", cfg.local)
     started = time.monotonic()
@@ -111,20 +110,8 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
         wall = time.monotonic() - started
         summary = add_measurements(_summary(cfg, compiled, records, unit, memory, samples, wall), measured,
                                    firmware.elf)
-        twin = target.kind is TargetKind.TWIN
-        manifest = {
-            **base_manifest(),
-            "model": {"file": model_path.name, "path": str(model_path), "sha256": compiled.sha256},
-            "board": board.name, "board_title": board.title, "core": board.core, "clock_hz": board.clock_hz,
-            "target": target.kind.value,
-            "twin": board.twin.model_dump() if twin else None,
-            "qemu": qemu_version() if twin else None,
-            "firmware": firmware.image.describe(),
-            "timer_source": unit,
-            "energy_meter": None if target.meter is None else str(target.meter),
-            "data": {"path": str(data_dir), "kind": kind, "samples": len(samples)},
-            "preprocessing": preprocessing.describe() if kind == "esc50" else {"kind": "npy tensors"},
-        }
+        manifest = _manifest(firmware, model_path, unit, data_dir, kind, len(samples),
+                             preprocessing.describe() if kind == "esc50" else {"kind": "npy tensors"})
         path = write_run(cfg.out, run_id, manifest, summary, records, extra_files=sorted(work.iterdir()))
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -134,6 +121,26 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
         console.print(f"[yellow]warning:[/] run not recorded in the history database: {exc}; "
                       f"import it later with `tinyhil import {path}`", highlight=False, soft_wrap=True)
     return RunResult(path, read_run(path).summary)  # exactly what was recorded
+
+
+def _manifest(firmware, model_path: Path, unit: str, data_dir: Path, kind: str, n_samples: int,
+              preprocessing: dict) -> dict:
+    """The manifest fields of a run (harness.rundir.Manifest): what ran where, built how, on which data."""
+    target, board = firmware.target, firmware.target.board
+    twin = target.kind is TargetKind.TWIN
+    return {
+        **base_manifest(),
+        "model": {"file": model_path.name, "path": str(model_path), "sha256": firmware.compiled.sha256},
+        "board": board.name, "board_title": board.title, "core": board.core, "clock_hz": board.clock_hz,
+        "target": target.kind.value,
+        "twin": board.twin.model_dump() if twin else None,
+        "qemu": qemu_version() if twin else None,
+        "firmware": firmware.image.describe(),
+        "timer_source": unit,
+        "energy_meter": None if target.meter is None else str(target.meter),
+        "data": {"path": str(data_dir), "kind": kind, "samples": n_samples},
+        "preprocessing": preprocessing,
+    }
 
 
 def _summary(cfg, compiled, records, unit, memory, samples, wall_s: float) -> dict:

@@ -118,10 +118,8 @@ def bench(
     (a board without a twin under --emulate is listed as such).
     """
     from harness.boards import assign_per_board, get_board
-    from harness.errors import MemoryOverflowError
     from harness.errors import CatalogError
-    from harness.bench import BenchConfig, run_bench
-    from harness.report import print_runs
+    from harness.bench import BenchConfig
     from harness.target import MeterSpec
 
     boards = [get_board(b, catalog) for b in dict.fromkeys(board)]
@@ -140,23 +138,23 @@ def bench(
         for one in (model or [None]):
             cfg = BenchConfig(model=one, data=data, target=target, out=out, quantization=quantization, limit=limit,
                               local=local, tags=tuple(tag or ()))
-            try:
-                results.append(run_bench(cfg, console))
-                compared.append((b, results[-1].summary, ""))
-            except MemoryOverflowError as exc:
-                if len(model or [None]) == 1 and len(boards) == 1:
-                    raise
-                name = one.name if one else "ACDNet-20"
-                refused.append(f"{name} on {b.name}: {exc}")
-                compared.append((b, None, f"does not fit: {exc.region} overflowed by {exc.overflow_bytes:,} B"))
-                err_console.print(f"[bold red]not run:[/] {name} on {b.name}: {exc}", highlight=False,
-                                  soft_wrap=True)
+            _bench_one(cfg, single=len(model or [None]) == 1 and len(boards) == 1, results=results,
+                       refused=refused, compared=compared)
+    _print_bench(results, refused, compared, n_boards=len(boards))
+    if refused:
+        raise typer.Exit(3)
+
+
+def _print_bench(results: list, refused: list, compared: list, n_boards: int) -> None:
+    """The tables of a bench call: runs, then boards compared (several boards) or variants (several models)."""
+    from harness.report import print_runs
+
     print_runs([r.summary for r in results], console)
-    if len(boards) > 1:
+    if n_boards > 1:
         from harness.report.console import board_table
 
         console.print(board_table(compared))
-    if len(results) > 1 and len(boards) == 1:
+    if len(results) > 1 and n_boards == 1:
         from harness.report.console import variant_table
 
         console.print(variant_table([r.summary for r in results]))
@@ -164,8 +162,24 @@ def bench(
         console.print(f"run directory: {r.path}")
     for line in refused:
         console.print(f"not run (does not fit): {line}", highlight=False, soft_wrap=True)
-    if refused:
-        raise typer.Exit(3)
+
+
+def _bench_one(cfg, *, single: bool, results: list, refused: list, compared: list) -> None:
+    """Run one bench; a model that does not fit is listed (and re-raised when it is the only run)."""
+    from harness.bench import run_bench
+    from harness.errors import MemoryOverflowError
+
+    board = cfg.target.board
+    try:
+        results.append(run_bench(cfg, console))
+        compared.append((board, results[-1].summary, ""))
+    except MemoryOverflowError as exc:
+        if single:
+            raise
+        name = cfg.model.name if cfg.model else "ACDNet-20"
+        refused.append(f"{name} on {board.name}: {exc}")
+        compared.append((board, None, f"does not fit: {exc.region} overflowed by {exc.overflow_bytes:,} B"))
+        err_console.print(f"[bold red]not run:[/] {name} on {board.name}: {exc}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -290,7 +304,7 @@ def main() -> None:
 
 
 def _register_result_commands() -> None:
-    from harness.report.commands import register
+    from harness.cli.history import register
 
     register(app, console, guarded)
 

@@ -21,7 +21,7 @@ import pytest
 
 from harness.metrics.regression import compare_runs
 from harness.errors import ResultsError
-from harness.report.commands import _show_rows
+from harness.cli.history import _show_rows
 from harness.report.console import run_table
 from harness.report.table import runs_frame
 from harness.rundir import (Counts, DataRef, Energy, Firmware, Inference, Latency, Manifest, Memory, ModelRef,
