@@ -20,9 +20,9 @@ if not recipe_path or not os.path.isfile(recipe_path):
 with open(recipe_path, encoding="utf-8") as fh:
     recipe = json.load(fh)
 
-board = env.GetProjectOption("custom_tinyhil_board")
+board = env.GetProjectOption("custom_tinyhil_board", "")  # empty: any catalog board (the recipe says which)
 twin = env.GetProjectOption("custom_tinyhil_twin", "no").lower() in ("yes", "true", "1")
-if recipe["board"] != board or (recipe["kind"] == "twin") != twin:
+if (board and recipe["board"] != board) or (recipe["kind"] == "twin") != twin:
     sys.stderr.write(f"Error: recipe is for {recipe['board']} ({recipe['kind']}) but environment "
                      f"$PIOENV is for {board} (twin={twin})\n")
     env.Exit(1)
