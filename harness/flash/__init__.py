@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from harness.errors import FlashError
+
 
 @runtime_checkable
 class Flasher(Protocol):
@@ -27,9 +29,18 @@ class Flasher(Protocol):
         """Release the DUT (stop the emulator, close the probe); idempotent."""
 
 
-def elf_path(image: "object | Path | str") -> Path:
-    """The ELF of a FirmwareImage (its ``elf`` attribute) or of a path."""
-    return Path(getattr(image, "elf", image))
+def elf_path(image: "object | Path | str", hint: str = "build it first") -> Path:
+    """The ELF of a FirmwareImage (its ``elf`` attribute) or of a path, checked: raises FlashError (one line,
+    ending with ``hint``) when the file is missing or is not an ELF (QEMU would boot any other file as a raw
+    image, a probe would program garbage)."""
+    elf = Path(getattr(image, "elf", image))
+    if not elf.is_file():
+        raise FlashError(f"firmware {elf} does not exist; {hint}")
+    with open(elf, "rb") as fh:
+        magic = fh.read(4)
+    if magic != b"\x7fELF":
+        raise FlashError(f"firmware {elf} is not an ELF file (starts {magic!r}); rebuild it")
+    return elf
 
 
 def flasher_for(target, *, log_dir: Path | None = None) -> Flasher:

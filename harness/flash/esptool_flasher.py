@@ -72,10 +72,8 @@ class EsptoolFlasher:
     def load(self, image) -> None:
         """Write, verify and reset.  Raises FlashError (esptool missing, port busy or absent, chip silent,
         verify failed, timeout)."""
-        elf = elf_path(image)
-        if not elf.is_file():
-            raise FlashError(f"firmware {elf} does not exist; build the ESP32 firmware with `pio run -e esp32` first "
-                             "(images left beside it from an earlier build are not flashed)")
+        elf = elf_path(image, "build the ESP32 firmware with `pio run -e esp32` first (images left beside it "
+                            "from an earlier build are not flashed)")
         if self.command is None and importlib.util.find_spec("esptool") is None:
             raise FlashError("esptool is not installed; pip install -e '.[hardware]'")
         cmd = self.write_flash_command(elf)

@@ -152,8 +152,6 @@ class PyocdFlasher:
     def load(self, image) -> None:
         """Program, verify and reset: ``image`` is a FirmwareImage or an ELF path.  Raises FlashError."""
         elf = elf_path(image)
-        if not elf.is_file():
-            raise FlashError(f"firmware {elf} does not exist; build it first")
         api = self._api or PyocdLibrary()
         target = self.board.flasher.target
         if self._api is None and not pyocd_has_target(target):

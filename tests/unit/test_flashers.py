@@ -4,7 +4,7 @@ several probes and none named; the right probe, image and reset on success."""
 
 from __future__ import annotations
 
-import logging
+import struct
 import sys
 import time
 from pathlib import Path
@@ -16,66 +16,21 @@ from harness.errors import FlashError, TransportError
 from harness.flash.esptool_flasher import EsptoolFlasher
 from harness.flash.probes import PortInfo, match, port_for_probe
 from harness.flash.pyocd_flasher import ProbeInfo, PyocdFlasher, choose_probe
+from fake_pyocd import NUCLEO_UID, FakePyocd  # tests/fakes
 
 pyocd_exceptions = pytest.importorskip("pyocd.core.exceptions")
 
 BOARDS = load_catalog()
 FAKE_ESPTOOL = Path(__file__).resolve().parents[1] / "fakes" / "fake_esptool.py"
-NUCLEO_UID = "066DFF555185754867172229"  # ST-LINK/V2-1 unique IDs look like this
-
-
-class FakeSession:
-    """Looks like a pyocd Session to the flasher: a context manager with probe and target."""
-
-    def __init__(self, api: "FakePyocd", unique_id: str) -> None:
-        self.api, self.unique_id, self.closed = api, unique_id, False
-
-    def __enter__(self):
-        if self.api.open_error:
-            raise self.api.open_error
-        return self
-
-    def __exit__(self, *exc):
-        self.closed = True
-
-    def close(self):
-        self.closed = True
-
-
-class FakePyocd:
-    """A PyocdApi with attached probes and a scripted failure (the exception pyocd itself would raise)."""
-
-    def __init__(self, probes=(NUCLEO_UID,), open_error=None, program_error=None, hang_s=0.0, log_line=""):
-        self.probes = [ProbeInfo(uid, "STMicroelectronics", "STM32 STLink", target="stm32f746zg") for uid in probes]
-        self.open_error, self.program_error, self.hang_s, self.log_line = open_error, program_error, hang_s, log_line
-        self.programmed: list[tuple[str, str, Path]] = []
-        self.sessions: list[FakeSession] = []
-
-    def list_probes(self):
-        return list(self.probes)
-
-    def open_session(self, unique_id, target):
-        s = FakeSession(self, unique_id)
-        self.sessions.append(s)
-        return s
-
-    def program(self, session, elf):
-        if self.log_line:
-            logging.getLogger("pyocd.probe.stlink_probe").warning(self.log_line)
-        if self.hang_s:
-            time.sleep(self.hang_s)
-        if self.program_error:
-            raise self.program_error
-        self.programmed.append((session.unique_id, self.target_of(session), elf))
-
-    def target_of(self, session):
-        return "reset"
+# an ELF32 header with no sections: enough for the flashers' check and the fake pyocd's ELF reader
+MINI_ELF = (b"\x7fELF" + bytes([1, 1, 1, 0]) + bytes(8)
+            + struct.pack("<HHIIIIIHHHHHH", 2, 40, 1, 0, 0, 0, 0, 52, 32, 0, 40, 0, 0))
 
 
 @pytest.fixture
 def elf(tmp_path) -> Path:
     path = tmp_path / "firmware.elf"
-    path.write_bytes(b"\x7fELF")
+    path.write_bytes(MINI_ELF)
     return path
 
 
@@ -86,7 +41,7 @@ def flasher(api, probe=None, board="stm32f746", timeout_s=5.0):
 def test_programs_through_the_named_probe_and_closes_the_session(elf):
     api = FakePyocd(probes=("A1", NUCLEO_UID))
     flasher(api, probe=NUCLEO_UID).load(elf)
-    assert api.programmed == [(NUCLEO_UID, "reset", elf)]
+    assert api.programmed == [(NUCLEO_UID, elf, elf.read_bytes())]
     assert all(s.closed for s in api.sessions)
 
 
@@ -154,8 +109,9 @@ def test_choose_probe_picks_the_only_one():
 # ---- esptool --------------------------------------------------------------------------------------------------
 @pytest.fixture
 def esp_elf(tmp_path) -> Path:
-    for name in ("firmware.elf", "bootloader.bin", "partitions.bin", "firmware.bin"):
+    for name in ("bootloader.bin", "partitions.bin", "firmware.bin"):
         (tmp_path / name).write_bytes(b"\0" * 16)
+    (tmp_path / "firmware.elf").write_bytes(MINI_ELF)
     return tmp_path / "firmware.elf"
 
 
@@ -197,7 +153,7 @@ def test_esptool_hang_is_killed_within_the_bound(esp_elf):
 
 
 def test_esptool_needs_the_built_images(tmp_path):
-    (tmp_path / "firmware.elf").write_bytes(b"")
+    (tmp_path / "firmware.elf").write_bytes(MINI_ELF)
     with pytest.raises(FlashError, match="bootloader.bin does not exist; build the ESP32 firmware"):
         esptool("ok").load(tmp_path / "firmware.elf")
 
