@@ -215,16 +215,16 @@ def variants(
     data: Path = typer.Option(..., "--data", "-d", help="Dataset folder: ESC-50 or UrbanSound8K layout"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Directory for the variants "
                                        "(default: variants/<recipe name>)"),
-    profile: Optional[str] = typer.Option(None, "--profile", help="A named override set of the recipe, e.g. ci"),
+    preset: Optional[str] = typer.Option(None, "--preset", help="A named override set of the recipe, e.g. ci"),
     local: Optional[Path] = typer.Option(None, "--local", help="Local copy of models/ (for zoo: base models)"),
 ) -> None:
     """Run a compression recipe: train/distill/prune/quantize, export .tflite variants with model cards."""
     from tinyhil_models.recipes import environment_threads, load_recipe, run_recipe
 
     environment_threads()
-    r, _ = load_recipe(recipe, profile)
+    r, _ = load_recipe(recipe, preset)
     target = out or Path("variants") / r.name
-    cards = run_recipe(recipe, data, target, profile=profile, local=local, log=console.print)
+    cards = run_recipe(recipe, data, target, preset=preset, local=local, log=console.print)
     table = Table(title=f"variants of {r.name} in {target}")
     for col in ("variant", "params", "nonzero", "MACs", "size B", "arena B", "val top-1 (float)",
                 "val top-1 (.tflite)"):

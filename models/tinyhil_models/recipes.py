@@ -13,7 +13,7 @@ A recipe (``models/recipes/*.yaml``)::
       - {op: distill, model: student, teacher: teacher, temperature: 4, alpha: 0.9, epochs: 30}
     variants:                                                         # each exported float32 and/or int8
       - {name: student-kd, model: student, export: [float32, int8]}
-    profiles:                                                         # named overrides (deep-merged)
+    presets:                                                         # named overrides (deep-merged)
       ci: {frontend: {...}, models: {...}, set: {epochs: 1}}
 
 Step ops: train, distill (Hinton KD; ``feature_pairs`` + ``beta`` add multi-layer feature distillation),
@@ -45,7 +45,7 @@ RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
 
 
 class RecipeError(ModelsError):
-    """A recipe file is missing, malformed, or names an unknown model, step or profile."""
+    """A recipe file is missing, malformed, or names an unknown model, step or preset."""
 
 
 class Step(BaseModel):
@@ -71,7 +71,7 @@ class Recipe(BaseModel):
     models: dict[str, dict[str, Any]]
     steps: list[Step] = Field(default_factory=list)
     variants: list[Variant]
-    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    presets: dict[str, dict[str, Any]] = Field(default_factory=dict)
     calibration_clips: int = 64
     seed: int = 0
 
@@ -95,8 +95,8 @@ def resolve_path(name: str | Path) -> Path:
     raise RecipeError(f"recipe {name} not found; give a path or one of: {known}")
 
 
-def load_recipe(path: str | Path, profile: str | None = None) -> tuple[Recipe, str]:
-    """Parse and validate a recipe, apply a profile; returns (recipe, recipe hash = SHA-256 of the canonical
+def load_recipe(path: str | Path, preset: str | None = None) -> tuple[Recipe, str]:
+    """Parse and validate a recipe, apply a preset; returns (recipe, recipe hash = SHA-256 of the canonical
     JSON of the effective recipe).  Raises RecipeError with the field that is wrong."""
     path = resolve_path(path)
     try:
@@ -105,10 +105,10 @@ def load_recipe(path: str | Path, profile: str | None = None) -> tuple[Recipe, s
         raise RecipeError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(raw, dict):
         raise RecipeError(f"{path} must be a mapping with name, method, models, steps, variants")
-    if profile:
-        prof = (raw.get("profiles") or {}).get(profile)
+    if preset:
+        prof = (raw.get("presets") or {}).get(preset)
         if prof is None:
-            raise RecipeError(f"{path.name} has no profile {profile!r}; profiles: {sorted(raw.get('profiles') or {})}")
+            raise RecipeError(f"{path.name} has no preset {preset!r}; presets: {sorted(raw.get('presets') or {})}")
         prof = dict(prof)
         setters = prof.pop("set", {})
         raw = _merge(raw, prof)
@@ -132,7 +132,7 @@ def load_recipe(path: str | Path, profile: str | None = None) -> tuple[Recipe, s
     for v in recipe.variants:
         if v.model not in recipe.models:
             raise RecipeError(f"{path.name}: variant {v.name} names model {v.model!r}, not under models:")
-    canonical = json.dumps(recipe.model_dump(exclude={"profiles"}), sort_keys=True)
+    canonical = json.dumps(recipe.model_dump(exclude={"presets"}), sort_keys=True)
     return recipe, hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -147,12 +147,12 @@ def make_frontend(spec: dict):
         raise RecipeError(f"bad frontend {kind!r}: {exc}; use kind raw or logmel with their fields") from None
 
 
-def run_recipe(path: str | Path, data_dir: str | Path, out: str | Path, profile: str | None = None,
+def run_recipe(path: str | Path, data_dir: str | Path, out: str | Path, preset: str | None = None,
                local: str | Path | None = None, log=print) -> list[dict]:
     """Run a recipe on a dataset folder; write variants and model cards under ``out``; return the cards."""
     from tinyhil_models import datasets
 
-    recipe, recipe_hash = load_recipe(path, profile)
+    recipe, recipe_hash = load_recipe(path, preset)
     frontend = make_frontend(recipe.frontend)
     d = recipe.data
     train_clips = datasets.load(data_dir, d.get("train_folds"), bool(d.get("esc10", False)))
@@ -185,7 +185,7 @@ def run_recipe(path: str | Path, data_dir: str | Path, out: str | Path, profile:
         for dtype in variant.export:
             file = out / f"{variant.name}-{dtype}.tflite"
             info = runner.export(variant.model, file, dtype, calibration)
-            card = _card(recipe, recipe_hash, profile, variant, dtype, file, info, frontend, val_clips,
+            card = _card(recipe, recipe_hash, preset, variant, dtype, file, info, frontend, val_clips,
                          data_dir, time.time() - started)
             file.with_name(file.stem + ".card.json").write_text(json.dumps(card, indent=2) + "\n")
             cards.append(card)
@@ -194,7 +194,7 @@ def run_recipe(path: str | Path, data_dir: str | Path, out: str | Path, profile:
     return cards
 
 
-def _card(recipe, recipe_hash, profile, variant, dtype, file: Path, info: dict, frontend, val_clips, data_dir,
+def _card(recipe, recipe_hash, preset, variant, dtype, file: Path, info: dict, frontend, val_clips, data_dir,
           elapsed) -> dict:
     from harness.codegen.compiler import compile_model
 
@@ -206,7 +206,7 @@ def _card(recipe, recipe_hash, profile, variant, dtype, file: Path, info: dict, 
         "base": recipe.base or variant.model,
         "recipe": recipe.name,
         "recipe_hash": recipe_hash,
-        "profile": profile,
+        "preset": preset,
         "dtype": dtype,
         "file": file.name,
         "sha256": compiled.sha256,

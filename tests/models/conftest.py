@@ -1,5 +1,5 @@
 """Shared fixtures of the model tests: the tiny generated dataset and, once per session, every trained
-recipe run on it with its `ci` profile (needs the models extra)."""
+recipe run on it with its `ci` preset (needs the models extra)."""
 
 from __future__ import annotations
 
@@ -28,5 +28,5 @@ def ran(tiny, tmp_path_factory) -> dict:
     out = {}
     for name in TRAINED:
         target = tmp_path_factory.mktemp(name)
-        out[name] = (target, run_recipe(name, tiny, target, profile="ci", log=lambda *_: None))
+        out[name] = (target, run_recipe(name, tiny, target, preset="ci", log=lambda *_: None))
     return out

@@ -92,7 +92,7 @@ def test_every_recipe_file_validates_with_and_without_its_ci_profile():
     for f in files:
         recipe, digest = load_recipe(f)
         assert recipe.variants and len(digest) == 64
-        if "ci" in recipe.profiles:
+        if "ci" in recipe.presets:
             ci, ci_digest = load_recipe(f, "ci")
             assert ci_digest != digest
 
@@ -115,7 +115,7 @@ def test_bad_recipes_are_refused_with_the_field(tmp_path, text, message):
 
 
 def test_unknown_profile_and_unknown_recipe(tmp_path):
-    with pytest.raises(RecipeError, match="no profile 'gpu'"):
+    with pytest.raises(RecipeError, match="no preset 'gpu'"):
         load_recipe("hinton-kd-urbansound8k", "gpu")
     with pytest.raises(RecipeError, match="not found"):
         load_recipe(tmp_path / "nope.yaml")

@@ -1,4 +1,4 @@
-"""Every recipe end to end on a tiny generated dataset (its `ci` profile: seconds of training), then every
+"""Every recipe end to end on a tiny generated dataset (its `ci` preset: seconds of training), then every
 exported .tflite compiled by tinyhil and run on the host build of the firmware C, byte for byte against the
 TFLM host interpreter.  Needs the `models` extra (torch, torch-pruning, tensorflow).
 """

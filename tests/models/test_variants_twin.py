@@ -1,4 +1,4 @@
-"""Variants made by the recipes (ci profile, tiny data) run on the STM32F746 twin, in one process, every
+"""Variants made by the recipes (ci preset, tiny data) run on the STM32F746 twin, in one process, every
 output byte equal to the TFLM host interpreter's: one int8 variant per input kind (raw waveform, log-mel)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""XNOR recipe end to end (ci profile on the generated tiny dataset): export with tinyhil's binary operator,
+"""XNOR recipe end to end (ci preset on the generated tiny dataset): export with tinyhil's binary operator,
 compile, and every binary operator of the exported model run by the C kernel byte for byte against the
 Python reference; the exported network agrees with the float PyTorch XNOR network up to quantization error."""
 
@@ -34,7 +34,7 @@ def xnor_run(tiny, tmp_path_factory):
 
     environment_threads()
     out = tmp_path_factory.mktemp("xnor")
-    return out, run_recipe("xnor-acdnet-esc50", tiny, out, profile="ci", log=lambda *_: None)
+    return out, run_recipe("xnor-acdnet-esc50", tiny, out, preset="ci", log=lambda *_: None)
 
 
 def test_xnor_variant_compiles_with_binary_operators_and_is_smaller(xnor_run, capsys):

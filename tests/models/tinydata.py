@@ -1,6 +1,6 @@
 """A tiny ESC-50-layout dataset made by the tests: 3 classes (low tone, high tone, noise bursts), 2 folds.
 
-Deterministic (seeded); 16 kHz mono 16-bit WAV, 1.5 s per clip.  Small enough that a recipe's `ci` profile
+Deterministic (seeded); 16 kHz mono 16-bit WAV, 1.5 s per clip.  Small enough that a recipe's `ci` preset
 trains in seconds, distinct enough that a network can learn it.
 """
 
