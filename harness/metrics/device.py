@@ -40,4 +40,14 @@ def add_measurements(summary: dict, measured: dict, elf: str | Path) -> dict:
     summary.setdefault("memory", {})["components"] = None if components is None else components.as_dict()
     summary["memory"]["peak_stack_bytes"] = measured["stack"]["peak_bytes"]
     summary["memory"]["stack_bytes"] = measured["stack"]["size_bytes"]
+    summary["memory"]["peak_ram_bytes"] = peak_ram_bytes(summary["memory"].get("ram_bytes"), measured["stack"])
     return summary
+
+
+def peak_ram_bytes(ram_bytes: int | None, stack: dict) -> int | None:
+    """RAM in use at the peak (bytes): the linked RAM (``.data``, ``.bss`` with the tensor arena, heap and stack
+    reservations) less the part of the stack reservation the painted-stack scan found untouched
+    (``size_bytes - peak_bytes``).  None when either is unknown."""
+    if ram_bytes is None or stack.get("peak_bytes") is None or stack.get("size_bytes") is None:
+        return None
+    return ram_bytes - (stack["size_bytes"] - stack["peak_bytes"])

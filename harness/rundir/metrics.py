@@ -29,7 +29,7 @@ def summary_metrics(summary: Summary) -> list[Metric]:
     """The summary's scalar metrics. Names (units): accuracy (fraction); correct, samples, inferences, mismatches,
     params (count); count_median/min/max (instructions or cycles); latency_median/min/max (the latency's unit,
     µs, with estimate flag and source); energy_per_inference (the energy's unit, µJ), avg_power (mW);
-    flash_bytes, ram_bytes, peak_stack_bytes, stack_bytes, arena_bytes, weight_bytes, memory.section.<name>,
+    every ``*_bytes`` field of :class:`Memory` (flash, RAM, stack, peak stack, peak RAM), arena_bytes, weight_bytes, memory.section.<name>,
     memory.component.<flash|ram>.<name> (bytes); macs (MACs); bit_exact (bool, 1/0); wall_time_s (s).
     A missing value is left out, never recorded as 0."""
     rows: list[Metric] = []
@@ -48,7 +48,7 @@ def summary_metrics(summary: Summary) -> list[Metric]:
         add(f"latency_{stat}", getattr(lat, stat), lat.unit, lat.estimate, lat.source)
     add("energy_per_inference", en.per_inference, en.unit, en.estimate, en.source)
     add("avg_power", en.avg_power_mw, "mW", en.estimate, en.source)
-    for key in ("flash_bytes", "ram_bytes", "peak_stack_bytes", "stack_bytes"):
+    for key in (k for k in Memory.model_fields if k.endswith("_bytes")):
         add(key, getattr(mem, key), "bytes")
     for name, value in (mem.sections or {}).items():
         add(f"memory.section.{name}", value, "bytes")

@@ -180,7 +180,9 @@ class Components(_Record):
 
 
 class Memory(_Record):
-    """Memory use in bytes: flash, RAM, per ELF section, per component, stack reservation and measured peak."""
+    """Memory use in bytes: flash, RAM (linked, reservations included), per ELF section, per component, the stack
+    reservation, the peak stack measured by painting (``stack%``) and the peak RAM in use (linked RAM less the
+    unused part of the stack reservation).  Every ``*_bytes`` field is also a history metric of that name."""
 
     flash_bytes: int | None = None
     ram_bytes: int | None = None
@@ -188,6 +190,7 @@ class Memory(_Record):
     components: Components | None = None
     peak_stack_bytes: int | None = None
     stack_bytes: int | None = None
+    peak_ram_bytes: int | None = None
 
 
 class Latency(_Record):

@@ -86,6 +86,8 @@ def test_counts_are_instructions_and_memory_fits_the_board(demo_run):
     assert 17_466_660 < counts["min"] <= counts["median"] <= counts["max"] < 20 * 17_466_660
     assert summary["arena_bytes"] >= 302_132
     assert summary["memory"]["ram_bytes"] <= board.ram_bytes
+    mem = summary["memory"]  # peak RAM: linked RAM less the stack the painted-stack scan found untouched
+    assert mem["ram_bytes"] - mem["stack_bytes"] < mem["peak_ram_bytes"] < mem["ram_bytes"]
     assert summary["weight_bytes"] < summary["memory"]["flash_bytes"] <= board.flash_bytes
 
 

@@ -187,3 +187,20 @@ def test_damaged_files_are_one_line_errors(tmp_path):
     hidden.mkdir()
     with pytest.raises(ResultsError, match="unfinished run"):
         read_run(hidden)
+
+
+def test_peak_ram_is_linked_ram_less_the_untouched_stack_and_becomes_a_metric(tmp_path):
+    """The walk-through metric of the run-pipeline issue: computed once (metrics/device.py), typed once
+    (rundir Memory), flattened into the history without naming it anywhere else."""
+    from harness.metrics.device import add_measurements, peak_ram_bytes
+
+    stack = {"size_bytes": 8192, "base_bytes": 200, "peak_bytes": 1500}
+    assert peak_ram_bytes(312_728, stack) == 312_728 - (8192 - 1500)
+    assert peak_ram_bytes(None, stack) is None and peak_ram_bytes(10, {**stack, "peak_bytes": None}) is None
+    summary = {"memory": {"flash_bytes": 9100, "ram_bytes": 20_000}}
+    add_measurements(summary, {"latency": None, "energy": None, "stack": stack}, tmp_path / "no.elf")
+    run = read_run(write_run(tmp_path, "peak", _manifest(), _summary(memory=Memory(**summary["memory"])),
+                             _records()))
+    metrics = {m.name: m for m in summary_metrics(run.summary)}
+    assert run.summary.memory.peak_ram_bytes == 20_000 - 6692
+    assert metrics["peak_ram_bytes"].value == 13_308 and metrics["peak_ram_bytes"].unit == "bytes"
