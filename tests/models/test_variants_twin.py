@@ -47,7 +47,7 @@ def test_recipe_variants_run_bit_exactly_on_the_m7_twin(ran, tiny, tmp_path):
         result = run_bench(BenchConfig(model=tflite, data=data, target=get_board("stm32f746").target(True),
                                        out=tmp_path / "results"), Console(quiet=True))
         s = result.summary
-        assert s["bit_exact"] is True and s["mismatches"] == 0, (variant, s["mismatches"])
-        assert s["samples"] == 2 and s["inferences"] >= 2
-        assert s["variant"]["name"] == variant and s["params"] == card["params"]
-        assert s["counts"]["unit"] == "instructions" and s["counts"]["median"] > 0
+        assert s.bit_exact is True and s.mismatches == 0, (variant, s.mismatches)
+        assert s.samples == 2 and s.inferences >= 2
+        assert s.variant.name == variant and s.params == card["params"]
+        assert s.counts.unit == "instructions" and s.counts.median > 0

@@ -120,7 +120,7 @@ def test_xnor_variant_runs_bit_exactly_on_the_m7_twin(xnor_run, tiny, tmp_path):
     data = _npy_inputs(card, tflite, datasets.esc50(tiny, folds=[2])[::5][:2], tmp_path / "inputs")
     s = run_bench(BenchConfig(model=tflite, data=data, target=get_board("stm32f746").target(True), out=tmp_path / "results"),
                   Console(quiet=True)).summary
-    assert s["bit_exact"] is True and s["mismatches"] == 0
-    assert s["counts"]["unit"] == "instructions" and s["counts"]["median"] > 0
-    print(f"\nXNOR variant on the stm32f746 twin: {s['counts']['median']:,} instructions/inference, "
-          f"flash {s['memory']['flash_bytes']:,} B, RAM {s['memory']['ram_bytes']:,} B, weights {s['weight_bytes']:,} B")
+    assert s.bit_exact is True and s.mismatches == 0
+    assert s.counts.unit == "instructions" and s.counts.median > 0
+    print(f"\nXNOR variant on the stm32f746 twin: {s.counts.median:,} instructions/inference, "
+          f"flash {s.memory.flash_bytes:,} B, RAM {s.memory.ram_bytes:,} B, weights {s.weight_bytes:,} B")
