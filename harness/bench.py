@@ -19,7 +19,8 @@ from harness.data.fetch import fetch_dataset, fetch_model
 from harness.metrics.device import add_measurements, device_measurements
 from harness.metrics.accuracy import count_stats, top1_accuracy
 from harness.metrics.memory import memory_use
-from harness.orchestrate import BUILD_ROOT, connect, prepare
+from harness.backends import Backend
+from harness.orchestrate import BUILD_ROOT, BuildOptions, connect, prepare
 from harness.data.preprocess import RawCrops
 from harness.reference.segmented import reference_for
 from harness.rundir import Summary, base_manifest, new_run_id, read_run, write_run
@@ -43,6 +44,7 @@ class BenchConfig:
     local: Path | None = None
     build_root: Path = BUILD_ROOT
     tags: tuple[str, ...] = ()
+    backend: Backend = Backend.TINYHIL
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,11 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
     data_dir = cfg.data or fetch_dataset("esc50-cc0", cfg.local)
     started = time.monotonic()
 
-    firmware = prepare(model_path, target, build_root=cfg.build_root)
+    firmware = prepare(model_path, target, BuildOptions(backend=cfg.backend), build_root=cfg.build_root)
     compiled = firmware.compiled
     console.print(f"compiled {model_path.name}: {len(compiled.graph.operators)} operators, "
-                  f"{compiled.macs:,} MACs, weights {compiled.weight_bytes:,} B, arena {compiled.plan.arena_bytes:,} B")
+                  f"{compiled.macs:,} MACs, weights {compiled.weight_bytes:,} B; {cfg.backend.value} arena "
+                  f"{firmware.arena_bytes:,} B")
     memory = memory_use(firmware.elf)
     console.print(f"firmware for {target.name}: flash {memory.flash_bytes:,} B of "
                   f"{board.flash_bytes:,}, RAM {memory.ram_bytes:,} B of {board.ram_bytes:,}")
@@ -108,7 +111,7 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
             measured = device_measurements(dut.client, target, samples[0].inputs[0], compiled.input_tensor.dtype,
                                            energy)
         wall = time.monotonic() - started
-        summary = add_measurements(_summary(cfg, compiled, records, unit, memory, samples, wall), measured,
+        summary = add_measurements(_summary(cfg, firmware, records, unit, memory, samples, wall), measured,
                                    firmware.elf)
         manifest = _manifest(firmware, model_path, unit, data_dir, kind, len(samples),
                              preprocessing.describe() if kind == "esc50" else {"kind": "npy tensors"})
@@ -138,17 +141,19 @@ def _manifest(firmware, model_path: Path, unit: str, data_dir: Path, kind: str, 
         "firmware": firmware.image.describe(),
         "timer_source": unit,
         "energy_meter": None if target.meter is None else str(target.meter),
+        "backend": firmware.backend.value,
         "data": {"path": str(data_dir), "kind": kind, "samples": n_samples},
         "preprocessing": preprocessing,
     }
 
 
-def _summary(cfg, compiled, records, unit, memory, samples, wall_s: float) -> dict:
+def _summary(cfg, firmware, records, unit, memory, samples, wall_s: float) -> dict:
     clip_preds = {r.sample_id: r.clip_prediction for r in records}
     labels = [s.label for s in samples]
     preds = [clip_preds[s.id] for s in samples]
     matches = [r.matches_reference for r in records]
     mismatches = sum(1 for m in matches if m is False)
+    compiled = firmware.compiled
     return {
         "model": compiled.path.name,
         "board": cfg.target.board.name,
@@ -159,7 +164,8 @@ def _summary(cfg, compiled, records, unit, memory, samples, wall_s: float) -> di
         "correct": int(sum(1 for l, p in zip(labels, preds) if l is not None and l == p)),
         "counts": count_stats([r.count for r in records], unit).as_dict(),
         "memory": memory.as_dict(),
-        "arena_bytes": compiled.plan.arena_bytes,
+        "arena_bytes": firmware.arena_bytes,
+        "backend": firmware.backend.value,
         "weight_bytes": compiled.weight_bytes,
         "macs": compiled.macs,
         "bit_exact": None if any(m is None for m in matches) else mismatches == 0,

@@ -62,6 +62,19 @@ class FirmwareImage:
 
 
 @dataclass(frozen=True)
+class BackendSources:
+    """What a deployment backend other than tinyhil's own code adds to a firmware: source directories that
+    replace ``targets/kernels`` (``{"tflm": "targets/tflm"}``), include directories, ``-D`` defines, C++ flags and
+    prebuilt static libraries (paths), e.g. TFLM's (harness/backends/tflm_lib.py)."""
+
+    source_dirs: dict[str, str]
+    include_dirs: tuple[str, ...] = ()
+    cppdefines: dict[str, str] = field(default_factory=dict)
+    cxxflags: tuple[str, ...] = ()
+    libs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Recipe:
     """Everything the PlatformIO builder needs, as data: flags, include dirs, source dirs, linker script."""
 
@@ -71,8 +84,10 @@ class Recipe:
     linkflags: tuple[str, ...]
     cppdefines: dict[str, str] = field(default_factory=dict)
     include_dirs: tuple[str, ...] = ()
-    source_dirs: dict[str, str] = field(default_factory=dict)  # variant name -> directory of *.c / *.S
+    source_dirs: dict[str, str] = field(default_factory=dict)  # variant name -> directory of *.c / *.cc / *.S
     ldscript: str = ""
+    cxxflags: tuple[str, ...] = ()
+    libs: tuple[str, ...] = ()  # static libraries (paths) linked after the objects
 
     def flags(self) -> tuple[str, ...]:
         """The compile and link flags plus -D defines, as recorded in FirmwareImage.flags."""
@@ -95,8 +110,9 @@ def render_linker_script(target: Target, *, stack_bytes: int = DEFAULT_STACK_BYT
 
 def make_recipe(target: Target, model_dir: Path, *, app_dir: Path | None = None,
                 defines: dict | None = None, stack_bytes: int = DEFAULT_STACK_BYTES,
-                heap_bytes: int = DEFAULT_HEAP_BYTES) -> Recipe:
-    """The recipe for one firmware: targets/common (or ``app_dir``), targets/kernels, the board port, the model.
+                heap_bytes: int = DEFAULT_HEAP_BYTES, backend: BackendSources | None = None) -> Recipe:
+    """The recipe for one firmware: targets/common (or ``app_dir``), targets/kernels (or the ``backend``'s
+    sources and libraries), the board port, the model.
 
     ``defines`` become -D flags (value None or "" for a bare -D); ``TH_BOARD_NAME`` and ``TH_TARGET_KIND``
     (C strings) are always defined.  Raises BuildError if a directory is missing.
@@ -109,7 +125,9 @@ def make_recipe(target: Target, model_dir: Path, *, app_dir: Path | None = None,
         if not Path(d).is_dir():
             raise BuildError(f"{what} directory {d} does not exist; generate the model first or fix the path")
     cppdefines = {"TH_BOARD_NAME": f'"{board.name}"', "TH_TARGET_KIND": f'"{target.kind.value}"'}
+    cppdefines.update(backend.cppdefines if backend else {})
     cppdefines.update({k: "" if v is None else str(v) for k, v in (defines or {}).items()})
+    kernels = backend.source_dirs if backend else {"kernels": str(TARGETS / "kernels")}
     arm = board.arch.startswith("armv")  # others (esp32) take flags and linker script from their platform
     machine = tuple(board.compiler.flags()) if arm else ()
     return Recipe(
@@ -118,9 +136,10 @@ def make_recipe(target: Target, model_dir: Path, *, app_dir: Path | None = None,
         linkflags=machine + LINK_FLAGS if arm else (),
         cppdefines=cppdefines,
         include_dirs=tuple(str(p) for p in (Path(model_dir), app_dir, TARGETS / "common", TARGETS / "kernels",
-                                             port_dir)),
-        source_dirs={"app": str(app_dir), "kernels": str(TARGETS / "kernels"), "port": str(port_dir),
-                     "model": str(Path(model_dir))},
+                                             port_dir)) + (backend.include_dirs if backend else ()),
+        source_dirs={"app": str(app_dir), **kernels, "port": str(port_dir), "model": str(Path(model_dir))},
+        cxxflags=backend.cxxflags if backend else (),
+        libs=tuple(str(p) for p in backend.libs) if backend else (),
         ldscript=render_linker_script(target, stack_bytes=stack_bytes, heap_bytes=heap_bytes) if arm else "",
     )
 
@@ -159,12 +178,14 @@ def first_error_line(log: str) -> str:
 
 def build_firmware(target: Target, model_dir: Path, *, build_root: Path, defines: dict | None = None,
                    app_dir: Path | None = None, stack_bytes: int = DEFAULT_STACK_BYTES,
-                   heap_bytes: int = DEFAULT_HEAP_BYTES, timeout_s: float = 600.0) -> FirmwareImage:
+                   heap_bytes: int = DEFAULT_HEAP_BYTES, timeout_s: float = 600.0,
+                   backend: BackendSources | None = None) -> FirmwareImage:
     """Build the firmware for ``target`` (a board or its twin) around the generated ``model_dir``.
 
     The build directory is ``build_root/fw/<target name>-<key>``, key = hash of the model files, app
     sources, options: the same inputs reuse the same (incrementally rebuilt) directory, different inputs build
-    side by side.  ``stack_bytes``/``heap_bytes`` are reserved in RAM.  Raises BuildError (log path named),
+    side by side.  ``stack_bytes``/``heap_bytes`` are reserved in RAM; ``backend``: another deployment backend's
+    sources and libraries (default: tinyhil's kernels).  Raises BuildError (log path named),
     MemoryOverflowError (board, region FLASH or RAM, overflow in bytes), ToolchainMissingError.
     """
     from harness.pio_setup import ensure_pio, first_run_lock, pio_environ  # noqa: PLC0415 (keeps import light for the builder)
@@ -172,7 +193,7 @@ def build_firmware(target: Target, model_dir: Path, *, build_root: Path, defines
     board, env_name = target.board, target.platformio_env
     check_toolchain(board)
     recipe = make_recipe(target, Path(model_dir), app_dir=app_dir, defines=defines,
-                         stack_bytes=stack_bytes, heap_bytes=heap_bytes)
+                         stack_bytes=stack_bytes, heap_bytes=heap_bytes, backend=backend)
     key = _build_key(recipe, Path(model_dir), app_dir)
     build_dir = Path(build_root).resolve() / "fw" / f"{target.name}-{key[:16]}"
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -224,7 +245,8 @@ def _up_to_date(stamp: Path, recipe: Recipe, build_dir: Path) -> bool:
     inputs = [build_dir / "recipe.json", build_dir / "link.ld", REPO / "platformio.ini",
               TARGETS / "platformio" / "platform" / "builder" / "main.py"]
     for d in {*recipe.include_dirs, *recipe.source_dirs.values(), str(TARGETS / "boards")}:  # + shared port headers
-        inputs.extend(p for p in Path(d).iterdir() if p.suffix in (".c", ".h", ".S"))
+        inputs.extend(p for p in Path(d).iterdir() if p.suffix in (".c", ".cc", ".h", ".S"))
+    inputs.extend(Path(lib) for lib in recipe.libs)
     return all(p.stat().st_mtime_ns < built for p in inputs if p.exists())
 
 

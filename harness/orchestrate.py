@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from harness.build import DEFAULT_HEAP_BYTES, DEFAULT_STACK_BYTES, FirmwareImage, build_firmware
+from harness.backends import Backend
+from harness.build import DEFAULT_HEAP_BYTES, DEFAULT_STACK_BYTES, TARGETS, BackendSources, FirmwareImage, build_firmware
 from harness.codegen.compiler import CompiledModel, compile_model
 from harness.dut import Dut
 from harness.flash import flasher_for
@@ -27,10 +28,12 @@ BOOT_TIMEOUT_S = 20.0
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """How the firmware is built around the model: extra ``-D`` ``defines`` (e.g. ``{"TH_PROFILE_OPS": None}``
+    """How the firmware is built around the model: the deployment ``backend`` (tinyhil's generated code, TFLM
+    with reference kernels, TFLM with CMSIS-NN), extra ``-D`` ``defines`` (e.g. ``{"TH_PROFILE_OPS": None}``
     for per-operator hooks), stack and heap reservations (bytes), and an application directory replacing
     ``targets/common`` (tests only)."""
 
+    backend: Backend = Backend.TINYHIL
     defines: dict = field(default_factory=dict)
     stack_bytes: int = DEFAULT_STACK_BYTES
     heap_bytes: int = DEFAULT_HEAP_BYTES
@@ -39,11 +42,14 @@ class BuildOptions:
 
 @dataclass(frozen=True)
 class Firmware:
-    """A model built for a target: the compiled model (tensors, arena plan, MACs) and the firmware image."""
+    """A model built for a target with a backend: the compiled model (tensors, MACs; tinyhil's arena plan), the
+    firmware image and the backend's tensor arena (bytes)."""
 
     target: Target
     compiled: CompiledModel
     image: FirmwareImage
+    backend: Backend = Backend.TINYHIL
+    arena_bytes: int = 0
 
     @property
     def elf(self) -> Path:
@@ -57,10 +63,29 @@ def prepare(model: str | Path | CompiledModel, target: Target, options: BuildOpt
     Raises ModelError, UnsupportedOperatorError, BuildError, MemoryOverflowError (the model does not fit the
     board: region and bytes), ToolchainMissingError."""
     compiled = model if isinstance(model, CompiledModel) else compile_model(model)
-    model_dir = compiled.write(Path(build_root) / "models" / compiled.sha256[:16])
+    models = Path(build_root) / "models"
+    if options.backend is Backend.TINYHIL:
+        model_dir, sources, arena = compiled.write(models / compiled.sha256[:16]), None, compiled.plan.arena_bytes
+    else:
+        model_dir, sources, arena = _tflm_sources(compiled, target, options.backend, models)
     image = build_firmware(target, model_dir, build_root=Path(build_root), defines=options.defines,
-                           app_dir=options.app_dir, stack_bytes=options.stack_bytes, heap_bytes=options.heap_bytes)
-    return Firmware(target, compiled, image)
+                           app_dir=options.app_dir, stack_bytes=options.stack_bytes, heap_bytes=options.heap_bytes,
+                           backend=sources)
+    return Firmware(target, compiled, image, options.backend, arena)
+
+
+def _tflm_sources(compiled: CompiledModel, target: Target, backend: Backend,
+                  models: Path) -> tuple[Path, BackendSources, int]:
+    """The TFLM model directory, the TFLM library (built once per core and kernel set) and the arena (bytes)."""
+    from harness.backends.tflm_lib import tflm_library  # noqa: PLC0415
+    from harness.backends.tflm_model import write_tflm_model  # noqa: PLC0415
+
+    lib = tflm_library(target, backend.kernels)
+    generated = write_tflm_model(compiled, models / f"{compiled.sha256[:16]}-{backend.value}", lib.tree,
+                                 backend.value, cache_dir=models)
+    sources = BackendSources(source_dirs={"tflm": str(TARGETS / "tflm")}, include_dirs=lib.include_dirs,
+                             cppdefines=dict(lib.defines), cxxflags=lib.cxxflags, libs=(str(lib.archive),))
+    return generated.directory, sources, generated.arena_bytes
 
 
 @contextlib.contextmanager

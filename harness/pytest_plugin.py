@@ -43,6 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="debug probe unique ID (UID, or BOARD=UID when several boards are given)")
     group.addoption("--port", action="append", default=[], metavar="PATH_OR_URL",
                     help="serial port of the board (PATH, or BOARD=PATH when several boards are given)")
+    group.addoption("--backend", action="append", default=[], metavar="NAME",
+                    help="deployment backend of the firmware: tinyhil (default), tflm, tflm-cmsis-nn (repeatable: "
+                         "on-device tests run once per backend)")
     group.addoption("--energy-meter", default=None, metavar="KIND[:PORT]",
                     help="power monitor for energy: js220|js110|ppk2|lpm01a[:PORT] (default: datasheet estimate)")
     parser.addini("tinyhil_build_root", "directory for firmware builds (default: .tinyhil/build in the repo)")
@@ -69,6 +72,7 @@ class TinyhilOptions:
     ports: dict[str, str]
     build_root: Path
     meter: str | None = None
+    backends: list = field(default_factory=list)  # harness.backends.Backend values
     pool: dict = field(default_factory=dict)      # (target name, firmware sha256) -> open Dut
     firmware_cache: dict = field(default_factory=dict)
     exits: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
@@ -114,7 +118,17 @@ def pytest_configure(config: pytest.Config) -> None:
         boards=boards, emulate=bool(config.getoption("emulate")),
         probes=per_board(config.getoption("probe") or [], boards, "probe"),
         ports=per_board(config.getoption("port") or [], boards, "port"),
-        build_root=Path(root), meter=config.getoption("energy_meter"))
+        build_root=Path(root), meter=config.getoption("energy_meter"), backends=_backends(config))
+
+
+def _backends(config: pytest.Config) -> list:
+    from harness.backends import parse_backend  # noqa: PLC0415
+    from harness.errors import TinyhilError  # noqa: PLC0415
+
+    try:
+        return [parse_backend(b) for b in dict.fromkeys(config.getoption("backend") or ["tinyhil"])]
+    except TinyhilError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -132,6 +146,9 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 # ---- parametrization and the board marker --------------------------------------------------------------------
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        backends = metafunc.config.stash[OPTIONS].backends
+        metafunc.parametrize("backend", backends, indirect=True, ids=[b.value for b in backends], scope="session")
     if "board" not in metafunc.fixturenames:
         return
     boards = metafunc.config.stash[OPTIONS].boards
@@ -168,13 +185,23 @@ def board(request: pytest.FixtureRequest):
     return get_board(request.param)
 
 
-class FirmwareBuilder:
-    """``builder(model) -> Firmware`` for one target (harness.orchestrate.Firmware: compiled model + image), cached
-    per model file; ``builder.compiled(model)`` is the CompiledModel behind it."""
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest):
+    """The deployment backend (harness.backends.Backend) the ``firmware``/``dut`` are built with; one test per
+    ``--backend`` (default tinyhil)."""
+    return request.param
 
-    def __init__(self, target, opts: TinyhilOptions) -> None:
+
+class FirmwareBuilder:
+    """``builder(model) -> Firmware`` for one target and backend (harness.orchestrate.Firmware: compiled model +
+    image), cached per model file; ``builder.compiled(model)`` is the CompiledModel behind it."""
+
+    def __init__(self, target, opts: TinyhilOptions, backend=None) -> None:
+        from harness.backends import Backend  # noqa: PLC0415
+
         self.target = target
         self.opts = opts
+        self.backend = backend or Backend.TINYHIL
 
     def compiled(self, model: str | Path):
         """The compiled model (harness.codegen.compiler.CompiledModel), cached per resolved path."""
@@ -188,13 +215,14 @@ class FirmwareBuilder:
 
     def __call__(self, model: str | Path):
         from harness.errors import ToolchainMissingError  # noqa: PLC0415
-        from harness.orchestrate import prepare  # noqa: PLC0415
+        from harness.orchestrate import BuildOptions, prepare  # noqa: PLC0415
 
         compiled = self.compiled(model)
-        key = ("firmware", compiled.sha256, self.target.name)
+        key = ("firmware", compiled.sha256, self.target.name, self.backend)
         if key not in self.opts.firmware_cache:
             try:
-                self.opts.firmware_cache[key] = prepare(compiled, self.target, build_root=self.opts.build_root)
+                self.opts.firmware_cache[key] = prepare(compiled, self.target, BuildOptions(backend=self.backend),
+                                                        build_root=self.opts.build_root)
             except ToolchainMissingError as exc:
                 pytest.skip(str(exc))
         return self.opts.firmware_cache[key]
@@ -211,7 +239,7 @@ def target(board, tinyhil_options: TinyhilOptions):
 
 
 @pytest.fixture(scope="session")
-def firmware(board, tinyhil_options: TinyhilOptions) -> FirmwareBuilder:
+def firmware(board, backend, tinyhil_options: TinyhilOptions) -> FirmwareBuilder:
     """``firmware(model) -> Firmware``: ``model`` (a .tflite path) compiled and built for ``board`` (its twin
     with --emulate), cached per model x target.  Raises MemoryOverflowError when the model does not fit; skips
     when the board's toolchain is not installed (ESP32 without Espressif's toolchain) or, with --emulate, when
@@ -219,7 +247,7 @@ def firmware(board, tinyhil_options: TinyhilOptions) -> FirmwareBuilder:
     reason = tinyhil_options.emulate and tinyhil_options.hardware_reason(board.name)
     if reason:
         pytest.skip(reason)
-    return FirmwareBuilder(tinyhil_options.target(board.name), tinyhil_options)
+    return FirmwareBuilder(tinyhil_options.target(board.name), tinyhil_options, backend)
 
 
 @pytest.fixture
@@ -238,7 +266,7 @@ def dut(request: pytest.FixtureRequest, target, tinyhil_options: TinyhilOptions,
     (before building anything) when the board is not reachable."""
     model = request.getfixturevalue("model")
     firmware = request.getfixturevalue("firmware")(model)
-    key = (target.name, firmware.image.sha256)
+    key = (target.name, firmware.backend, firmware.image.sha256)
     if key not in tinyhil_options.pool:
         from harness.orchestrate import connect  # noqa: PLC0415
 

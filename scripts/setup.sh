@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v arm-none-eabi-gcc >/dev/null || need_apt+=(gcc-arm-none-eabi libnewlib-arm-none-eabi)
 [[ -e /usr/lib/arm-none-eabi/newlib/libc.a || -e /usr/lib/arm-none-eabi/lib/libc.a ]] || need_apt+=(libnewlib-arm-none-eabi)
+# C++ standard headers for the TFLM backends (harness/backends/tflm_lib.py): headers only, nothing of libstdc++ is linked
+compgen -G '/usr/include/newlib/c++/*/new' >/dev/null || need_apt+=(libstdc++-arm-none-eabi-dev)
 command -v qemu-system-arm >/dev/null || need_apt+=(qemu-system-arm)
 # Xtensa lx106 compiler: the ESP32 portability check of the kernels (no ESP32/LX6 toolchain exists in Debian)
 command -v xtensa-lx106-elf-gcc >/dev/null || need_apt+=(gcc-xtensa-lx106 picolibc-xtensa-lx106-elf)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from itertools import product
 from pathlib import Path
 from typing import Optional
 
@@ -35,6 +36,8 @@ def guarded(fn):
     return wrapper
 
 
+BackendOpt = typer.Option(None, "--backend", help="Deployment backend: tinyhil (default), tflm (TFLM reference "
+                          "kernels) or tflm-cmsis-nn (TFLM with CMSIS-NN); repeat to compare them")
 CatalogOpt = typer.Option(None, "--catalog", help="Board catalog YAML (default: the repository's boards.yaml).")
 
 
@@ -109,6 +112,7 @@ def bench(
     energy_meter: Optional[str] = typer.Option(None, "--energy-meter", help="Power monitor measuring energy: "
                                                "js220|js110|ppk2|lpm01a[:PORT] (default: the board's datasheet "
                                                "power model, labelled an estimate)"),
+    backend: Optional[list[str]] = BackendOpt,
 ) -> None:
     """Benchmark a model on a board or its twin: compile, build, flash, stream clips, record results.
 
@@ -119,6 +123,7 @@ def bench(
     """
     from harness.boards import assign_per_board, get_board
     from harness.errors import CatalogError
+    from harness.backends import parse_backend
     from harness.bench import BenchConfig
     from harness.target import MeterSpec
 
@@ -126,6 +131,7 @@ def bench(
     names = [b.name for b in boards]
     ports, probes = assign_per_board(port, names, "--port"), assign_per_board(probe, names, "--probe")
     meter = MeterSpec.parse(energy_meter) if energy_meter else None
+    backends = [parse_backend(b) for b in dict.fromkeys(backend or ["tinyhil"])]
     results, refused, compared = [], [], []
     for b in boards:
         try:
@@ -135,11 +141,11 @@ def bench(
                 raise
             compared.append((b, None, "no twin (no QEMU machine for this core)"))
             continue
-        for one in (model or [None]):
+        for one, kind in product(model or [None], backends):
             cfg = BenchConfig(model=one, data=data, target=target, out=out, quantization=quantization, limit=limit,
-                              local=local, tags=tuple(tag or ()))
-            _bench_one(cfg, single=len(model or [None]) == 1 and len(boards) == 1, results=results,
-                       refused=refused, compared=compared)
+                              local=local, tags=tuple(tag or ()), backend=kind)
+            _bench_one(cfg, single=len(model or [None]) * len(backends) == 1 and len(boards) == 1,
+                       results=results, refused=refused, compared=compared)
     _print_bench(results, refused, compared, n_boards=len(boards))
     if refused:
         raise typer.Exit(3)
@@ -176,7 +182,7 @@ def _bench_one(cfg, *, single: bool, results: list, refused: list, compared: lis
     except MemoryOverflowError as exc:
         if single:
             raise
-        name = cfg.model.name if cfg.model else "ACDNet-20"
+        name = (cfg.model.name if cfg.model else "ACDNet-20") + f" ({cfg.backend.value})"
         refused.append(f"{name} on {board.name}: {exc}")
         compared.append((board, None, f"does not fit: {exc.region} overflowed by {exc.overflow_bytes:,} B"))
         err_console.print(f"[bold red]not run:[/] {name} on {board.name}: {exc}", highlight=False, soft_wrap=True)
@@ -247,12 +253,15 @@ def profile(
     probe: Optional[str] = typer.Option(None, "--probe", help="Debug probe unique ID of a real board"),
     out: Path = typer.Option(Path("results/profiles"), "--out", "-o", help="Directory for profile.csv/.json"),
     catalog: Optional[Path] = CatalogOpt,
+    backend: str = typer.Option("tinyhil", "--backend", help="Deployment backend: tinyhil, tflm, tflm-cmsis-nn"),
 ) -> None:
     """Per-operator profile: type, shape, MACs, instructions (twin) or cycles (board), share, MACs per count."""
+    from harness.backends import parse_backend
     from harness.boards import get_board
     from harness.metrics.profile import run_profile
 
-    s = run_profile(model, get_board(board, catalog).target(emulate, probe=probe, port=port))
+    s = run_profile(model, get_board(board, catalog).target(emulate, probe=probe, port=port),
+                    backend=parse_backend(backend))
     p = s.profile
     est = " (latency is an ESTIMATE: instructions x CPI / clock)" if p.estimate else ""
     table = Table(title=f"per-operator profile of {p.model} on {p.board} {p.target}{est}")

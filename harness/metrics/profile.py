@@ -145,8 +145,9 @@ def demo_input(tensor, seed: int = 0) -> np.ndarray:
 
 
 def run_profile(model: str | Path, target: Target, *, x: np.ndarray | None = None, build_root: Path | None = None,
-                log_dir: Path | None = None) -> ProfileRun:
-    """Build both firmwares for ``target``, run them, return a :class:`ProfileRun`.
+                log_dir: Path | None = None, backend=None) -> ProfileRun:
+    """Build both firmwares for ``target`` with ``backend`` (harness.backends.Backend, default tinyhil), run
+    them, return a :class:`ProfileRun`.
 
     Raises ModelError, BuildError/MemoryOverflowError, FlashError, TransportError, ProtocolError (e.g. the
     stack overflowed), MeasurementError (the profile does not add up)."""
@@ -156,9 +157,12 @@ def run_profile(model: str | Path, target: Target, *, x: np.ndarray | None = Non
     from harness.metrics.memory import memory_use  # noqa: PLC0415
     from harness.orchestrate import BUILD_ROOT, BuildOptions, connect, prepare  # noqa: PLC0415
 
-    root = build_root or BUILD_ROOT
-    headline = prepare(model, target, build_root=root)
-    profiled = prepare(headline.compiled, target, BuildOptions(defines={"TH_PROFILE_OPS": None}), build_root=root)
+    from harness.backends import Backend  # noqa: PLC0415
+
+    root, backend = build_root or BUILD_ROOT, backend or Backend.TINYHIL
+    headline = prepare(model, target, BuildOptions(backend=backend), build_root=root)
+    profiled = prepare(headline.compiled, target, BuildOptions(backend=backend, defines={"TH_PROFILE_OPS": None}),
+                       build_root=root)
     compiled = headline.compiled
     x = demo_input(compiled.input_tensor) if x is None else x
     data = np.ascontiguousarray(x, dtype=compiled.input_tensor.dtype).tobytes()
@@ -173,4 +177,4 @@ def run_profile(model: str | Path, target: Target, *, x: np.ndarray | None = Non
         stack = dut.client.stack()
     prof = build_profile(compiled, target.board, target.kind.value, ops.unit, ops.counts, overhead, laps.counts[0])
     return ProfileRun(prof, laps.counts, stack, memory_use(headline.elf), memory_components(headline.elf),
-                      compiled.plan.arena_bytes, headline.elf)
+                      headline.arena_bytes, headline.elf)

@@ -27,7 +27,8 @@ def run_table(summaries: Iterable[Summary | dict], title: str = "tinyhil results
     """One row per run summary: model, board, target kind, clips, top-1, count per inference (median, min–max,
     in instructions or cycles), flash, RAM and arena bytes, bit-exactness."""
     table = Table(title=title)
-    for col, justify in [("model", "left"), ("board", "left"), ("target", "left"), ("clips", "right"),
+    for col, justify in [("model", "left"), ("board", "left"), ("target", "left"), ("backend", "left"),
+                         ("clips", "right"),
                          ("top-1", "right"), ("count / inference (median)", "right"), ("min–max", "right"),
                          ("flash B", "right"), ("RAM B", "right"), ("arena B", "right"), ("bit-exact", "center")]:
         table.add_column(col, justify=justify)
@@ -36,7 +37,7 @@ def run_table(summaries: Iterable[Summary | dict], title: str = "tinyhil results
         span = "—" if counts.min is None and counts.max is None else \
             f"{_fmt_int(counts.min)}–{_fmt_int(counts.max)}"
         table.add_row(
-            s.model or "?", s.board or "?", s.target or "?", _fmt_int(s.samples), _acc(s), _count(counts), span,
+            s.model or "?", s.board or "?", s.target or "?", s.backend, _fmt_int(s.samples), _acc(s), _count(counts), span,
             _fmt_int(mem.flash_bytes), _fmt_int(mem.ram_bytes), _fmt_int(s.arena_bytes),
             {True: "yes", False: f"NO ({_fmt_int(s.mismatches)} differ)", None: "not checked"}[s.bit_exact],
         )
@@ -72,19 +73,19 @@ def board_table(rows: list[tuple[object, Summary | dict | None, str]], title: st
     bit-exactness, status ("does not fit: ...", "no twin"). Raises ResultsError for an unknown latency unit.
     """
     table = Table(title=title)
-    for col in ("board", "core", "clock MHz", "target", "top-1", "count / inference", "latency ms",
+    for col in ("board", "core", "clock MHz", "target", "backend", "top-1", "count / inference", "latency ms",
                 "flash B (of board)", "RAM B (of board)", "bit-exact", "status"):
-        table.add_column(col, justify="left" if col in ("board", "core", "target", "status") else "right")
+        table.add_column(col, justify="left" if col in ("board", "core", "target", "backend", "status") else "right")
     for board, s, status in rows:
         mhz = f"{board.clock_hz / 1e6:g}"
         if s is None:
-            table.add_row(board.name, board.core, mhz, "—", "—", "—", "—", f"— ({board.flash_bytes:,})",
+            table.add_row(board.name, board.core, mhz, "—", "—", "—", "—", "—", f"— ({board.flash_bytes:,})",
                           f"— ({board.ram_bytes:,})", "—", status)
             continue
         s = as_summary(s)
         mem, us = s.memory or Memory(), latency_us(s)
         latency = "—" if us is None else f"{us / 1000:,.2f}{' est.' if s.latency.estimate else ''}"
-        table.add_row(board.name, board.core, mhz, s.target or "?", _acc(s), _count(s.counts or Counts()), latency,
+        table.add_row(board.name, board.core, mhz, s.target or "?", s.backend, _acc(s), _count(s.counts or Counts()), latency,
                       f"{_fmt_int(mem.flash_bytes)} ({board.flash_bytes:,})",
                       f"{_fmt_int(mem.ram_bytes)} ({board.ram_bytes:,})",
                       {True: "yes", False: "NO", None: "not checked"}[s.bit_exact], status or "ok")

@@ -22,10 +22,10 @@ from harness.errors import CatalogError, ResultsError
 from harness.rundir import Counts, Energy, Latency, Memory, Run, energy_uj, latency_us
 
 DAGGER = "†"
-KEY = ["variant", "board", "target"]
+KEY = ["variant", "board", "target", "backend"]
 
 #: numeric columns of the trade-off table, in order (CSV names)
-NUMERIC_COLUMNS = ["variant", "method", "base", "board", "target", "accuracy_pct", "samples", "latency_ms",
+NUMERIC_COLUMNS = ["variant", "method", "base", "board", "target", "backend", "accuracy_pct", "samples", "latency_ms",
                    "latency_estimate", "energy_mj", "energy_estimate", "count_median", "count_unit", "flash_bytes",
                    "ram_bytes", "arena_bytes", "macs", "bit_exact", "estimates", "run_id", "runs"]
 
@@ -52,7 +52,7 @@ def runs_frame(runs: list[Run], catalog: str | Path | None = None) -> pd.DataFra
         board = boards.get(r.board)
         rows.append({
             "run_id": r.run_id, "date": r.date, "variant": r.variant.name, "method": r.variant.method,
-            "base": r.variant.base, "model": r.model, "board": r.board, "target": r.target,
+            "base": r.variant.base, "model": r.model, "board": r.board, "target": r.target, "backend": r.backend,
             "accuracy": _num(s.accuracy), "samples": s.samples,
             "count_median": _num(counts.median), "count_min": _num(counts.min), "count_max": _num(counts.max),
             "count_unit": counts.unit,
@@ -79,7 +79,7 @@ def tradeoff_table(frame: pd.DataFrame) -> pd.DataFrame:
     latest = frame.groupby(KEY, sort=False).tail(1).set_index(KEY).join(counts).reset_index()
     out = pd.DataFrame({
         "variant": latest["variant"], "method": latest["method"], "base": latest["base"],
-        "board": latest["board"], "target": latest["target"],
+        "board": latest["board"], "target": latest["target"], "backend": latest["backend"],
         "accuracy_pct": latest["accuracy"] * 100, "samples": latest["samples"],
         "latency_ms": latest["latency_us"] / 1e3, "latency_estimate": latest["latency_estimate"],
         "energy_mj": latest["energy_uj"] / 1e3, "energy_estimate": latest["energy_estimate"],
@@ -89,7 +89,7 @@ def tradeoff_table(frame: pd.DataFrame) -> pd.DataFrame:
         "estimates": [_estimates(r) for r in latest.itertuples()],
         "run_id": latest["run_id"], "runs": latest["runs"],
     })
-    return out.sort_values(["variant", "board", "target"], kind="stable").reset_index(drop=True)[NUMERIC_COLUMNS]
+    return out.sort_values(["variant", "board", "target", "backend"], kind="stable").reset_index(drop=True)[NUMERIC_COLUMNS]
 
 
 def _estimates(row) -> str:
@@ -101,7 +101,7 @@ def _estimates(row) -> str:
 
 # --- display formats -----------------------------------------------------------------------------------------
 
-DISPLAY_COLUMNS = ["variant", "method", "board", "accuracy %", "latency ms", "energy mJ", "instr./cycles",
+DISPLAY_COLUMNS = ["variant", "method", "board", "backend", "accuracy %", "latency ms", "energy mJ", "instr./cycles",
                    "flash KiB", "RAM KiB", "arena KiB", "MACs", "bit-exact", "estimates"]
 
 
@@ -137,7 +137,7 @@ def display_table(table: pd.DataFrame, dagger: str = DAGGER) -> pd.DataFrame:
     rows = []
     for r in table.itertuples():
         rows.append([
-            r.variant, r.method, f"{r.board} ({r.target})" if r.target != "board" else r.board,
+            r.variant, r.method, f"{r.board} ({r.target})" if r.target != "board" else r.board, r.backend,
             _fmt(r.accuracy_pct, ".1f"),
             est(_fmt(r.latency_ms, ",.2f"), r.latency_estimate), est(_fmt(r.energy_mj, ",.3f"), r.energy_estimate),
             _count(r.count_median, r.count_unit),
@@ -195,7 +195,7 @@ def to_latex(table: pd.DataFrame, notes: list[str], caption: str = "Platform tra
     """A booktabs ``table*`` (two-column width) with \\toprule/\\midrule/\\bottomrule; estimates marked
     $^\\dagger$; text escaped for LaTeX. Needs ``\\usepackage{booktabs}`` in the paper."""
     shown = display_table(table, dagger="@@DAGGER@@").drop(columns=["estimates"])
-    body = shown.to_latex(index=False, escape=True, column_format="lll" + "r" * (len(shown.columns) - 4) + "c")
+    body = shown.to_latex(index=False, escape=True, column_format="llll" + "r" * (len(shown.columns) - 5) + "c")
     body = body.replace("@@DAGGER@@", r"$^\dagger$").replace("—", "--")
     note_tex = " ".join(_latex_escape(n).replace(DAGGER, r"$^\dagger$") for n in notes)
     return ("\\begin{table*}[t]\n\\centering\n\\small\n"

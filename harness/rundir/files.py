@@ -47,6 +47,11 @@ class Run:
         return self.summary.target or self.manifest.target or "?"
 
     @property
+    def backend(self) -> str:
+        """The deployment backend (tinyhil, tflm, tflm-cmsis-nn)."""
+        return self.summary.backend or self.manifest.backend
+
+    @property
     def model(self) -> str:
         return self.summary.model or (self.manifest.model.file if self.manifest.model else None) or "?"
 
@@ -70,7 +75,9 @@ class Run:
                 "compiler": fw.compiler, "flags": json.dumps(list(fw.flags or ())),
                 "preprocessing": json.dumps(m.preprocessing or {}, sort_keys=True),
                 "data": json.dumps({"name": Path(data.path or "").name, "kind": data.kind, "samples": data.samples},
-                                   sort_keys=True)}
+                                   sort_keys=True),
+                # tinyhil's own code is the default backend: left out so configurations keep their earlier ids
+                **({"backend": self.backend} if self.backend != "tinyhil" else {})}
 
     @property
     def config_id(self) -> str:

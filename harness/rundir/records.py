@@ -132,7 +132,7 @@ class DataRef(_Record):
 class Manifest(_Record):
     """manifest.json: what ran where. ``clock_hz`` in Hz; ``target`` "twin" or "board" (version 1's "hardware"
     is read as "board"); ``date`` an aware UTC datetime; ``energy_meter`` the power monitor (``KIND[:PORT]``,
-    None: none); ``preprocessing`` as the preprocessing describes itself."""
+    None: none); ``backend`` the deployment backend; ``preprocessing`` as the preprocessing describes itself."""
 
     schema_version: int = SCHEMA_VERSION
     tinyhil_version: str | None = None
@@ -149,6 +149,7 @@ class Manifest(_Record):
     firmware: Firmware | None = None
     timer_source: str | None = None
     energy_meter: str | None = None
+    backend: str = "tinyhil"  # deployment backend: tinyhil, tflm, tflm-cmsis-nn (version 1: always tinyhil)
     data: DataRef | None = None
     preprocessing: dict[str, Any] | None = None
 
@@ -242,6 +243,7 @@ class Summary(_Record):
     schema_version: int = SCHEMA_VERSION
     model: str | None = None
     board: str | None = None
+    backend: str = "tinyhil"  # deployment backend (harness.backends.Backend values)
     target: TargetKind = None
     samples: int | None = None
     inferences: int | None = None

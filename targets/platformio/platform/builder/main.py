@@ -38,7 +38,9 @@ env.Replace(
     SIZECHECKCMD="$SIZETOOL -A -d $SOURCES",
 )
 env.Append(
-    CCFLAGS=recipe["cflags"],
+    CCFLAGS=[f for f in recipe["cflags"] if not f.startswith("-std=")],  # C and C++
+    CFLAGS=[f for f in recipe["cflags"] if f.startswith("-std=")],  # C only (C++ standard: cxxflags)
+    CXXFLAGS=recipe.get("cxxflags", []),
     ASFLAGS=[f for f in recipe["cflags"] if f.startswith("-m")],
     CPPDEFINES=[(k, v.replace('"', '\\"')) if v != "" else k for k, v in sorted(recipe["cppdefines"].items())],
     CPPPATH=recipe["include_dirs"],
@@ -50,9 +52,10 @@ env.ProcessUnFlags(env.get("BUILD_UNFLAGS"))
 
 objects = []
 for name, src_dir in sorted(recipe["source_dirs"].items()):
-    for node in env.CollectBuildFiles(os.path.join("$BUILD_DIR", name), src_dir, "+<*.c> +<*.S>"):
+    for node in env.CollectBuildFiles(os.path.join("$BUILD_DIR", name), src_dir, "+<*.c> +<*.cc> +<*.S>"):
         objects.append(env.Object(node))
-program = env.Program(os.path.join("$BUILD_DIR", "firmware"), objects)
+libs = [env.File(lib) for lib in recipe.get("libs", [])]  # prebuilt backend libraries, after the objects
+program = env.Program(os.path.join("$BUILD_DIR", "firmware"), objects + libs)
 env.Depends(program, recipe["ldscript"])
 env.Replace(PIOMAINPROG=program)
 AlwaysBuild(env.Alias("checkprogsize", program, env.VerboseAction(env.CheckUploadSize, "Checking size $PIOMAINPROG")))
