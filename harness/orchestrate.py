@@ -76,11 +76,18 @@ def prepare(model: str | Path | CompiledModel, target: Target, options: BuildOpt
 
 def _tflm_sources(compiled: CompiledModel, target: Target, backend: Backend,
                   models: Path) -> tuple[Path, BackendSources, int]:
-    """The TFLM model directory, the TFLM library (built once per core and kernel set) and the arena (bytes)."""
-    from harness.backends.tflm_lib import tflm_library  # noqa: PLC0415
-    from harness.backends.tflm_model import write_tflm_model  # noqa: PLC0415
+    """The TFLM model directory, the TFLM library (built once per core and kernel set for every operator tinyhil
+    compiles, :data:`~harness.backends.tflm_lib.FIRMWARE_OPERATORS`) and the arena (bytes).  An operator TFLM
+    lacks is refused before anything is built."""
+    from harness.backends.tflm_lib import FIRMWARE_OPERATORS, tflm_library  # noqa: PLC0415
+    from harness.backends.tflm_model import model_operators, write_tflm_model  # noqa: PLC0415
+    from harness.backends.tflm_tree import find_tree  # noqa: PLC0415
 
-    lib = tflm_library(target, backend.kernels)
+    tree = find_tree()
+    model_operators(compiled.graph, tree, backend.value)
+    ops = {op.opcode for op in compiled.graph.operators}
+    lib = tflm_library(target, backend.kernels, tree=tree,
+                       operators=FIRMWARE_OPERATORS if ops <= set(FIRMWARE_OPERATORS) else None)
     generated = write_tflm_model(compiled, models / f"{compiled.sha256[:16]}-{backend.value}", lib.tree,
                                  backend.value, cache_dir=models)
     sources = BackendSources(source_dirs={"tflm": str(TARGETS / "tflm")}, include_dirs=lib.include_dirs,

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Iterable, Literal
 
 from harness.backends.tflm_tree import TflmTreeMissingError, cache_root, find_tree, is_tree
 from harness.errors import BuildError, ToolchainMissingError
@@ -86,10 +86,11 @@ class TflmLibrary:
 
 
 def tflm_library(target: "Target", kernels: Kernels, *, jobs: int | None = None,
-                 tree: Path | None = None) -> TflmLibrary:
+                 tree: Path | None = None, operators: Iterable[str] | None = None) -> TflmLibrary:
     """The TFLM static library for ``target``'s core with ``kernels`` (``reference`` or ``cmsis-nn``), built
     on first use (``jobs`` parallel compiles, default ``os.cpu_count()``) and cached under
-    ``$TINYHIL_CACHE/tflm/<key>/libtflm.a``.  ``tree``: the ``tflm-cmsis-nn/`` source tree (default
+    ``$TINYHIL_CACHE/tflm/<key>/libtflm.a``.  ``operators``: TFLite builtin names to build kernels for (default
+    all; see :func:`library_sources`).  ``tree``: the ``tflm-cmsis-nn/`` source tree (default
     :func:`~harness.backends.tflm_tree.find_tree`).  A board and its twin share one library (same core).
 
     Raises ToolchainMissingError (ESP32; arm-none-eabi tools or the C++ headers of libstdc++-arm-none-eabi-dev
@@ -111,7 +112,7 @@ def tflm_library(target: "Target", kernels: Kernels, *, jobs: int | None = None,
         raise TflmTreeMissingError(f"{tree} is not a TFLM source tree: it must contain tensorflow/ and third_party/")
     tools = _toolchain()
     lib = _describe(tree, board.compiler.cpu, tuple(board.compiler.flags()), kernels)
-    sources = library_sources(tree, kernels)
+    sources = library_sources(tree, kernels, operators)
     key = _key(lib, sources, tools)
     out_dir = cache_root() / "tflm" / f"{board.compiler.cpu}-{kernels}-{key[:16]}"
     archive = out_dir / "libtflm.a"
@@ -129,10 +130,27 @@ def tflm_library(target: "Target", kernels: Kernels, *, jobs: int | None = None,
     return lib
 
 
-def library_sources(tree: Path, kernels: str) -> list[str]:
+#: TFLM kernel file stems of each operator (``kernels/<stem>.cc``, ``<stem>_common.cc``, ``cmsis_nn/<stem>.cc``,
+#: ``reference_kernels/.../<stem>.cc``).  An operator not listed here makes the build take every kernel.
+OPERATOR_STEMS = {
+    "ADD": ("add",), "AVERAGE_POOL_2D": ("pooling",), "CONCATENATION": ("concatenation",), "CONV_2D": ("conv",),
+    "DEPTHWISE_CONV_2D": ("depthwise_conv",), "DEQUANTIZE": ("dequantize",), "FULLY_CONNECTED": ("fully_connected",),
+    "LOGISTIC": ("logistic",), "MAX_POOL_2D": ("pooling",), "MEAN": ("reduce",), "MUL": ("mul",), "PAD": ("pad",),
+    "QUANTIZE": ("quantize",), "RELU": ("activations",), "RELU6": ("activations",), "RESHAPE": ("reshape",),
+    "SOFTMAX": ("softmax",), "SUB": ("sub",), "TANH": ("tanh",), "TRANSPOSE": ("transpose",),
+}
+#: the operator set firmware builds use: one library per core and kernel set serves every model tinyhil compiles
+FIRMWARE_OPERATORS = tuple(sorted(OPERATOR_STEMS))
+KERNEL_DIRS = ("tensorflow/lite/micro/kernels/", "reference_kernels/tensorflow/lite/micro/kernels/")
+KERNEL_INFRA = ("kernel_util", "micro_tensor_utils")  # used by every kernel
+
+
+def library_sources(tree: Path, kernels: str, operators: Iterable[str] | None = None) -> list[str]:
     """The sources of one build, as sorted paths relative to ``tree``.  CMSIS-NN: every ``tensorflow/**.cc``
     and ``signal/**.cc`` plus CMSIS-NN's ``.c`` (no f16/f32); reference: the same ``.cc`` without
-    ``kernels/cmsis_nn/`` plus ``reference_kernels/**.cc``.  Raises TflmTreeMissingError when the tree lacks
+    ``kernels/cmsis_nn/`` plus ``reference_kernels/**.cc``.  With ``operators`` (TFLite builtin names, all in
+    :data:`OPERATOR_STEMS`) only those operators' kernels are built and ``signal/`` is left out: a third of
+    the compile time, and the linker would drop the rest anyway.  Raises TflmTreeMissingError when the tree lacks
     the folder these kernels need."""
     tree = Path(tree)
     need = "third_party/cmsis_nn/Source" if kernels == "cmsis-nn" else "reference_kernels"
@@ -145,7 +163,31 @@ def library_sources(tree: Path, kernels: str) -> list[str]:
     else:
         cc = [p for p in cc if not p.startswith(CMSIS_NN_GLUE)]
         extra = _files(tree, "reference_kernels", ".cc")
+    stems = operator_stems(operators)
+    if stems is not None:
+        cc = [p for p in cc + extra if p.endswith(".cc") and not p.startswith("signal/") and _wanted(p, stems)]
+        extra = [p for p in extra if not p.endswith(".cc")]
     return sorted(cc + extra)
+
+
+def operator_stems(operators: Iterable[str] | None) -> frozenset[str] | None:
+    """The kernel file stems of ``operators`` plus the kernel infrastructure; None (build every kernel) when
+    ``operators`` is None or holds an operator without an entry in :data:`OPERATOR_STEMS`."""
+    if operators is None:
+        return None
+    ops = set(operators)
+    if not ops <= OPERATOR_STEMS.keys():
+        return None
+    return frozenset(KERNEL_INFRA).union(*(OPERATOR_STEMS[o] for o in ops))
+
+
+def _wanted(source: str, stems: frozenset[str]) -> bool:
+    """Non-kernel sources always; a kernel source when its stem (without ``_common``) is wanted."""
+    folder, _, name = source.rpartition("/")
+    if not any(source.startswith(d) for d in KERNEL_DIRS) and folder != CMSIS_NN_GLUE.rstrip("/"):
+        return True
+    stem = name.rsplit(".", 1)[0]
+    return stem in stems or stem.removesuffix("_common") in stems
 
 
 def object_name(source: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import subprocess
 import tarfile
@@ -48,10 +49,15 @@ def _clean_env(monkeypatch, tmp_path):
     monkeypatch.setenv("TINYHIL_CACHE", str(tmp_path / "cache"))
 
 
+# The real libraries go to the user's tinyhil cache, with the operator set firmware builds use, so the backend
+# tests (tests/emulator/test_backends.py) and later runs reuse them instead of compiling TFLM again.
+USER_CACHE = Path(os.environ.get("TINYHIL_CACHE") or Path.home() / ".cache" / "tinyhil")
+
+
 @pytest.fixture(scope="session")
-def session_cache(tmp_path_factory) -> Path:
-    """One cache for the whole session: each real library is built once."""
-    return tmp_path_factory.mktemp("tflm-cache")
+def session_cache() -> Path:
+    """The cache the real libraries are built in (the user's: each is built once per machine)."""
+    return USER_CACHE
 
 
 def _build_real(session_cache: Path, board: str, kernels: str) -> TflmLibrary:
@@ -59,7 +65,7 @@ def _build_real(session_cache: Path, board: str, kernels: str) -> TflmLibrary:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TINYHIL_CACHE", str(session_cache))
         mp.setenv("TINYHIL_LOCAL_DIR", str(TREE.parents[2]))
-        return tflm_library(get_board(board).target(True), kernels)
+        return tflm_library(get_board(board).target(True), kernels, operators=tflm_lib.FIRMWARE_OPERATORS)
 
 
 @pytest.fixture(scope="session")
@@ -361,7 +367,8 @@ def test_second_call_returns_the_cached_archive_without_building(m0_reference, m
     monkeypatch.setattr(tflm_lib, "_compile_all", lambda *a: pytest.fail("a cached library was rebuilt"))
     for lib, board, kernels in ((m0_reference, "rp2040", "reference"), (m7_cmsis_nn, "stm32f746", "cmsis-nn")):
         mtime = lib.archive.stat().st_mtime_ns
-        again = tflm_library(get_board(board).target(True), kernels)
+        again = tflm_library(get_board(board).target(True), kernels, operators=tflm_lib.FIRMWARE_OPERATORS)
         assert again == lib and again.archive.stat().st_mtime_ns == mtime
-    real_board = tflm_library(get_board("rp2040").target(False), "reference")  # same core: same library
+    real_board = tflm_library(get_board("rp2040").target(False), "reference",  # same core: same library
+                              operators=tflm_lib.FIRMWARE_OPERATORS)
     assert real_board.archive == m0_reference.archive
