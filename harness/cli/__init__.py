@@ -160,7 +160,7 @@ def _print_bench(results: list, refused: list, compared: list, n_boards: int) ->
         from harness.report.console import board_table
 
         console.print(board_table(compared))
-    if len(results) > 1 and n_boards == 1:
+    if len({r.summary.model for r in results}) > 1 and n_boards == 1:  # several variants (not only backends)
         from harness.report.console import variant_table
 
         console.print(variant_table([r.summary for r in results]))
@@ -260,18 +260,19 @@ def profile(
     from harness.boards import get_board
     from harness.metrics.profile import run_profile
 
+    backend = parse_backend(backend).value
     s = run_profile(model, get_board(board, catalog).target(emulate, probe=probe, port=port),
                     backend=parse_backend(backend))
     p = s.profile
     est = " (latency is an ESTIMATE: instructions x CPI / clock)" if p.estimate else ""
-    table = Table(title=f"per-operator profile of {p.model} on {p.board} {p.target}{est}")
+    table = Table(title=f"per-operator profile of {p.model} on {p.board} {p.target} ({backend}){est}")
     for col in p.columns():
         table.add_column(col.replace("latency_us_est", "latency µs (ESTIMATE)"), justify="left" if col in (
             "operator", "shape") else "right")
     for row in p.table():
         table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
     console.print(table)
-    csv_path, _ = p.save(out / f"{Path(p.model).stem}-{p.board}-{p.target}")
+    csv_path, _ = p.save(out / f"{Path(p.model).stem}-{p.board}-{p.target}" + ("" if backend == "tinyhil" else f"-{backend}"))
     console.print(f"operators sum to {p.total:,} {p.unit}; whole inference {p.whole:,} ({100 * p.deviation:+.4f}%); "
                   f"peak stack {s.stack.peak:,} B of {s.stack.size:,} B; arena {s.arena_bytes:,} B; saved {csv_path} "
                   "and profile.json")

@@ -9,6 +9,8 @@ model_weights      read-only data of the generated model.c (weights, biases, mul
 tensor_arena       zero-initialised data of model.c (the planner's tensor arena)
 kernels            targets/kernels/*.o
 runtime            targets/common/*.o (protocol, main) and the code of model.c (``th_model_invoke``)
+tflm_runtime       TFLM backends: libtflm.a (interpreter, resolver, TFLM/CMSIS-NN kernels) and the targets/tflm glue;
+                   their model_weights are the .tflite flatbuffer (model_data.c), their arena the glue's ``arena``
 startup_bsp        the board port (startup, vector table, UART, timer)
 libc               archive members: newlib(-nano) libc, libm, libnosys, libgcc
 stack, heap        the linker script's .stack / .heap reservations
@@ -29,7 +31,8 @@ from pathlib import Path
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-COMPONENTS = ("model_weights", "tensor_arena", "kernels", "runtime", "startup_bsp", "libc", "stack", "heap", "other")
+COMPONENTS = ("model_weights", "tensor_arena", "kernels", "runtime", "tflm_runtime", "startup_bsp", "libc", "stack",
+              "heap", "other")
 _MAP_START = "Linker script and memory map"
 _HEX = r"0x[0-9a-fA-F]+"
 _OUT = re.compile(rf"^(\.\S+|/DISCARD/)(?:\s+({_HEX})\s+({_HEX}))?")
@@ -149,9 +152,13 @@ def component_of(sec: InputSection) -> str:
     origin = sec.origin.replace("\\", "/")
     if sec.name == "*fill*" or not origin:
         return "other"
+    if "libtflm.a" in origin:
+        return "tflm_runtime"
     if ".a(" in origin or origin.endswith(".a"):
         return "libc"
     parent = Path(origin).parent.name
+    if parent == "tflm":  # targets/tflm glue: the interpreter's static storage and the tensor arena
+        return "tensor_arena" if sec.name.startswith((".bss", "COMMON")) and "arena" in sec.name else "tflm_runtime"
     if parent == "model":
         if sec.name.startswith((".bss", "COMMON")):
             return "tensor_arena"
