@@ -52,6 +52,26 @@ def build(board: str, model: Path, root: Path):
 
 
 @ARM
+@pytest.mark.needs_shared("third_party/tflm/tflm-cmsis-nn")
+@pytest.mark.timeout(3600)  # a cold machine compiles the TFLM library of each core first
+@pytest.mark.parametrize("name", list(REAL))
+def test_real_board_firmware_builds_with_tflm_and_cmsis_nn(name, build_root, monkeypatch):
+    """The deployment stack users ship, for the real boards: TFLM + CMSIS-NN with each board's own port."""
+    from harness.backends import Backend
+    from harness.orchestrate import BuildOptions, prepare
+
+    monkeypatch.setenv("TINYHIL_LOCAL_DIR", str(shared_path()))
+    board = get_board(name)
+    fw = prepare(SMALL, board.target(False), BuildOptions(backend=Backend.TFLM_CMSIS_NN), build_root=build_root)
+    assert fw.image.kind.value == "board" and fw.image.env == name and fw.backend is Backend.TFLM_CMSIS_NN
+    assert fw.image.sizes["flash"] <= board.flash_bytes and fw.arena_bytes < fw.image.sizes["ram"] <= board.ram_bytes
+    with open(fw.elf, "rb") as fh:
+        syms = {s.name for s in ELFFile(fh).get_section_by_name(".symtab").iter_symbols()}
+    assert {"th_model_init", "th_port_init", "arm_convolve_s8"} <= syms
+    assert any("MicroInterpreter" in s for s in syms)
+
+
+@ARM
 @pytest.mark.parametrize("name", list(REAL))
 def test_real_board_firmware_builds_with_its_own_port(name, build_root):
     model, vectors = REAL[name]
