@@ -74,7 +74,7 @@ class Selection:
     """Which runs a report or listing takes. ``models``: glob patterns (a plain word matches as a substring,
     case-insensitive) against model file, variant name and base; ``boards``: exact board names; ``since`` /
     ``until``: inclusive UTC bounds (a date-only ``until`` covers that whole day); ``tags``: a run must carry
-    every one; ``run_ids``: ids or parts of ids; ``latest``: keep only the newest N after filtering."""
+    every one; ``backends``: deployment backend names (tinyhil, tflm, tflm-cmsis-nn); ``run_ids``: ids or parts of ids; ``latest``: keep only the newest N after filtering."""
 
     models: tuple[str, ...] = ()
     boards: tuple[str, ...] = ()
@@ -83,9 +83,12 @@ class Selection:
     tags: tuple[str, ...] = ()
     run_ids: tuple[str, ...] = ()
     latest: int | None = None
+    backends: tuple[str, ...] = ()
 
     def matches(self, run: Run) -> bool:
         if self.boards and run.board not in self.boards:
+            return False
+        if self.backends and run.backend not in self.backends:
             return False
         if self.models:
             names = [run.model, run.variant.name, run.variant.base or ""]

@@ -22,6 +22,7 @@ ResultsOpt = typer.Option(Path("results"), "--results", help="Directory of run d
 DbOpt = typer.Option(None, "--db", help="History database (default: $TINYHIL_DB or <results>/history.sqlite)")
 ModelSel = typer.Option(None, "--model", "-m", help="Model/variant name or glob (repeatable)")
 BoardSel = typer.Option(None, "--board", "-b", help="Board name (repeatable)")
+BackendSel = typer.Option(None, "--backend", help="Deployment backend: tinyhil, tflm, tflm-cmsis-nn (repeatable)")
 SinceSel = typer.Option(None, "--since", help="Runs on or after this UTC date/time (ISO 8601)")
 UntilSel = typer.Option(None, "--until", help="Runs on or before this UTC date (whole day) or date/time")
 TagSel = typer.Option(None, "--tag", "-t", help="Only runs carrying this tag (repeatable: all of them)")
@@ -40,18 +41,20 @@ def _open(results: Path, db: Optional[Path]):
     return store
 
 
-def _selection(run_ids, model, board, since, until, tag, latest=None):
+def _selection(run_ids, model, board, since, until, tag, latest=None, backend=None):
+    from harness.backends import parse_backend
     from harness.history import Selection, parse_date
 
     return Selection(models=tuple(model or ()), boards=tuple(board or ()),
                      since=parse_date(since) if since else None,
                      until=parse_date(until, end_of_day=True) if until else None,
-                     tags=tuple(tag or ()), run_ids=tuple(run_ids or ()), latest=latest)
+                     tags=tuple(tag or ()), run_ids=tuple(run_ids or ()), latest=latest,
+                     backends=tuple(parse_backend(b).value for b in backend or ()))
 
 
 def _describe(sel) -> str:
     parts = [f"{k}={','.join(v)}" for k, v in (("run", sel.run_ids), ("model", sel.models), ("board", sel.boards),
-                                               ("tag", sel.tags)) if v]
+                                               ("backend", sel.backends), ("tag", sel.tags)) if v]
     if sel.since:
         parts.append(f"since={sel.since.isoformat()}")
     if sel.until:
@@ -120,13 +123,14 @@ def runs(
     run_ids: Optional[list[str]] = typer.Argument(None, help="Run ids or unique prefixes"),
     model: Optional[list[str]] = ModelSel, board: Optional[list[str]] = BoardSel,
     since: Optional[str] = SinceSel, until: Optional[str] = UntilSel, tag: Optional[list[str]] = TagSel,
+    backend: Optional[list[str]] = BackendSel,
     last: Optional[int] = typer.Option(None, "--last", help="Only the newest N runs of the selection"),
     ids: bool = typer.Option(False, "--ids", help="Print only run ids, one a line (for scripts)"),
     results: Path = ResultsOpt, db: Optional[Path] = DbOpt,
 ) -> None:
     """List recorded runs (oldest first): date, variant, board, accuracy, instructions/cycles, memory."""
     with _open(results, db) as store:
-        selected = store.select(_selection(run_ids, model, board, since, until, tag, last))
+        selected = store.select(_selection(run_ids, model, board, since, until, tag, last, backend))
     if ids:
         for r in selected:
             print(r.run_id)
@@ -192,6 +196,7 @@ def report(
     run_ids: Optional[list[str]] = typer.Argument(None, help="Run ids or unique prefixes (default: all)"),
     model: Optional[list[str]] = ModelSel, board: Optional[list[str]] = BoardSel,
     since: Optional[str] = SinceSel, until: Optional[str] = UntilSel, tag: Optional[list[str]] = TagSel,
+    backend: Optional[list[str]] = BackendSel,
     out: Path = typer.Option(Path("report"), "--out", "-o", help="Directory for the report files"),
     results: Path = ResultsOpt, db: Optional[Path] = DbOpt, catalog: Optional[Path] = typer.Option(
         None, "--catalog", help="Board catalog YAML (board limits in the memory plot)"),
@@ -199,7 +204,7 @@ def report(
     """Trade-off table (rows variant × board) in console, Markdown, CSV and LaTeX; plots (PNG+PDF); HTML."""
     from harness.report.build import write_report
 
-    sel = _selection(run_ids, model, board, since, until, tag)
+    sel = _selection(run_ids, model, board, since, until, tag, backend=backend)
     with _open(results, db) as store:
         selected = store.select(sel)
     rep = write_report(selected, out, selection=_describe(sel), console=console, catalog=catalog)

@@ -204,3 +204,25 @@ def test_peak_ram_is_linked_ram_less_the_untouched_stack_and_becomes_a_metric(tm
     metrics = {m.name: m for m in summary_metrics(run.summary)}
     assert run.summary.memory.peak_ram_bytes == 20_000 - 6692
     assert metrics["peak_ram_bytes"].value == 13_308 and metrics["peak_ram_bytes"].unit == "bytes"
+
+
+def test_backend_is_recorded_selected_and_shown(tmp_path):
+    """Runs of one model on one board with two backends: two configurations, selectable by backend, one row
+    each in the trade-off table; a run of tinyhil's own code keeps the configuration id it had before."""
+    from harness.history import Selection
+    from harness.report.table import display_table, tradeoff_table
+
+    plain = write_run(tmp_path, "a", _manifest(), _summary(), _records())
+    tflm = write_run(tmp_path, "b", _manifest(backend="tflm-cmsis-nn"), _summary(backend="tflm-cmsis-nn"),
+                     _records())
+    runs = {p.name: read_run(p) for p in (plain, tflm)}
+    assert runs["a"].backend == "tinyhil" and runs["b"].backend == "tflm-cmsis-nn"
+    assert "backend" not in runs["a"].config_fields() and runs["b"].config_fields()["backend"] == "tflm-cmsis-nn"
+    assert runs["a"].config_id != runs["b"].config_id
+    with RunStore(tmp_path / "h.sqlite") as store:
+        store.import_tree(tmp_path)
+        only = store.select(Selection(backends=("tflm-cmsis-nn",)))
+        both = store.select(Selection())
+    assert [r.run_id for r in only] == ["b"] and len(both) == 2
+    shown = display_table(tradeoff_table(runs_frame(both)))
+    assert sorted(shown["backend"]) == ["tflm-cmsis-nn", "tinyhil"]
