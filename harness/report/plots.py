@@ -104,12 +104,13 @@ def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _latest_per_row(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(["date", "run_id"]).groupby(["variant", "board", "target"], sort=False).tail(1)
+    keys = ["variant", "board", "target"] + (["backend"] if "backend" in frame else [])
+    return frame.sort_values(["date", "run_id"]).groupby(keys, sort=False).tail(1)
 
 
 @styled
 def tradeoff_plot(frame: pd.DataFrame, axis: Axis, stem: Path, title: str | None = None) -> list[Path] | None:
-    """Accuracy (%) against ``axis`` for the newest run of each (variant, board, target) in a runs frame;
+    """Accuracy (%) against ``axis`` for the newest run of each (variant, board, target, backend) in a runs frame;
     writes PNG + PDF at ``stem`` and returns the paths, or None when no run has both values."""
     df = _latest_per_row(frame)
     df = df[df[axis.column].notna() & df["accuracy"].notna()]
@@ -133,7 +134,8 @@ def tradeoff_plot(frame: pd.DataFrame, axis: Axis, stem: Path, title: str | None
                    facecolors="none" if e else c, edgecolors=c)
     if len(df) <= 12:
         for xi, yi, (_, r) in zip(x, y, df.iterrows()):
-            ax.annotate(_short(r["variant"]), (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=5.5,
+            backend = r.get("backend", "tinyhil")  # another deployment backend is named on its point
+            ax.annotate(_short(r["variant"]) + ("" if backend == "tinyhil" else f" [{backend}]"), (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=5.5,
                         color="0.25")
     label = axis.label
     if any_est:
