@@ -281,12 +281,14 @@ def profile(
 @app.command(name="inspect")
 @guarded
 def inspect_cmd(model: Path = typer.Option(..., "--model", "-m", help=".tflite file"),
-                catalog: Optional[Path] = CatalogOpt) -> None:
+                catalog: Optional[Path] = CatalogOpt, backend: Optional[list[str]] = BackendOpt) -> None:
     """Model card: parameters, MACs, operator counts, weight bytes, tensor-arena plan and peak, board fit."""
+    from harness.backends import parse_backend
     from harness.boards import load_catalog
     from harness.metrics.model_card import model_card
 
-    card = model_card(model, load_catalog(catalog))
+    backends = tuple(dict.fromkeys(parse_backend(b).value for b in backend or ["tinyhil"]))
+    card = model_card(model, load_catalog(catalog), backends)
     console.print(f"[bold]{card.name}[/]  sha256 {card.sha256[:16]}…  input {card.input} -> output {card.output}")
     console.print(f"parameters {card.parameters:,}   MACs {card.macs:,} ({card.macs / 1e6:.2f} M)   "
                   f"weights {card.weight_bytes:,} B   arena peak {card.arena_bytes:,} B "
@@ -299,10 +301,10 @@ def inspect_cmd(model: Path = typer.Option(..., "--model", "-m", help=".tflite f
         plan.add_row(f"{b.offset:,}", f"{b.nbytes:,}", f"{b.first}–{b.last}", b.name[:60])
     console.print(plan)
     fits = Table(title="board fit (arena + stack + heap + runtime vs RAM; weights + code vs flash; the linker decides)")
-    for col in ("board", "RAM needed B", "RAM B", "flash needed B", "flash B", "fits"):
+    for col in ("board", "backend", "RAM needed B", "RAM B", "flash needed B", "flash B", "fits"):
         fits.add_column(col)
     for f in card.fits:
-        fits.add_row(f.board, f"{f.ram_needed:,}", f"{f.ram_bytes:,}", f"{f.flash_needed:,}", f"{f.flash_bytes:,}",
+        fits.add_row(f.board, f.backend, f"{f.ram_needed:,}", f"{f.ram_bytes:,}", f"{f.flash_needed:,}", f"{f.flash_bytes:,}",
                      "yes" if f.fits else "no")
     console.print(fits)
 

@@ -63,3 +63,16 @@ def test_host_arena_is_the_smallest_that_allocates_and_is_cached(tmp_path):
         assert host_arena_bytes(raw, tmp_path) == arena and not calls  # second call: from the cache file
     finally:
         tflm_model._allocates = real
+
+
+def test_inspect_gives_the_board_fit_per_backend():
+    from harness.boards import load_catalog
+    from harness.metrics.model_card import model_card
+
+    boards = load_catalog()
+    card = model_card(FIXTURES / "kws_dscnn_int8.tflite", {"stm32f746": boards["stm32f746"]}, ("tinyhil", "tflm"))
+    ours, tflm = card.fits
+    assert (ours.backend, tflm.backend) == ("tinyhil", "tflm")
+    raw = (FIXTURES / "kws_dscnn_int8.tflite").read_bytes()
+    assert tflm.ram_needed - ours.ram_needed == host_arena_bytes(raw) - card.arena_bytes  # only the arenas differ
+    assert tflm.flash_needed > ours.flash_needed + len(raw) - card.weight_bytes  # whole flatbuffer + TFLM runtime
