@@ -32,6 +32,7 @@ from pathlib import Path
 
 import yaml
 
+from harness.data.fetch import sha256_of
 from harness.errors import BuildError
 
 TREE_NAME = "tflm-cmsis-nn"
@@ -172,7 +173,7 @@ def fetch_archive(source: Source, archive_dir: Path, *, url: str | None = None, 
                               "refusing an unchecked archive: fill in its SHA-256 on a connected machine")
     archive_dir.mkdir(parents=True, exist_ok=True)
     out = archive_dir / f"{source.repo.replace('/', '_')}-{source.commit}.tar.gz"
-    if out.is_file() and _sha256(out) == source.sha256:
+    if out.is_file() and sha256_of(out) == source.sha256:
         return out
     part = out.with_name(out.name + f".part{os.getpid()}")
     try:
@@ -182,7 +183,7 @@ def fetch_archive(source: Source, archive_dir: Path, *, url: str | None = None, 
         part.unlink(missing_ok=True)
         raise TflmSourceError(f"cannot download {url or source.url} ({exc}); set {LOCAL_ENV} or {TREE_ENV} "
                               "to a local TFLM tree") from None
-    got = _sha256(part)
+    got = sha256_of(part)
     if got != source.sha256:
         part.unlink(missing_ok=True)
         raise TflmSourceError(f"{url or source.url} has SHA-256 {got[:16]}..., pinned {source.sha256[:16]}...; "
@@ -312,9 +313,3 @@ def make_tree_online(*, sources_path: Path | None = None) -> Path:
     return final
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

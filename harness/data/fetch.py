@@ -51,6 +51,7 @@ def local_dir(explicit: str | Path | None = None) -> Path | None:
 
 
 def sha256_of(path: Path) -> str:
+    """SHA-256 (hex) of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
