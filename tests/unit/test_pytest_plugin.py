@@ -100,3 +100,20 @@ def test_a_given_port_means_hardware_is_attached(hil):
     """)
     result = hil.runpytest("--board=rp2040", "--port=/dev/ttyACM7")
     result.assert_outcomes(passed=1)
+
+
+def test_each_backend_parametrizes_the_firmware_tests(hil):
+    hil.makepyfile("""
+        def test_backend(backend, firmware):
+            assert firmware.backend is backend and backend.value in ("tinyhil", "tflm-cmsis-nn")
+    """)
+    result = hil.runpytest("--board=stm32f746", "--emulate", "--backend=tinyhil", "--backend=tflm-cmsis-nn",
+                           "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["*test_backend?tinyhil-stm32f746?*", "*test_backend?tflm-cmsis-nn-stm32f746?*"])
+
+
+def test_unknown_backend_is_a_usage_error_with_a_suggestion(hil):
+    hil.makepyfile(DUT_TEST)
+    result = hil.runpytest("--backend=tflm-cmsisnn")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*tflm-cmsisnn*did you mean*tflm-cmsis-nn*"])
