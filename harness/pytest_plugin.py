@@ -259,7 +259,7 @@ def model() -> Path:
 
 
 @pytest.fixture
-def dut(request: pytest.FixtureRequest, target, tinyhil_options: TinyhilOptions,
+def dut(request: pytest.FixtureRequest, target, backend, tinyhil_options: TinyhilOptions,
         tmp_path_factory: pytest.TempPathFactory):
     """A flashed, connected harness.dut.Dut running ``model`` (``infer(x) -> (output, Counts)``, ``check(x)``
     against the same host reference as ``bench``); kept open for the session per target x model.  Skips

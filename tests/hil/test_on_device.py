@@ -17,7 +17,7 @@ def test_firmware_identifies_board_model_and_timer(dut, board, tinyhil_options):
     assert profile["kind"] == dut.target.kind.value == ("twin" if tinyhil_options.emulate else "board")
     assert profile["timer_unit"] == ("instructions" if tinyhil_options.emulate else "cycles")
     assert profile["input_bytes"] == dut.input_tensor.nbytes and profile["output_bytes"] == dut.output_tensor.nbytes
-    assert profile["arena_bytes"] == dut.compiled.plan.arena_bytes
+    assert profile["arena_bytes"] == dut.firmware.arena_bytes  # the backend's own arena
 
 
 def test_image_fits_the_real_boards_memory(dut, board):
@@ -55,7 +55,8 @@ def test_counts_are_repeatable_and_plausible(dut, tinyhil_options):
     else:
         assert abs(c1.value - c2.value) <= 0.02 * c1.value  # cycles: caches and bus contention vary a little
     macs = dut.compiled.macs
-    assert macs / 4 < c1.value < 40 * macs, f"{c1.value:,} {c1.unit} for {macs:,} MACs"
+    per_mac = 160 if dut.firmware.backend.value == "tflm" else 40  # TFLM's reference kernels: ~70-120 per MAC
+    assert macs / 4 < c1.value < per_mac * macs, f"{c1.value:,} {c1.unit} for {macs:,} MACs"
 
 
 def test_state_does_not_leak_between_inferences(dut):
