@@ -14,9 +14,10 @@ demo:
 	TINYHIL_EXTRAS=test bash scripts/setup.sh
 	$(PYTHON) -m harness.cli bench --board stm32f746 --emulate
 
-# The whole suite, then the on-device suite (tests/hil) against each Arm board's emulated twin: the same
-# tests a board farm runs with --probe/--port instead of --emulate.
+# The whole suite, then the on-device suite (tests/hil) against each Arm board's emulated twin, with tinyhil's
+# own code and with TFLM + CMSIS-NN: the same tests a board farm runs with --probe/--port instead of --emulate.
 HIL_TWINS := --board=stm32f746 --board=nrf52840 --board=rp2040
+HIL_BACKENDS := --backend=tinyhil --backend=tflm-cmsis-nn
 test: setup
 	$(PYTHON) -m pytest
-	$(PYTHON) -m pytest tests/hil $(HIL_TWINS) --emulate -p no:cacheprovider
+	$(PYTHON) -m pytest tests/hil $(HIL_TWINS) $(HIL_BACKENDS) --emulate -p no:cacheprovider
