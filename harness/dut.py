@@ -34,11 +34,13 @@ class Dut:
     uses (TFLM; TFLM segments + the XNOR reference for binary models).  ``run_dir`` holds ``serial.log``.
     """
 
-    def __init__(self, client, firmware, run_dir: Path) -> None:
+    def __init__(self, client, firmware, run_dir: Path, device_info: dict[str, Any] | None = None) -> None:
         self.client = client
         self.firmware = firmware
         self.run_dir = Path(run_dir)
         self.timer_unit = "unknown"
+        if device_info is not None:  # already asked by connect()
+            self.__dict__["device_info"] = device_info
 
     @property
     def target(self):

@@ -16,6 +16,7 @@ from harness.backends import Backend
 from harness.build import DEFAULT_HEAP_BYTES, DEFAULT_STACK_BYTES, TARGETS, BackendSources, FirmwareImage, build_firmware
 from harness.codegen.compiler import CompiledModel, compile_model
 from harness.dut import Dut
+from harness.errors import ProtocolError
 from harness.flash import flasher_for
 from harness.protocol.client import DeviceClient
 from harness.target import Target
@@ -99,7 +100,7 @@ def _tflm_sources(compiled: CompiledModel, target: Target, backend: Backend,
 def connect(firmware: Firmware, target: Target | None = None, *, run_dir: Path,
             infer_timeout_s: float = 120.0) -> Iterator[Dut]:
     """Flash/start ``firmware`` on ``target`` (default: the one it was built for), open its serial link, wait
-    for ``m-ready``; yields a :class:`Dut`.
+    for ``m-ready`` and check that the firmware counts in the target's timer unit; yields a :class:`Dut`.
 
     ``run_dir`` receives ``serial.log`` (the transcript) and, on twins, ``qemu.log``.  Raises FlashError,
     TransportError, ProtocolError; the emulator, probe and port are released on every exit path."""
@@ -115,4 +116,9 @@ def connect(firmware: Firmware, target: Target | None = None, *, run_dir: Path,
                               transcript=run_dir / "serial.log")
         stack.callback(client.close)
         client.wait_ready(BOOT_TIMEOUT_S)
-        yield Dut(client, firmware, run_dir)
+        info = client.device_info()
+        if info.get("timer_unit") != target.timer.value:  # e.g. a twin's firmware on a board: counts would lie
+            raise ProtocolError(f"{target.name}: the firmware counts {info.get('timer_unit')!r}, this target counts "
+                                f"{target.timer.value!r}; it was built for another target: rebuild (see "
+                                f"{run_dir / 'serial.log'})")
+        yield Dut(client, firmware, run_dir, info)

@@ -135,11 +135,6 @@ class Target(_Frozen):
         """``<board>`` or ``<board>-twin``: the name used in run ids and build directories."""
         return self.board.name + ("-twin" if self.kind is TargetKind.TWIN else "")
 
-    @property
-    def estimates_time(self) -> bool:
-        """True when the timer does not count time (instructions): latency and energy are then estimates."""
-        return self.timer is TimerSource.INSTRUCTIONS
-
 
 def make_target(board: "Board", emulate: bool, *, probe: str | None = None, port: str | None = None,
                 meter: MeterSpec | str | None = None, rules: RunRules | None = None) -> Target:

@@ -80,10 +80,6 @@ class TflmLibrary:
         """``defines`` as compiler flags, e.g. ('-DCPU_M7=1', '-DTF_LITE_STATIC_MEMORY', ...)."""
         return tuple(f"-D{k}={v}" if v != "" else f"-D{k}" for k, v in self.defines.items())
 
-    def include_flags(self) -> tuple[str, ...]:
-        """``include_dirs`` as ``-I`` flags."""
-        return tuple(f"-I{d}" for d in self.include_dirs)
-
 
 def tflm_library(target: "Target", kernels: Kernels, *, jobs: int | None = None,
                  tree: Path | None = None, operators: Iterable[str] | None = None) -> TflmLibrary:

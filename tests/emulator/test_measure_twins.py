@@ -97,3 +97,16 @@ def test_latency_windows_on_the_twin_are_an_exact_repeatable_estimate(sessions, 
     assert {w.total_count for w in lat.windows} == {s.whole_counts[0]}  # every window: the same exact count
     assert lat.median == pytest.approx(s.whole_counts[0] * board.cpi.value / 64)  # instructions x CPI / MHz
     assert lat.as_dict()["estimate"] is True and "ESTIMATE" in lat.source
+
+
+def test_firmware_counting_another_unit_than_the_target_is_refused(sessions, tmp_path):
+    """connect() checks the firmware's timer unit against the target's: instructions from a twin's firmware must
+    never be recorded as a board's cycles."""
+    from harness.errors import ProtocolError
+    from harness.target import TimerSource
+
+    fw = headline(sessions["nrf52840"], "nrf52840", RAW_MINI)
+    wrong = fw.target.model_copy(update={"timer": TimerSource.CYCLES})
+    with pytest.raises(ProtocolError, match="counts 'instructions', this target counts 'cycles'"):
+        with connect(fw, wrong, run_dir=tmp_path):
+            pass
