@@ -17,7 +17,7 @@ demo:
 # The whole suite, then the on-device suite (tests/hil) against each Arm board's emulated twin, with tinyhil's
 # own code and with TFLM + CMSIS-NN: the same tests a board farm runs with --probe/--port instead of --emulate.
 HIL_TWINS := --board=stm32f746 --board=nrf52840 --board=rp2040
-HIL_BACKENDS := --backend=tinyhil --backend=tflm-cmsis-nn
+HIL_BACKENDS := --tinyhil-backend=tinyhil --tinyhil-backend=tflm-cmsis-nn
 test: setup
 	$(PYTHON) -m pytest
-	$(PYTHON) -m pytest tests/hil $(HIL_TWINS) $(HIL_BACKENDS) --emulate -p no:cacheprovider
+	$(PYTHON) -m pytest tests/hil $(HIL_TWINS) $(HIL_BACKENDS) --tinyhil-emulate -p no:cacheprovider
