@@ -13,10 +13,43 @@ from rich.table import Table
 
 from harness.errors import TinyhilError
 
+from harness.cli.output import make_console
+
 app = typer.Typer(help="tinyhil: benchmark TinyML audio classifiers on microcontrollers and their emulated twins.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-console = Console(width=None if Console().is_terminal else 150)
-err_console = Console(stderr=True)
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  rich_markup_mode=None,  # help text is plain: `[tool.tinyhil.compare]` is not markup
+                  context_settings={"help_option_names": ["-h", "--help"]})
+console = make_console()
+err_console = make_console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+        try:
+            print(f"tinyhil {version('tinyhil')}")
+        except PackageNotFoundError:
+            print("tinyhil (not installed: run from a source tree)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print tinyhil's version and exit."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only results and errors: no progress, no notes."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also log each step (builds, flashing, DUT)."),
+) -> None:
+    """tinyhil: benchmark TinyML audio classifiers on microcontrollers and their emulated twins."""
+    import logging  # noqa: PLC0415
+
+    VERBOSITY[0] = -1 if quiet else (1 if verbose else 0)
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+VERBOSITY = [0]  # -1 quiet, 0 normal, 1 verbose (set by the global -q / -v options)
 
 
 def guarded(fn):
