@@ -91,8 +91,12 @@ def resolve_path(name: str | Path) -> Path:
     for cand in (RECIPES_DIR / p.name, RECIPES_DIR / f"{p.name}.yaml"):
         if cand.exists():
             return cand
-    known = ", ".join(sorted(x.stem for x in RECIPES_DIR.glob("*.yaml")))
-    raise RecipeError(f"recipe {name} not found; give a path or one of: {known}")
+    import difflib
+
+    names = sorted(x.stem for x in RECIPES_DIR.glob("*.yaml"))
+    close = difflib.get_close_matches(p.stem, names, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise RecipeError(f"recipe {name} not found; {hint}give a path or one of: {', '.join(names)}")
 
 
 def load_recipe(path: str | Path, preset: str | None = None) -> tuple[Recipe, str]:
