@@ -16,11 +16,15 @@ Schema (version 2):
 - ``inferences``: the rows of inferences.csv.
 - ``layers``: the per-layer profile when the run has one.
 - ``tags``: run tags, from the summary (``source='run'``) or added later (``source='user'``).
+- ``profiles`` (version 3): per-operator profiles recorded by ``tinyhil profile`` (its profile.json document),
+  with the run they belong to (the newest run of the same model file, board, target and backend when recorded;
+  NULL when there was none). Reports draw them for the runs they match (:meth:`RunStore.profiles_for`).
 
 Importing is idempotent: a run is keyed by its run id; importing the same directory again changes nothing,
 importing a changed directory of the same id replaces that run's rows (user tags are kept). A version-1
 database (tinyhil 0.1.0, whose board runs said target "hardware") is migrated when opened: configuration ids,
-stored JSON and metrics are recomputed from the stored manifests and summaries.
+stored JSON and metrics are recomputed from the stored manifests and summaries; a version-2 database gets the
+(empty) ``profiles`` table.
 Errors: :class:`harness.errors.ResultsError` (one line naming the directory or database and the fix).
 """
 
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -39,7 +44,7 @@ from harness.errors import ResultsError
 from harness.rundir import (READ_CONTEXT, RUN_FILES, Manifest, Run, Summary, is_run_dir, layer_profile, read_run,
                             summary_metrics)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "history.sqlite"
 
 _SCHEMA = """
@@ -63,6 +68,9 @@ CREATE TABLE IF NOT EXISTS inferences (
 CREATE TABLE IF NOT EXISTS layers (
     run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, idx INTEGER NOT NULL, op TEXT,
     count REAL, unit TEXT, macs INTEGER, PRIMARY KEY (run_id, idx));
+CREATE TABLE IF NOT EXISTS profiles (
+    profile_id TEXT PRIMARY KEY, run_id TEXT REFERENCES runs(run_id) ON DELETE SET NULL, model TEXT, board TEXT,
+    target TEXT, backend TEXT, unit TEXT, recorded_at TEXT, path TEXT, document TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tags (
     run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, tag TEXT NOT NULL, source TEXT NOT NULL,
     PRIMARY KEY (run_id, tag));
@@ -219,10 +227,11 @@ class RunStore:
 
     def _migrate(self, version: int) -> None:
         """Version 1 -> 2: recompute every run's configuration id (board runs said "hardware"), its stored
-        manifest and summary (as the models dump them) and its metrics, from the stored JSON."""
+        manifest and summary (as the models dump them) and its metrics, from the stored JSON. Version 2 -> 3:
+        the ``profiles`` table (created by the schema script) is all there is to add."""
         with self._db:
             for rid, path, manifest, summary in self._db.execute(
-                    "SELECT run_id, path, manifest, summary FROM runs").fetchall():
+                    "SELECT run_id, path, manifest, summary FROM runs").fetchall() if version < 2 else ():
                 run = _stored_run(rid, path, manifest, summary, (), self.path)
                 self._store_config(run)
                 self._db.execute("UPDATE runs SET config_id=?, manifest=?, summary=? WHERE run_id=?",
@@ -309,7 +318,58 @@ class RunStore:
     def table_counts(self) -> dict[str, int]:
         """Row count of each table (for checks and `tinyhil runs --stats`)."""
         return {t: self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                for t in ("configurations", "runs", "metrics", "inferences", "layers", "tags")}
+                for t in ("configurations", "runs", "metrics", "inferences", "layers", "tags", "profiles")}
+
+    # per-operator profiles (tinyhil profile)
+    def record_profile(self, document: dict, path: str | Path | None = None) -> tuple[str, str | None]:
+        """Record a ``tinyhil profile`` result (the profile.json document: model, board, target, unit,
+        operators, optional backend and recorded date) with the run it belongs to; returns (profile id, run id
+        or None). Recording the same document again changes nothing. Raises ResultsError when it has no
+        operators."""
+        if not layer_profile(Summary(profile=document)):
+            raise ResultsError(f"{path or 'profile'} has no per-operator counts; rerun `tinyhil profile`")
+        text = json.dumps(document, sort_keys=True)
+        pid = hashlib.sha256(text.encode()).hexdigest()[:16]
+        key = (document.get("model"), document.get("board"), document.get("target"),
+               document.get("backend") or "tinyhil")
+        runs = [r for r in self._runs("", ()) if (r.manifest.model and r.manifest.model.file, r.board, r.target,
+                                                  r.backend) == key]
+        run_id = runs[-1].run_id if runs else None
+        with self._db:
+            self._db.execute("INSERT OR IGNORE INTO profiles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             (pid, run_id, *key, document.get("unit"), document.get("recorded")
+                              or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                              None if path is None else str(path), text))
+        return pid, run_id
+
+    def import_profiles(self, root: str | Path) -> list[str]:
+        """Record every ``<root>/*/profile.json`` (where ``tinyhil profile`` saves) not recorded yet; returns
+        the new profile ids. A malformed file is skipped (the report lists what it draws)."""
+        new = []
+        for f in sorted(Path(root).glob("*/profile.json")) if Path(root).is_dir() else []:
+            try:
+                doc = json.loads(f.read_text())
+                pid = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+                if not self._db.execute("SELECT 1 FROM profiles WHERE profile_id=?", (pid,)).fetchone():
+                    new.append(self.record_profile(doc, f)[0])
+            except (ValueError, ResultsError):
+                continue
+        return new
+
+    def profiles_for(self, runs: Iterable[Run]) -> dict[str, list[dict]]:
+        """{run id: [{idx, op, count, unit, macs}]}: the newest recorded profile of each run, by run id, else of
+        its model file, board, target and backend."""
+        rows = self._db.execute("SELECT run_id, model, board, target, backend, document FROM profiles "
+                                "ORDER BY recorded_at, profile_id").fetchall()
+        by_run = {r[0]: r[5] for r in rows if r[0]}
+        by_key = {tuple(r[1:5]): r[5] for r in rows}
+        out = {}
+        for run in runs:
+            key = (run.manifest.model and run.manifest.model.file, run.board, run.target, run.backend)
+            doc = by_run.get(run.run_id) or by_key.get(key)
+            if doc:
+                out[run.run_id] = layer_profile(Summary(profile=json.loads(doc)))
+        return out
 
     def _runs(self, where: str, args: tuple) -> Iterator[Run]:
         tags: dict[str, list[str]] = {}
@@ -355,6 +415,21 @@ def record_run(run_dir: str | Path, db: str | Path | None = None) -> str:
             return store.import_run(run_dir)
     except sqlite3.Error as exc:
         raise ResultsError(f"cannot write {db} ({exc}); retry with `tinyhil import {run_dir}`") from None
+
+
+def record_profile_file(json_path: str | Path, db: str | Path | None = None) -> tuple[str, str | None]:
+    """Record ``<out>/<name>/profile.json`` in the history database: ``db``, else ``$TINYHIL_DB``, else
+    ``results/history.sqlite`` for the default ``<out>`` = results/profiles (the parent of ``profiles``), else
+    ``<out>/history.sqlite``. Returns (profile id, run id or None). Raises ResultsError."""
+    json_path = Path(json_path)
+    out = json_path.parent.parent  # --out of `tinyhil profile` (default results/profiles)
+    db = Path(db or default_db(out.parent if out.name == "profiles" else out))
+    try:
+        doc = json.loads(json_path.read_text())
+        with RunStore(db) as store:
+            return store.record_profile(doc, json_path)
+    except (OSError, json.JSONDecodeError, sqlite3.Error) as exc:
+        raise ResultsError(f"cannot record {json_path} in {db} ({exc}); rerun `tinyhil profile`") from None
 
 
 def resolve_run(ref: str | Path, store: RunStore | None) -> Run:

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.rundir import Energy, Firmware, Latency, Memory, ModelRef, Run
+from harness.rundir import Energy, Firmware, Latency, Memory, ModelRef, Run, latency_us
 
 ResultsOpt = typer.Option(Path("results"), "--results", help="Directory of run directories (imported if new)")
 DbOpt = typer.Option(None, "--db", help="History database (default: $TINYHIL_DB or <results>/history.sqlite)")
@@ -38,6 +38,7 @@ def _open(results: Path, db: Optional[Path]):
                            "first, or pass --results DIR / --db FILE")
     store = RunStore(path)
     store.import_tree(results, only_new=True)
+    store.import_profiles(results / "profiles")  # where `tinyhil profile` saves by default
     return store
 
 
@@ -70,9 +71,18 @@ def _or_dash(v) -> str:
     return "—" if v in (None, "", ()) else str(v)
 
 
+def _us(s, value: float) -> float | None:
+    """A latency value of ``s.latency`` (in its unit) in µs."""
+    return latency_us(s.model_copy(update={"latency": s.latency.model_copy(update={"median": value})}))
+
+
 def _show_rows(r: Run) -> list[tuple[str, str]]:
     """(label, text) rows of `tinyhil show`: the configuration, latency and energy ("not measured" when absent),
     ELF sections; "—" for anything the run does not record."""
+    from harness.report import units
+    from harness.report.stats import correct_and_n, wilson
+    from harness.rundir import energy_uj, latency_us
+
     m, s = r.manifest, r.summary
     fw, model = m.firmware or Firmware(), m.model or ModelRef()
     clock = "—" if m.clock_hz is None else f"{m.clock_hz / 1e6:g} MHz"
@@ -86,12 +96,22 @@ def _show_rows(r: Run) -> list[tuple[str, str]]:
             ("timer", _or_dash(m.timer_source)), ("compiler", _or_dash(compiler)),
             ("git commit", _or_dash(m.git_commit)), ("tags", ", ".join(r.tags) or "—")]
     lat, en = s.latency or Latency(), s.energy or Energy()
-    for label, value, unit, estimate, source in (("latency", lat.median, lat.unit, lat.estimate, lat.source),
-                                                 ("energy", en.per_inference, en.unit, en.estimate, en.source)):
+    us, uj = latency_us(s), energy_uj(s)
+    span = "" if lat.min is None or lat.max is None else \
+        f" (min {units.time_us(_us(s, lat.min))}, max {units.time_us(_us(s, lat.max))})"
+    for label, value, estimate, source in (("latency", None if us is None else units.time_us(us) + span,
+                                            lat.estimate, lat.source),
+                                           ("energy", None if uj is None else units.energy_uj(uj), en.estimate,
+                                            en.source)):
         rows.append((label, "not measured" if value is None else
-                     f"{value:,.1f} {unit}{' (ESTIMATE)' if estimate else ''} — {source or ''}"))
+                     f"{value}{' (ESTIMATE)' if estimate else ''} — {source or ''}"))
+    cn = correct_and_n(s)
+    if cn and cn[1]:
+        lo, hi = wilson(*cn)
+        rows.append(("top-1", f"{100 * cn[0] / cn[1]:.1f}% ({cn[0]}/{cn[1]} clips; 95% Wilson interval "
+                              f"{100 * lo:.1f}–{100 * hi:.1f}%)"))
     sections = (s.memory.sections if s.memory else None) or {}
-    rows.append(("sections", ", ".join(f"{k} {v:,} B" for k, v in sections.items()) or "—"))
+    rows.append(("sections", ", ".join(f"{k} {units.kib(v)} ({v:,} B)" for k, v in sections.items()) or "—"))
     return rows
 
 
@@ -207,7 +227,8 @@ def report(
     sel = _selection(run_ids, model, board, since, until, tag, backend=backend)
     with _open(results, db) as store:
         selected = store.select(sel)
-    rep = write_report(selected, out, selection=_describe(sel), console=console, catalog=catalog)
+        profiles = store.profiles_for(selected)
+    rep = write_report(selected, out, selection=_describe(sel), console=console, catalog=catalog, profiles=profiles)
     for kind, path in rep.files.items():
         console.print(f"{kind:28} {path}")
     for line in rep.omitted:

@@ -171,4 +171,4 @@ def _add(rep: Report, caption: str, fig, stem: Path, section: str, why_not: str)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=150 if fig.get_figwidth() > 5 else 110)
     rep.figures.append(Figure(caption, png, section, fig.get_figwidth() > 5, buf.getvalue()))
-    rep.files[f"plot:{stem.stem}"] = png
+    rep.files[f"{'confusion' if section == 'confusion' else 'plot'}:{stem.stem}"] = png
