@@ -26,12 +26,14 @@ def confusion_figure(conf: Confusion, title: str, class_names: dict[int, str] | 
     title. ``class_names``: {class id: name}; ids are shown otherwise."""
     names = [str((class_names or {}).get(c, c)) for c in conf.classes]
     k = len(names)
+    if k > 14:  # 7 pt cells need the two-column width
+        width_in = max(width_in, style.TWO_COLUMN_IN)
     with matplotlib.rc_context(style.STYLE):
-        side = min(max(0.18 * k + 1.6, 2.4), 6.5)
+        side = max(0.16 * k + 1.8, 2.4)
         fig = style.figure(width_in, side + 0.3)
         ax = fig.add_subplot()
         ax.imshow(conf.matrix, cmap="Greys", vmin=0, vmax=max(int(conf.matrix.max()), 1), aspect="auto")
-        fs = 7 if k <= 14 else 5.5  # more than 14 classes: cells too small for 7 pt; the HTML table has them all
+        fs = 7
         for i in range(k):
             for j in range(k):
                 v = int(conf.matrix[i, j])

@@ -237,29 +237,48 @@ def to_csv(table: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, index=False)
 
 
-#: the columns of the LaTeX table (a paper's table* has room for about nine)
-LATEX_COLUMNS = ["variant", "method", "board", "top-1 % (n; 95% CI)", "latency", "energy", "instr./cycles", "flash",
-                 "RAM"]
+def latex_frame(table: pd.DataFrame, dagger: str = DAGGER) -> pd.DataFrame:
+    """The paper's columns of a :func:`tradeoff_table`, one unit per column (in the header) so numbers align:
+    variant (its name carries the method; the short method names are in the figures, Markdown, CSV and HTML),
+    board (target in brackets unless every row ran on twins), top-1 % with n and the 95 % Wilson interval, latency (ms), energy (mJ), median count (M), flash and RAM (KiB)."""
+    twins_only = set(table["target"]) == {"twin"}
+    unit = set(table["count_unit"].dropna())
+    count_head = f"{'instr.' if unit == {'instructions'} else 'count'} (M)"
+    rows = []
+    for r in table.itertuples():
+        def est(v, flag):
+            return v + dagger if flag and v != units.DASH else v
+        rows.append([r.variant, r.board if twins_only else f"{r.board} ({r.target})", _acc_text(r),
+                     est(_fmt(r.latency_ms, ",.2f"), r.latency_estimate), est(_fmt(r.energy_mj, ",.2f"), r.energy_estimate),
+                     _fmt(r.count_median / 1e6, ",.2f"), _fmt(r.flash_bytes / 1024, ",.1f"), _fmt(r.ram_bytes / 1024, ",.1f")])
+    return pd.DataFrame(rows, columns=["variant", "board", "top-1 % (n; CI)", "latency (ms)",
+                                       "energy (mJ)", count_head, "flash (KiB)", "RAM (KiB)"])
+
+
+def _fmt(v, spec: str) -> str:
+    return units.DASH if units.missing(v) else format(v, spec)
 
 
 def to_latex(table: pd.DataFrame, notes: list[str], caption: str = "Platform trade-offs",
              label: str = "tab:tinyhil-tradeoffs") -> str:
-    """A booktabs ``table*`` (two-column width) with \\toprule/\\midrule/\\bottomrule; estimates marked
-    $^\\dagger$; text escaped for LaTeX. Needs ``\\usepackage{booktabs}`` in the paper."""
-    shown = display_table(table, dagger="@@DAGGER@@")[LATEX_COLUMNS]
-    body = shown.to_latex(index=False, escape=True, column_format="lll" + "r" * (len(shown.columns) - 3))
+    """A booktabs ``table*`` (two-column width, footnotesize) of :func:`latex_frame` with
+    \\toprule/\\midrule/\\bottomrule; estimates marked $^\\dagger$; text escaped for LaTeX; the notes under
+    it. Needs ``\\usepackage{booktabs}`` in the paper (tested with pdflatex, article twocolumn)."""
+    shown = latex_frame(table, dagger="@@DAGGER@@")
+    body = shown.to_latex(index=False, escape=True, column_format="ll" + "r" * (len(shown.columns) - 2))
     for a, b in (("@@DAGGER@@", r"$^\dagger$"), ("—", "--"), ("µ", r"$\mu$"), ("–", "--")):
         body = body.replace(a, b)
-    note_tex = " ".join(_latex_escape(n).replace(DAGGER, r"$^\dagger$") for n in notes)
-    return ("\\begin{table*}[t]\n\\centering\n\\small\n"
+    twins = " All runs on emulated twins." if set(table["target"]) == {"twin"} else ""
+    note_tex = " ".join(_latex_escape(n).replace(DAGGER, r"$^\dagger$") for n in notes) + twins
+    return ("\\begin{table*}[t]\n\\centering\n\\footnotesize\n\\setlength{\\tabcolsep}{3.5pt}\n"
             f"\\caption{{{_latex_escape(caption)}}}\n\\label{{{label}}}\n{body}"
-            f"\\par\\smallskip\\footnotesize {note_tex}\n\\end{{table*}}\n")
+            f"\\par\\smallskip\\parbox{{\\textwidth}}{{\\scriptsize {note_tex}}}\n\\end{{table*}}\n")
 
 
 def _latex_escape(text: str) -> str:
     for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
                  ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}"),
-                 ("—", "--"), ("×", r"$\times$")):
+                 ("—", "--"), ("×", r"$\times$"), ("µ", r"$\mu$"), ("–", "--")):
         text = text.replace(a, b)
     return text
 

@@ -125,3 +125,33 @@ def write_selection(out: Path, data: Path = Path("/work/shared/audio/esc50-cc0")
                            _manifest(name, "stm32f746", "2026-11-20T09:00:00+00:00", models / f"{name}.tflite", data),
                            summary, []))
     return paths
+
+
+ACDNET_OPS = (["CONV_2D", "CONV_2D", "MAX_POOL_2D", "TRANSPOSE"] + ["CONV_2D", "CONV_2D", "MAX_POOL_2D"] * 5
+              + ["CONV_2D", "AVERAGE_POOL_2D", "RESHAPE", "SOFTMAX"])  # 23 operators, as the ACDNet-20 profile has
+
+
+def profile_document(run_dir: Path) -> dict:
+    """A ``tinyhil profile`` result (profile.json, as ``harness.metrics.profile.Profile.save`` writes it) for the
+    model and board of ``run_dir``: 23 ACDNet operators whose instructions add up to the run's median count
+    (convolutions ~5-6 instructions per MAC, the rest in pooling and data movement)."""
+    from harness.rundir import read_run
+
+    run = read_run(run_dir)
+    whole, macs_total = int(run.summary.counts.median), run.summary.macs
+    conv = [i for i, op in enumerate(ACDNET_OPS) if op == "CONV_2D"]
+    weights = np.linspace(1.6, 0.4, len(conv))
+    macs = {i: int(macs_total * w / weights.sum()) for i, w in zip(conv, weights)}
+    raw = np.array([macs.get(i, 0) * (5.2 + 0.1 * (i % 3)) if op == "CONV_2D" else
+                    {"MAX_POOL_2D": 0.9e6, "TRANSPOSE": 2.1e6, "AVERAGE_POOL_2D": 0.2e6}.get(op, 2e3)
+                    for i, op in enumerate(ACDNET_OPS)])
+    counts = np.floor(raw / raw.sum() * whole).astype(int)
+    counts[0] += whole - counts.sum()
+    unit = run.summary.counts.unit
+    ops = [{"index": i, "operator": op, "shape": "?", "macs": macs.get(i, 0), unit: int(c),
+            "share_pct": round(100 * c / whole, 3), f"macs_per_{unit[:-1]}": round(macs.get(i, 0) / c, 4)}
+           for i, (op, c) in enumerate(zip(ACDNET_OPS, counts))]
+    return {"model": run.manifest.model.file, "board": run.board, "target": run.target, "unit": unit,
+            "estimate": True, "source": "ESTIMATE: instructions x CPI / clock", "whole": whole, "timer_overhead": 7,
+            "backend": run.backend, "recorded": "2026-11-23T00:00:00+00:00", "total": whole, "deviation": 0.0,
+            "operators": ops}
