@@ -140,15 +140,22 @@ def _profiles(rep: Report, runs: list[Run], recorded: dict[str, list[dict]], pdi
 
 
 def _confusions(rep: Report, runs: list[Run], cdir: Path) -> None:
+    """One confusion figure per variant and distinct confusion matrix: the runs of a model on several boards
+    that predicted exactly alike (bit-exact deployments) share one figure whose caption names them all."""
+    groups: dict[tuple, list[Run]] = {}
     for r in tradeoff_latest(runs):
         conf = confusion(r.summary)
-        if conf is None:
-            continue
-        names = report_notes.class_names(r)
-        fig = detail.confusion_figure(conf, f"{r.variant.name} @ {r.board}", names)
+        if conf is not None:
+            groups.setdefault((r.variant.name, conf.classes, conf.matrix.tobytes()), []).append(r)
+    for members in groups.values():
+        r = members[0]
+        conf, names = confusion(r.summary), report_notes.class_names(r)
+        boards = ", ".join(m.board for m in members)
+        fig = detail.confusion_figure(conf, f"{r.variant.name} @ {boards}", names)
         rep.confusions[r.run_id] = (conf, names)
-        _add(rep, f"Confusion matrix and per-class accuracy: {r.variant.name} @ {r.board} ({r.run_id})", fig,
-             cdir / r.run_id, "confusion", "")
+        same = " (identical predictions)" if len(members) > 1 else ""
+        _add(rep, f"Confusion matrix and per-class accuracy: {r.variant.name} @ {boards}{same}; runs "
+             + ", ".join(m.run_id for m in members), fig, cdir / r.run_id, "confusion", "")
 
 
 def tradeoff_latest(runs: list[Run]) -> list[Run]:

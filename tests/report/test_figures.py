@@ -7,6 +7,7 @@ compiles, CSV keeps full precision, and a recorded `tinyhil profile` result reac
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
 import sqlite3
@@ -19,7 +20,6 @@ from matplotlib.text import Text
 
 from harness.history import RunStore, record_profile_file
 from harness.report import bars, style, tradeoff
-from harness.report.build import write_report
 from harness.report.detail import confusion_figure
 from harness.report.stats import confusion, wilson
 from harness.report.table import runs_frame
@@ -147,35 +147,61 @@ def test_overlap_check_can_fail():
     assert min(b1.x1, b2.x1) - max(b1.x0, b2.x0) > 1 and min(b1.y1, b2.y1) - max(b1.y0, b2.y0) > 1
 
 
-def test_report_files_tables_and_units(selection, tmp_path):
+@pytest.fixture(scope="module")
+def cli_report(selection, tmp_path_factory):
+    """`tinyhil report` of the selection as a user makes it: run directories under results/, a `tinyhil profile`
+    result saved under results/profiles/ and recorded in the history database. Returns (results, report dir,
+    the profiled run)."""
     out, runs = selection
-    rep = write_report(runs, tmp_path / "rep")
-    assert rep.omitted == ["per-operator profile: no selected run has profile data (run `tinyhil profile` and "
-                           "report again)"]
-    for f in rep.figures:  # PDF + 300-dpi PNG of every figure
-        assert f.png.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"
-        from PIL import Image
+    tmp = tmp_path_factory.mktemp("cli-report")
+    m7 = next(r for r in runs if r.variant.name == "acdnet20-int8" and r.board == "stm32f746")
+    results = tmp / "results"
+    shutil.copytree(out, results)
+    saved = results / "profiles" / "acdnet20-int8-stm32f746-twin" / "profile.json"
+    saved.parent.mkdir(parents=True)
+    saved.write_text(json.dumps(profile_document(m7.path)))
+    pid, run_id = record_profile_file(saved, results / "history.sqlite")
+    assert run_id is None  # nothing imported into that database yet: recorded without a run ...
+    with RunStore(results / "history.sqlite") as store:
+        store.import_tree(results)
+        assert store.record_profile(json.loads(saved.read_text()), saved) == (pid, m7.run_id)  # ... now with it
+    proc = tinyhil("report", "--results", str(results), "--out", str(tmp / "rep"))
+    assert proc.returncode == 0, proc.stderr
+    return results, tmp / "rep", m7
 
-        with Image.open(f.png) as im:
-            assert round(im.info["dpi"][0]) == 300 and im.width in (1050, 2160), f.png.name
-    rows = list(csv.DictReader(open(rep.files["runs_csv"])))
-    raw = open(rep.files["runs_csv"]).read()
+
+def test_report_files_tables_and_units(cli_report, selection):
+    rep_dir, runs = cli_report[1], selection[1]
+    from PIL import Image
+
+    pngs = sorted((rep_dir / "plots").rglob("*.png"))
+    assert {p.stem for p in pngs} >= {"tradeoffs", "accuracy_vs_latency", "accuracy_vs_energy", "accuracy_vs_ram",
+                                      "accuracy_vs_flash", "accuracy_vs_instructions", "board_cost", "memory",
+                                      "layer_profile"}
+    assert len(list((rep_dir / "plots" / "confusion").glob("*.png"))) == 5  # one per model: identical on 3 twins
+    for png in pngs:  # PDF + 300-dpi PNG of every figure, 3.5 or 7.2 in wide
+        assert png.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"
+        with Image.open(png) as im:
+            assert round(im.info["dpi"][0]) == 300 and im.width in (1050, 2160), png.name
+    raw = (rep_dir / "runs.csv").read_text()
+    rows = list(csv.DictReader(io.StringIO(raw)))
     assert "e+" not in raw and "103589551" in raw  # the exact minimum count, not 1.0359e+08
     row = next(r for r in rows if r["variant"] == "acdnet20_esc50_fold4_int8" and r["board"] == "stm32f746")
     assert int(row["flash_bytes"]) == 175076 and float(row["latency_us"]) == runs[0].summary.latency.median
-    trade = list(csv.DictReader(open(rep.files["csv"])))
+    trade = list(csv.DictReader(open(rep_dir / "tradeoffs.csv")))
     t = next(r for r in trade if r["variant"] == "acdnet20-int8" and r["board"] == "stm32f746")
     lo, hi = wilson(4, 7)
     assert (t["correct"], t["samples"]) == ("4", "7") and float(t["accuracy_ci_low_pct"]) == 100 * lo
     assert float(t["accuracy_ci_high_pct"]) == 100 * hi and t["method_short"] == "int8 PTQ"
     assert next(r for r in trade if r["variant"] == "acdnet20-float32")["fits"] == "False"
-    md = rep.files["markdown"].read_text()
+    md = (rep_dir / "tradeoffs.md").read_text()
     assert "57.1 (7; 25–84)" in md and "426.92 ms†" in md and "143.70 mJ†" in md and "386.3 µJ†" in md
     assert "103.61 M instr." in md and "171.0 KiB" in md and "does not fit" in md
-    assert "calibration and evaluation data overlap" in md and "raw_mini" not in md.split("overlap")[1]
-    page = rep.files["html"].read_text()
+    overlap = next(line for line in md.splitlines() if "calibration and evaluation data overlap" in line)
+    assert "acdnet20-int8" in overlap and "raw_mini" not in overlap and "float32" not in overlap
+    page = (rep_dir / "report.html").read_text()
     assert "<nav>" in page and "class='scroll'" in page and "overflow-x:auto" in page
-    assert page.count("<figure") == len(rep.figures) and "per-class" not in page or "accuracy</th>" in page
+    assert page.count("<figure") == len(pngs) and "95% CI (Wilson)" in page and "<th>accuracy</th>" in page
 
 
 def _tex_document(table: str) -> str:
@@ -183,11 +209,11 @@ def _tex_document(table: str) -> str:
             "\\begin{document}\n" + table + "\\end{document}\n")
 
 
-def test_latex_table_is_booktabs_and_compiles(selection, tmp_path):
-    rep = write_report(selection[1], tmp_path / "rep")
-    tex = rep.files["latex"].read_text()
+def test_latex_table_is_booktabs_and_compiles(cli_report, tmp_path):
+    tex = (cli_report[1] / "tradeoffs.tex").read_text()
     body = tex.split("\\midrule")[1].split("\\bottomrule")[0]
     assert tex.count("\\toprule") == tex.count("\\midrule") == tex.count("\\bottomrule") == 1
+    assert len(body.strip().splitlines()) == 16
     assert all(line.count("&") == 7 for line in body.strip().splitlines())  # 8 columns in every row
     assert "µ" not in tex and "_" not in body.replace("\\_", "")
     pdflatex = shutil.which("pdflatex")
@@ -201,28 +227,16 @@ def test_latex_table_is_booktabs_and_compiles(selection, tmp_path):
     assert "Overfull \\hbox" not in proc.stdout  # fits the two-column page width
 
 
-def test_recorded_profile_reaches_the_report(selection, tmp_path):
-    out, runs = selection
-    m7 = next(r for r in runs if r.variant.name == "acdnet20-int8" and r.board == "stm32f746")
-    results = tmp_path / "results"
-    shutil.copytree(out, results)
-    saved = results / "profiles" / "acdnet20-int8-stm32f746-twin" / "profile.json"
-    saved.parent.mkdir(parents=True)
-    saved.write_text(json.dumps(profile_document(m7.path)))
-    pid, run_id = record_profile_file(saved, results / "history.sqlite")
-    assert run_id is None  # nothing imported into that database yet: recorded without a run ...
+def test_recorded_profile_reaches_the_report(cli_report):
+    results, rep_dir, m7 = cli_report
     with RunStore(results / "history.sqlite") as store:
-        store.import_tree(results)
-        assert store.record_profile(json.loads(saved.read_text()), saved) == (pid, m7.run_id)  # ... and again
         layers = store.profiles_for(store.select())
     assert list(layers) == [m7.run_id] and len(layers[m7.run_id]) == 23
     assert sum(l["count"] for l in layers[m7.run_id]) == int(m7.summary.counts.median)
-    proc = tinyhil("report", "--results", str(results), "--out", str(tmp_path / "rep"))
-    assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "rep" / "plots" / "layer_profile.png").is_file()
-    top = list(csv.DictReader(open(tmp_path / "rep" / "profiles.csv")))
+    assert (rep_dir / "plots" / "layer_profile.png").is_file()
+    top = list(csv.DictReader(open(rep_dir / "profiles.csv")))
     assert top[0]["operator"] == "CONV_2D" and 4 < float(top[0]["count_per_mac"]) < 7
-    assert "Top operators: acdnet20-int8 @ stm32f746" in (tmp_path / "rep" / "report.html").read_text()
+    assert "Top operators: acdnet20-int8 @ stm32f746" in (rep_dir / "report.html").read_text()
 
 
 def test_version_2_database_gets_the_profiles_table(selection, tmp_path):
