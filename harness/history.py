@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import json
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from harness.errors import ResultsError
+from harness.history_profiles import ProfileRecords, record_profile_file  # noqa: F401 (re-exported)
 from harness.rundir import (READ_CONTEXT, RUN_FILES, Manifest, Run, Summary, is_run_dir, layer_profile, read_run,
                             summary_metrics)
 
@@ -140,7 +140,7 @@ def default_db(results_dir: str | Path = "results") -> Path:
 
 # --- the database --------------------------------------------------------------------------------------------
 
-class RunStore:
+class RunStore(ProfileRecords):
     """The history database. Open with ``RunStore(path)`` (created with its parent directory if absent);
     use as a context manager or call :meth:`close`. Raises ResultsError when the file is not a tinyhil
     database or has a newer schema."""
@@ -320,57 +320,6 @@ class RunStore:
         return {t: self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                 for t in ("configurations", "runs", "metrics", "inferences", "layers", "tags", "profiles")}
 
-    # per-operator profiles (tinyhil profile)
-    def record_profile(self, document: dict, path: str | Path | None = None) -> tuple[str, str | None]:
-        """Record a ``tinyhil profile`` result (the profile.json document: model, board, target, unit,
-        operators, optional backend and recorded date) with the run it belongs to; returns (profile id, run id
-        or None). Recording the same document again changes nothing. Raises ResultsError when it has no
-        operators."""
-        if not layer_profile(Summary(profile=document)):
-            raise ResultsError(f"{path or 'profile'} has no per-operator counts; rerun `tinyhil profile`")
-        text = json.dumps(document, sort_keys=True)
-        pid = hashlib.sha256(text.encode()).hexdigest()[:16]
-        key = (document.get("model"), document.get("board"), document.get("target"),
-               document.get("backend") or "tinyhil")
-        runs = [r for r in self._runs("", ()) if (r.manifest.model and r.manifest.model.file, r.board, r.target,
-                                                  r.backend) == key]
-        run_id = runs[-1].run_id if runs else None
-        with self._db:
-            self._db.execute("INSERT OR IGNORE INTO profiles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             (pid, run_id, *key, document.get("unit"), document.get("recorded")
-                              or datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                              None if path is None else str(path), text))
-        return pid, run_id
-
-    def import_profiles(self, root: str | Path) -> list[str]:
-        """Record every ``<root>/*/profile.json`` (where ``tinyhil profile`` saves) not recorded yet; returns
-        the new profile ids. A malformed file is skipped (the report lists what it draws)."""
-        new = []
-        for f in sorted(Path(root).glob("*/profile.json")) if Path(root).is_dir() else []:
-            try:
-                doc = json.loads(f.read_text())
-                pid = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
-                if not self._db.execute("SELECT 1 FROM profiles WHERE profile_id=?", (pid,)).fetchone():
-                    new.append(self.record_profile(doc, f)[0])
-            except (ValueError, ResultsError):
-                continue
-        return new
-
-    def profiles_for(self, runs: Iterable[Run]) -> dict[str, list[dict]]:
-        """{run id: [{idx, op, count, unit, macs}]}: the newest recorded profile of each run, by run id, else of
-        its model file, board, target and backend."""
-        rows = self._db.execute("SELECT run_id, model, board, target, backend, document FROM profiles "
-                                "ORDER BY recorded_at, profile_id").fetchall()
-        by_run = {r[0]: r[5] for r in rows if r[0]}
-        by_key = {tuple(r[1:5]): r[5] for r in rows}
-        out = {}
-        for run in runs:
-            key = (run.manifest.model and run.manifest.model.file, run.board, run.target, run.backend)
-            doc = by_run.get(run.run_id) or by_key.get(key)
-            if doc:
-                out[run.run_id] = layer_profile(Summary(profile=json.loads(doc)))
-        return out
-
     def _runs(self, where: str, args: tuple) -> Iterator[Run]:
         tags: dict[str, list[str]] = {}
         for rid, tag in self._db.execute("SELECT run_id, tag FROM tags ORDER BY tag"):
@@ -415,21 +364,6 @@ def record_run(run_dir: str | Path, db: str | Path | None = None) -> str:
             return store.import_run(run_dir)
     except sqlite3.Error as exc:
         raise ResultsError(f"cannot write {db} ({exc}); retry with `tinyhil import {run_dir}`") from None
-
-
-def record_profile_file(json_path: str | Path, db: str | Path | None = None) -> tuple[str, str | None]:
-    """Record ``<out>/<name>/profile.json`` in the history database: ``db``, else ``$TINYHIL_DB``, else
-    ``results/history.sqlite`` for the default ``<out>`` = results/profiles (the parent of ``profiles``), else
-    ``<out>/history.sqlite``. Returns (profile id, run id or None). Raises ResultsError."""
-    json_path = Path(json_path)
-    out = json_path.parent.parent  # --out of `tinyhil profile` (default results/profiles)
-    db = Path(db or default_db(out.parent if out.name == "profiles" else out))
-    try:
-        doc = json.loads(json_path.read_text())
-        with RunStore(db) as store:
-            return store.record_profile(doc, json_path)
-    except (OSError, json.JSONDecodeError, sqlite3.Error) as exc:
-        raise ResultsError(f"cannot record {json_path} in {db} ({exc}); rerun `tinyhil profile`") from None
 
 
 def resolve_run(ref: str | Path, store: RunStore | None) -> Run:

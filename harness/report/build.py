@@ -135,7 +135,8 @@ def _profiles(rep: Report, runs: list[Run], recorded: dict[str, list[dict]], pdi
         w.writerow(["model_at_board", "index", "operator", "count", "unit", "share_pct", "macs", "count_per_mac"])
         for label, rows in rep.top_ops.items():
             for t in rows:
-                w.writerow([label, t["index"], t["operator"], t["count"], t["unit"], t["share_pct"], t["macs"],
+                count = int(t["count"]) if float(t["count"]).is_integer() else t["count"]
+                w.writerow([label, t["index"], t["operator"], count, t["unit"], t["share_pct"], t["macs"],
                             t["per_mac"]])
 
 

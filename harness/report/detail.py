@@ -9,6 +9,7 @@ recorded in the history database (:meth:`harness.history.RunStore.profiles_for`)
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib
 import numpy as np
@@ -50,7 +51,7 @@ def confusion_figure(conf: Confusion, title: str, class_names: dict[int, str] | 
         ax.grid(False)
         correct, n = int(np.trace(conf.matrix)), conf.n
         lo, hi = wilson(correct, n)
-        ax.set_title(f"{title}\ntop-1 {100 * correct / n:.1f}% ({correct}/{n}), 95% CI "
+        ax.set_title(f"{textwrap.fill(title, int(width_in * 12))}\ntop-1 {100 * correct / n:.1f}% ({correct}/{n}), 95% CI "
                      f"{100 * lo:.0f}–{100 * hi:.0f}%", loc="left", fontsize=7)
         return fig
 

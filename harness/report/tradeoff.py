@@ -148,8 +148,6 @@ def draw_panel(ax, df: pd.DataFrame, panel: Panel, colours: dict, lines: dict, m
         else:
             ok.append(i)
     sub = df.loc[ok]
-    limits = (sub[panel.limit_column].to_numpy(float) * panel.scale if panel.limit_column
-              and not sub.empty else np.array([]))
     board_limits = {}
     if panel.limit_column:
         for b, lim in zip(df["board"], df[panel.limit_column]):
@@ -234,7 +232,6 @@ def _build(frame: pd.DataFrame, panels: list[str], width_in: float) -> tuple[Fig
                for b in sorted(colours)]
     handles += [Line2D([], [], linestyle="", marker=m, color="0.35", markersize=4, label=lab)
                 for lab, m in marker_of_label.items()]
-    handles += []  # (variants that no panel could place are marked "not plotted" once the panels are drawn)
     legend_cols = 3 if ncols == 2 else 2
     legend_rows = math.ceil(len(handles) / legend_cols)
     panel_h = 2.1 if ncols == 2 else 2.2
@@ -268,7 +265,7 @@ def _build(frame: pd.DataFrame, panels: list[str], width_in: float) -> tuple[Fig
     gs.set_height_ratios([panel_h] * nrows + [0.17 * legend_rows + 0.1, strip_h])
     fig.set_size_inches(width_in, panel_h * nrows + 0.17 * legend_rows + 0.1 + strip_h + 0.35)
     # one strip text per line group: spacing proportional to its own line count
-    tops, acc = [], 0.0
+    acc = 0.0
     total = sum(t.count("\n") + 1 for t, _ in strip_lines) or 1
     for (text, _), artist in zip(strip_lines, strip_ax.texts):
         artist.set_y(1 - acc / total)

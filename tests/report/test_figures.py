@@ -13,7 +13,6 @@ import shutil
 import sqlite3
 import subprocess
 from itertools import combinations
-from pathlib import Path
 
 import pytest
 from matplotlib.text import Text
@@ -48,7 +47,7 @@ def _figures(frame, runs):
         frame, [tradeoff.count_panel("instructions")], style.ONE_COLUMN_IN)[0]
     figs["board_cost"], figs["memory"] = bars.cost_bars(frame), bars.memory_bars(frame)
     r = next(r for r in runs if r.summary.predictions)
-    figs["confusion"] = confusion_figure(confusion(r.summary), r.variant.name)
+    figs["confusion"] = confusion_figure(confusion(r.summary), f"{r.variant.name} @ nrf52840, rp2040, stm32f746")
     return figs
 
 
