@@ -257,3 +257,20 @@ def test_show_prints_ms_mj_and_the_interval(selection, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "426.92 ms" in proc.stdout and "143.70 mJ" in proc.stdout and "us " not in proc.stdout
     assert "57.1% (4/7 clips; 95% Wilson interval 25.0–84.2%)" in proc.stdout and "103.61 M" in proc.stdout
+
+
+def test_backends_get_their_own_groups(selection, tmp_path):
+    """With a second deployment backend selected, the per-board bars group by board × backend."""
+    from harness.rundir import write_run
+
+    runs = [r for r in selection[1] if r.variant.name in ("raw_mini_int8", "acdnet20-int8")]
+    extra = [read_run(write_run(tmp_path, r.run_id + "-tflm", r.manifest.model_copy(update={"backend": "tflm"}),
+                                r.summary.model_copy(update={"backend": "tflm"}), []))
+             for r in runs if r.board == "stm32f746"]
+    frame = runs_frame(runs + extra)
+    fig = bars.cost_bars(frame)
+    fig.canvas.draw()
+    groups = [t.get_text() for ax in fig.axes for c in ax.child_axes for t in c.get_xticklabels()]
+    assert "stm32f746\ntflm" in groups and "stm32f746\ntinyhil" in groups and len(set(groups)) == 4
+    plotted, strip = tradeoff.figure_runs(fig)
+    assert plotted | strip == {r.run_id for r in runs + extra}
