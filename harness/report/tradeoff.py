@@ -165,7 +165,8 @@ def draw_panel(ax, df: pd.DataFrame, panel: Panel, colours: dict, lines: dict, m
                      float(np.nanmax(np.concatenate([x, lim_values]))), log)
     if log:
         ax.set_xscale("log")
-        ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        decades = math.log10(hi / lo)  # 1-2-5 ticks while they fit, decades only on wide ranges
+        ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 2.5 else (1.0,)))
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
         ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlim(lo, hi)

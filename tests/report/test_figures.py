@@ -132,7 +132,7 @@ def test_no_text_overlaps_and_fonts_are_readable(figures):
         for (t1, b1), (t2, b2) in combinations(texts, 2):
             inter_w = min(b1.x1, b2.x1) - max(b1.x0, b2.x0)
             inter_h = min(b1.y1, b2.y1) - max(b1.y0, b2.y0)
-            assert inter_w <= 1 or inter_h <= 1, (name, t1.get_text(), t2.get_text())
+            assert inter_w <= 0 or inter_h <= 0, (name, t1.get_text(), t2.get_text())
 
 
 def test_overlap_check_can_fail():
