@@ -221,7 +221,9 @@ def report(
     results: Path = ResultsOpt, db: Optional[Path] = DbOpt, catalog: Optional[Path] = typer.Option(
         None, "--catalog", help="Board catalog YAML (board limits in the memory plot)"),
 ) -> None:
-    """Trade-off table (rows variant × board) in console, Markdown, CSV and LaTeX; plots (PNG+PDF); HTML."""
+    """Trade-off table (rows variant × board; top-1 with n and 95% Wilson interval) in console, Markdown, CSV
+    and LaTeX; figures as PDF + 300-dpi PNG (accuracy vs latency/energy/RAM/flash per board, per-board bars,
+    confusion matrices, per-operator profiles recorded by `tinyhil profile`); one offline HTML file."""
     from harness.report.build import write_report
 
     sel = _selection(run_ids, model, board, since, until, tag, backend=backend)

@@ -181,3 +181,28 @@ def test_runs_and_show_commands(results, tmp_path):
     assert "magnitude-pruning" in proc.stdout and "ESTIMATE" in proc.stdout and "instructions" in proc.stdout
     proc = tinyhil("show", "zz", "--results", str(results), "--db", str(db))
     assert proc.returncode == 2 and "no run 'zz'" in proc.stderr
+
+
+@pytest.mark.emulator
+def test_profile_command_result_reaches_the_report(real_runs, tmp_path):
+    """`tinyhil profile` (twin) records its result in the history database; `tinyhil report` draws it for the
+    run of the same model, board, target and backend, with the top operators and instructions per MAC."""
+    import shutil
+
+    from report_runs import FIXTURE_MODEL
+
+    results = tmp_path / "results"
+    shutil.copytree(real_runs["stm32f746"], results / real_runs["stm32f746"].name)
+    proc = tinyhil("profile", "--model", str(FIXTURE_MODEL), "--board", "stm32f746", "--emulate",
+                   "--out", str(results / "profiles"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "recorded in the history database" in proc.stdout
+    with RunStore(results / "history.sqlite") as store:
+        assert store.table_counts()["profiles"] == 1
+    proc = tinyhil("report", "--results", str(results), "--out", str(tmp_path / "rep"))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "rep" / "plots" / "layer_profile.png").is_file()
+    top = list(csv.DictReader(open(tmp_path / "rep" / "profiles.csv")))
+    assert top and top[0]["unit"] == "instructions" and float(top[0]["count"]) > 0
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert "Top operators: conv_1d_acdnet_first @ stm32f746" in page
