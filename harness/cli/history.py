@@ -149,6 +149,8 @@ def runs(
     results: Path = ResultsOpt, db: Optional[Path] = DbOpt,
 ) -> None:
     """List recorded runs (oldest first): date, variant, board, accuracy, instructions/cycles, memory."""
+    from harness.report import units
+
     with _open(results, db) as store:
         selected = store.select(_selection(run_ids, model, board, since, until, tag, last, backend))
     if ids:
@@ -157,16 +159,16 @@ def runs(
         return
     t = Table(title=f"tinyhil runs ({len(selected)})")
     for col in ("run id", "date (UTC)", "variant", "method", "board", "target", "top-1", "instr./cycles",
-                "flash B", "RAM B", "bit-exact", "tags"):
-        t.add_column(col, justify="right" if col in ("top-1", "instr./cycles", "flash B", "RAM B") else "left")
+                "flash", "RAM", "bit-exact", "tags"):
+        t.add_column(col, justify="right" if col in ("top-1", "instr./cycles", "flash", "RAM") else "left")
     for r in selected:
         s = r.summary
         mem = s.memory or Memory()
         t.add_row(r.run_id, r.date.strftime("%Y-%m-%d %H:%M"), r.variant.name, r.variant.method, r.board,
                   r.target, "—" if s.accuracy is None else f"{100 * s.accuracy:.1f}%",
-                  "—" if s.counts is None or s.counts.median is None
-                  else f"{s.counts.median:,.0f} {s.counts.unit or ''}".strip(),
-                  _bytes(mem.flash_bytes), _bytes(mem.ram_bytes),
+                  units.count(s.counts.median if s.counts else None,
+                              {"instructions": "instr."}.get(s.counts.unit, s.counts.unit or "") if s.counts else ""),
+                  units.kib(mem.flash_bytes), units.kib(mem.ram_bytes),
                   {True: "yes", False: "NO"}.get(s.bit_exact, "—"), ", ".join(r.tags))
     console.print(t)
 
