@@ -63,10 +63,6 @@ def _describe(sel) -> str:
     return " ".join(parts) or "all runs"
 
 
-def _bytes(v) -> str:
-    return "—" if v is None else f"{v:,}"
-
-
 def _or_dash(v) -> str:
     return "—" if v in (None, "", ()) else str(v)
 
