@@ -19,6 +19,8 @@ command -v qemu-system-arm >/dev/null || need_apt+=(qemu-system-arm)
 # Xtensa lx106 compiler: the ESP32 portability check of the kernels (no ESP32/LX6 toolchain exists in Debian)
 command -v xtensa-lx106-elf-gcc >/dev/null || need_apt+=(gcc-xtensa-lx106 picolibc-xtensa-lx106-elf)
 command -v cc >/dev/null || need_apt+=(gcc)
+# pdflatex + booktabs: tests/report compiles the report's LaTeX table (~80 MB; the test checks structure only without it)
+command -v pdflatex >/dev/null || need_apt+=(texlive-latex-recommended)
 BASE_PY=${PYTHON:-python3}
 VENV=${TINYHIL_VENV:-.venv}
 [[ -x $VENV/bin/python ]] || $BASE_PY -c "import ensurepip, venv" 2>/dev/null || need_apt+=(python3-venv)

@@ -305,10 +305,13 @@ def profile(
     for row in p.table():
         table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
     console.print(table)
-    csv_path, _ = p.save(out / f"{Path(p.model).stem}-{p.board}-{p.target}" + ("" if backend == "tinyhil" else f"-{backend}"))
+    name = f"{Path(p.model).stem}-{p.board}-{p.target}" + ("" if backend == "tinyhil" else f"-{backend}")
+    csv_path, _ = p.save(out / name, backend=backend)  # (was out / str + str: a TypeError on every run)
+    from harness.history import record_profile_file  # the report draws it for the run it belongs to
+    _, run_id = record_profile_file(csv_path.with_name("profile.json"))
     console.print(f"operators sum to {p.total:,} {p.unit}; whole inference {p.whole:,} ({100 * p.deviation:+.4f}%); "
                   f"peak stack {s.stack.peak:,} B of {s.stack.size:,} B; arena {s.arena_bytes:,} B; saved {csv_path} "
-                  "and profile.json")
+                  f"and profile.json; recorded in the history database (run {run_id or 'none yet'})")
 
 
 @app.command(name="inspect")
