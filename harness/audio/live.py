@@ -77,12 +77,12 @@ def run_listen(cfg: ListenConfig, console: Console | None = None) -> ListenResul
     Raises AudioError (PortAudio, device, rate), DataError (model input not a raw waveform), and what
     ``prepare``/``connect``/``Dut.infer`` raise (BuildError, FlashError, TransportError, ...)."""
     console = console or Console()
+    plan = plan_capture(cfg.device, cfg.sample_rate, cfg.capture_rate)  # device and rate errors before the build
     firmware = prepare(cfg.model, cfg.target, BuildOptions(backend=cfg.backend), build_root=cfg.build_root)
     tensor, out_tensor = firmware.compiled.input_tensor, firmware.compiled.output_tensor
     length = tensor.size
     if max(tensor.shape) != length:
         raise DataError(f"model input {list(tensor.shape)} is not a raw waveform; listen feeds raw-waveform models")
-    plan = plan_capture(cfg.device, cfg.sample_rate, cfg.capture_rate)
     hop = max(1, int(round(cfg.hop_s * cfg.sample_rate)))
     ratio = plan.capture_rate / plan.model_rate
     cutter = WindowCutter(int(np.ceil(length * ratio)), max(1, int(round(hop * ratio))))
