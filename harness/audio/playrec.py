@@ -1,4 +1,5 @@
-"""Over the air: play each test clip through a speaker while recording a microphone (``sounddevice.playrec``),
+"""Over the air: play each test clip through a speaker while recording a microphone (one full-duplex
+``sounddevice.Stream``, as ``sounddevice.playrec`` does, keeping PortAudio's per-block dropout flags),
 find the recording's delay by cross-correlation, and hand ``bench`` the recorded clips as an ESC-50 folder.
 
 Delay: the arg-max of the full cross-correlation of the recording with the played clip (FFT,
@@ -91,22 +92,22 @@ class OverTheAir:
         lead, tail = int(self.lead_s * rate), int(self.tail_s * rate)
         played = np.concatenate([np.zeros(lead, np.int16), clip, np.zeros(tail, np.int16)])
         for attempt in range(1, self.attempts + 1):
-            rec = sd.playrec(played[:, None], samplerate=rate, channels=1, dtype="int16",
-                             device=(in_dev.index, out_dev.index), latency="high", blocking=True)[:, 0]
-            status = sd.get_status()
-            if not (status.input_overflow or status.input_underflow or status.output_underflow):
+            rec, flagged = _playrec(sd, played, rate, in_dev.index, out_dev.index)
+            if not clip.any():  # nothing to correlate: keep the nominal position
+                delay = Delay(lead, 1.0)
+            else:
+                delay = find_delay(rec, clip)
+                if delay.correlation < MIN_CORRELATION:
+                    raise AudioError(f"the recording from {in_dev.name!r} does not contain the clip played on "
+                                     f"{out_dev.name!r} (peak correlation {delay.correlation:.2f}); check the speaker "
+                                     "volume, the microphone gain and that one hears the other")
+            span = (min(lead, delay.lag), max(lead, delay.lag) + len(clip))  # played and recorded clip
+            hits = [f"{what} at sample {a}" for a, b, what in flagged if a < span[1] and b > span[0]]
+            if not hits:
                 break
         else:
-            raise AudioError(f"PortAudio reported dropouts ({status}) in all {self.attempts} attempts; close other "
-                             "audio programs or use another device pair")
-        if not clip.any():  # nothing to correlate: keep the nominal position
-            delay = Delay(lead, 1.0)
-        else:
-            delay = find_delay(rec, clip)
-            if delay.correlation < MIN_CORRELATION:
-                raise AudioError(f"the recording from {in_dev.name!r} does not contain the clip played on "
-                                 f"{out_dev.name!r} (peak correlation {delay.correlation:.2f}); check the speaker "
-                                 "volume, the microphone gain and that one hears the other")
+            raise AudioError(f"PortAudio reported dropouts during the clip ({hits[0]}) in all {self.attempts} "
+                             "attempts; close other audio programs or use another device pair")
         recovered = rec[delay.lag:delay.lag + len(clip)].copy()
         played_f, rec_f = clip / INT16_SCALE, recovered / INT16_SCALE
         peak = float(np.max(np.abs(rec_f))) if rec_f.size else 0.0
@@ -135,6 +136,40 @@ class OverTheAir:
             rs.clips[row["filename"]] = take.describe()
         rs.finish(rows, Path(data_dir))
         return rs
+
+
+def _playrec(sd, played: np.ndarray, rate: int, in_index: int, out_index: int):
+    """Play ``played`` (int16 [n]) and record as many samples in one full-duplex stream (what
+    ``sounddevice.playrec`` does), keeping where PortAudio flagged a dropout: ([n] int16, [(first, end, flags)])."""
+    import threading  # noqa: PLC0415
+
+    rec = np.zeros_like(played)
+    state = {"pos": 0}
+    flagged: list[tuple[int, int, str]] = []
+    done = threading.Event()
+
+    def callback(indata, outdata, frames, time_info, status):  # PortAudio's thread
+        pos = state["pos"]
+        n = max(0, min(frames, len(played) - pos))
+        outdata.fill(0)
+        outdata[:n, 0] = played[pos:pos + n]
+        rec[pos:pos + n] = indata[:n, 0]
+        if status:
+            flagged.append((pos, pos + frames, str(status)))
+        state["pos"] = pos + frames
+        if state["pos"] >= len(played):
+            raise sd.CallbackStop
+
+    try:
+        stream = sd.Stream(samplerate=rate, channels=1, dtype="int16", device=(in_index, out_index),
+                           latency="high", callback=callback, finished_callback=done.set)
+    except Exception as exc:  # noqa: BLE001 - sounddevice.PortAudioError
+        raise AudioError(f"cannot open the play/record stream at {rate} Hz ({exc}); pick other devices from "
+                         "`tinyhil audio-devices`") from None
+    with stream:
+        if not done.wait(timeout=len(played) / rate + 30.0):
+            raise AudioError("the audio devices stopped delivering samples; check them with `tinyhil audio-devices`")
+    return rec, flagged
 
 
 def _read_clip(path: Path) -> tuple[np.ndarray, int]:
