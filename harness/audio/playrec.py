@@ -5,7 +5,10 @@ find the recording's delay by cross-correlation, and hand ``bench`` the recorded
 Delay: the arg-max of the full cross-correlation of the recording with the played clip (FFT,
 ``scipy.signal.correlate``), searched over the lead-in and tail of silence around the clip; the clip is then cut
 out of the recording at that lag, so the same crops (``RawCrops``) see the same span of sound as in the file run.
-A recording PortAudio flags with a dropout (xrun) is retried, never kept.
+The delay reported is the round trip: lag minus the lead-in, i.e. from handing a sample to PortAudio to getting
+it back (output and input buffers, converters, air). A take is retried, never kept, when PortAudio flags a dropout
+(xrun) during the clip, the stream fails, or the clip's parts lie at different lags (:func:`discontinuity`:
+a block lost or inserted that PortAudio did not flag, e.g. a sound server underrun).
 """
 
 from __future__ import annotations
@@ -80,7 +83,8 @@ class OverTheAir:
     record_device: str | None = None
     lead_s: float = 0.5
     tail_s: float = 0.5
-    attempts: int = 3
+    attempts: int = 5
+    drift_ppm: float = 200.0  # clock drift tolerated between separate speaker and microphone devices
 
     def take(self, clip: np.ndarray, rate: int) -> ClipTake:
         """Play ``clip`` (int16 [m]) at ``rate`` Hz and record it. Raises AudioError (devices, rate, no clip in
@@ -92,7 +96,10 @@ class OverTheAir:
         lead, tail = int(self.lead_s * rate), int(self.tail_s * rate)
         played = np.concatenate([np.zeros(lead, np.int16), clip, np.zeros(tail, np.int16)])
         for attempt in range(1, self.attempts + 1):
-            rec, flagged = _playrec(sd, played, rate, in_dev.index, out_dev.index)
+            rec, flagged, ended = _playrec(sd, played, rate, in_dev.index, out_dev.index)
+            if ended < len(played):  # the stream failed (an ALSA/PortAudio error) before the end: try again
+                hits = [f"the stream stopped at sample {ended} of {len(played)}"]
+                continue
             if not clip.any():  # nothing to correlate: keep the nominal position
                 delay = Delay(lead, 1.0)
             else:
@@ -103,6 +110,9 @@ class OverTheAir:
                                      "volume, the microphone gain and that one hears the other")
             span = (min(lead, delay.lag), max(lead, delay.lag) + len(clip))  # played and recorded clip
             hits = [f"{what} at sample {a}" for a, b, what in flagged if a < span[1] and b > span[0]]
+            shift = discontinuity(rec, clip, delay.lag) if clip.any() else 0
+            if shift > max(2, int(self.drift_ppm * 1e-6 * len(clip))):
+                hits.append(f"a discontinuity of {shift} samples inside the clip (a dropout PortAudio did not flag)")
             if not hits:
                 break
         else:
@@ -140,7 +150,9 @@ class OverTheAir:
 
 def _playrec(sd, played: np.ndarray, rate: int, in_index: int, out_index: int):
     """Play ``played`` (int16 [n]) and record as many samples in one full-duplex stream (what
-    ``sounddevice.playrec`` does), keeping where PortAudio flagged a dropout: ([n] int16, [(first, end, flags)])."""
+    ``sounddevice.playrec`` does: recording sample i is taken while output sample i is handed over, so a lag is a
+    round trip), keeping where PortAudio flagged a dropout. Returns ([n] int16, [(first, end, flags)], samples
+    exchanged before the stream ended: n unless it failed)."""
     import threading  # noqa: PLC0415
 
     rec = np.zeros_like(played)
@@ -169,7 +181,25 @@ def _playrec(sd, played: np.ndarray, rate: int, in_index: int, out_index: int):
     with stream:
         if not done.wait(timeout=len(played) / rate + 30.0):
             raise AudioError("the audio devices stopped delivering samples; check them with `tinyhil audio-devices`")
-    return rec, flagged
+    return rec, flagged, min(state["pos"], len(played))
+
+
+def discontinuity(recording: np.ndarray, clip: np.ndarray, lag: int, segments: int = 4) -> int:
+    """The largest shift (samples) between where each of ``segments`` parts of ``clip`` lies in ``recording``
+    (searched within 1/4 part around ``lag``) and ``lag``: 0 for a clean take; a dropout or an inserted block
+    inside the clip shifts the parts after it. Silent parts are skipped."""
+    part = len(clip) // segments
+    worst = 0
+    for k in range(segments):
+        ref = clip[k * part:(k + 1) * part]
+        if part < 64 or not np.any(ref):
+            continue
+        lo = max(0, lag + k * part - part // 4)
+        hi = min(len(recording), lag + (k + 1) * part + part // 4)
+        if hi - lo < len(ref):
+            return part  # the part is cut off: as bad as it gets
+        worst = max(worst, abs(lo + find_delay(recording[lo:hi], ref).lag - (lag + k * part)))
+    return worst
 
 
 def _read_clip(path: Path) -> tuple[np.ndarray, int]:

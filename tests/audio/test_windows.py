@@ -58,3 +58,17 @@ def test_level_meter_in_dbfs():
     assert level_dbfs(np.sign(np.sin(2 * np.pi * 50 * t))) == pytest.approx(0.0, abs=0.01)
     assert level_dbfs(0.5 * np.sin(2 * np.pi * 440 * t)) == pytest.approx(-9.03, abs=0.01)
     assert level_dbfs(np.zeros(10)) == -120.0
+
+
+def test_a_block_lost_or_inserted_inside_the_clip_is_a_discontinuity():
+    from harness.audio.playrec import discontinuity
+
+    rng = np.random.default_rng(3)
+    clip = (rng.standard_normal(8000) * 3000).astype(np.int16)
+    clean = np.concatenate([np.zeros(500, np.int16), clip, np.zeros(1500, np.int16)])
+    assert discontinuity(clean, clip, 500) == 0
+    inserted = np.concatenate([np.zeros(500, np.int16), clip[:5000], np.zeros(256, np.int16), clip[5000:],
+                               np.zeros(1244, np.int16)])  # a server underrun: 256 samples of silence
+    assert discontinuity(inserted, clip, find_delay(inserted, clip).lag) == 256
+    lost = np.concatenate([np.zeros(500, np.int16), clip[:3000], clip[3400:], np.zeros(1900, np.int16)])
+    assert discontinuity(lost, clip, find_delay(lost, clip).lag) == 400
