@@ -52,7 +52,7 @@ def main() -> int:
                 delays.append(t.delay_samples)
                 print(f"{i:>4} {t.delay_samples:>13} {1000 * t.delay_samples / args.rate:>9.2f} {t.correlation:>8.5f} "
                       f"{t.level_dbfs:>10.2f} {t.gain_db:>8.2f} {str(np.array_equal(t.recovered, clip)):>8} "
-                      f"{t.attempts:>8}")
+                      f"{t.attempts:>8}  {'; '.join(t.retried)}")
     except TinyhilError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -65,12 +65,13 @@ class ClipTake:
     peak_dbfs: float
     gain_db: float
     attempts: int
+    retried: tuple[str, ...] = ()  # why earlier attempts were discarded
 
     def describe(self) -> dict:
         return {"rate_hz": self.rate, "delay_samples": self.delay_samples,
                 "delay_ms": round(1000.0 * self.delay_samples / self.rate, 3), "correlation": round(self.correlation, 6),
                 "level_dbfs": self.level_dbfs, "peak_dbfs": self.peak_dbfs, "gain_db": self.gain_db,
-                "attempts": self.attempts}
+                "attempts": self.attempts, "retried": list(self.retried)}
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,11 @@ class OverTheAir:
         require_rate(in_dev, rate, "input")
         lead, tail = int(self.lead_s * rate), int(self.tail_s * rate)
         played = np.concatenate([np.zeros(lead, np.int16), clip, np.zeros(tail, np.int16)])
+        retried: list[str] = []
+        hits: list[str] = []
         for attempt in range(1, self.attempts + 1):
+            if attempt > 1:
+                retried.append(hits[0])
             rec, flagged, ended = _playrec(sd, played, rate, in_dev.index, out_dev.index)
             if ended < len(played):  # the stream failed (an ALSA/PortAudio error) before the end: try again
                 hits = [f"the stream stopped at sample {ended} of {len(played)}"]
@@ -123,7 +128,7 @@ class OverTheAir:
         peak = float(np.max(np.abs(rec_f))) if rec_f.size else 0.0
         return ClipTake(recovered, rate, delay.lag - lead, delay.correlation, level_dbfs(rec_f),
                         round(20 * np.log10(peak), 2) if peak > 0 else -120.0,
-                        round(level_dbfs(rec_f) - level_dbfs(played_f), 2), attempt)
+                        round(level_dbfs(rec_f) - level_dbfs(played_f), 2), attempt, tuple(retried))
 
     def record(self, data_dir: Path, limit: int | None = None, console=None) -> "RecordedSet":
         """Play and record every clip of the ESC-50 folder ``data_dir`` (the first ``limit``), at each clip's own
