@@ -120,7 +120,7 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
         wall = time.monotonic() - started
         summary = add_measurements(_summary(cfg, firmware, records, unit, memory, samples, wall), measured,
                                    firmware.elf)
-        manifest = _manifest(firmware, model_path, unit, data_dir, kind, len(samples),
+        manifest = _manifest(firmware, model_path, unit, ota.played_dir if ota else data_dir, kind, len(samples),
                              {**preprocessing.describe(), **(ota.describe() if ota else {})} if kind == "esc50"
                              else {"kind": "npy tensors"})
         path = write_run(cfg.out, run_id, manifest, summary, records,

@@ -69,6 +69,7 @@ class ListenResult:
     plan: CapturePlan | None = None
     session_dir: Path | None = None
     files: list[Path] = field(default_factory=list)
+    error: str | None = None
 
 
 def run_listen(cfg: ListenConfig, console: Console | None = None) -> ListenResult:
@@ -122,6 +123,9 @@ def run_listen(cfg: ListenConfig, console: Console | None = None) -> ListenResul
                     recorder.row(row, out)
     except KeyboardInterrupt:
         result.interrupted = True
+    except BaseException as exc:
+        result.error = str(exc) or type(exc).__name__  # the recording's log says the session failed
+        raise
     finally:
         result.dropped = backlog.dropped
         if recorder:
@@ -237,6 +241,7 @@ class _Recorder:
                "front_end": RawCrops(sample_rate=cfg.sample_rate, quantization=cfg.quantization).describe(),
                "inferences": result.inferences, "dropped_windows": result.dropped,
                "input_overflows": result.overflows, "interrupted": result.interrupted,
+               "failed": result.error,  # None: the session ended normally or by Ctrl-C
                "serial_log": str(result.session_dir / "serial.log") if result.session_dir else None}
         self.log_path.write_text(json.dumps(log, indent=2) + "\n")
         return [self.wav_path, self.csv_path, self.log_path]

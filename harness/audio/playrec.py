@@ -224,7 +224,8 @@ def _read_clip(path: Path) -> tuple[np.ndarray, int]:
 class RecordedSet:
     """The clips as recorded: an ESC-50 folder ``data_dir`` (same file names and labels as the played folder)
     that ``bench`` runs exactly like a file folder; ``files`` (``ota-<clip>.wav`` and ``over_the_air.json``) to
-    keep in the run directory; ``describe()`` for the manifest. The temporary folder is removed with the object."""
+    keep in the run directory; ``describe()`` for the manifest; ``played_dir`` the folder that was played (the
+    manifest's data path). The temporary folder is removed with the object."""
 
     setup: OverTheAir
     clips: dict[str, dict] = field(default_factory=dict)
@@ -250,6 +251,7 @@ class RecordedSet:
         for name in self.clips:
             shutil.copy(self.audio / name, keep / f"ota-{name}")
         out, inp = pick_device(self.setup.play_device, "output"), pick_device(self.setup.record_device, "input")
+        self.played_dir = played_dir
         self._devices = {"played_data": str(played_dir), "play_device": out.name, "play_hostapi": out.hostapi,
                          "record_device": inp.name, "record_hostapi": inp.hostapi}
         (keep / "over_the_air.json").write_text(json.dumps(self.describe()["over_the_air"], indent=2) + "\n")

@@ -141,6 +141,7 @@ def test_over_the_air_bench_through_the_loopback_matches_the_file_bench_bit_for_
     assert run.summary.predictions == file_run.summary.predictions
     assert run.summary.accuracy == file_run.summary.accuracy
 
+    assert run.manifest.data.path == str(clips) and run.manifest.data.samples == 2  # what was played
     info = run.manifest.preprocessing["over_the_air"]
     assert info["play_device"] == info["record_device"] == "pulse" and info["sample_rates_hz"] == [RATE]
     assert info["playback_gain"] == 1.0 and "device_gains" in info

@@ -75,3 +75,9 @@ def test_loopback_recovers_the_clip_with_the_measured_delay(virtual_audio):
     assert np.array_equal(take.recovered, clip)
     assert take.correlation == pytest.approx(1.0)
     assert 0 < take.delay_samples < rate // 2 and take.gain_db == 0.0
+
+
+def test_play_and_record_devices_need_over_the_air():
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "bench", "--emulate", "--play-device", "3"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 2 and "need --over-the-air" in proc.stderr and "Traceback" not in proc.stderr
