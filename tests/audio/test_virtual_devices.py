@@ -81,3 +81,23 @@ def test_play_and_record_devices_need_over_the_air():
     proc = subprocess.run([sys.executable, "-m", "harness.cli", "bench", "--emulate", "--play-device", "3"], cwd=REPO,
                           capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
     assert proc.returncode == 2 and "need --over-the-air" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_capture_rate_other_than_the_model_rate_is_resampled_per_window(virtual_audio):
+    from harness.audio.capture import plan_capture
+    from harness.audio.live import _FrontEnd
+    from harness.audio.windows import WindowCutter
+    from harness.codegen.compiler import compile_model
+    from harness.data.preprocess import RawCrops
+
+    plan = plan_capture(virtual_audio.mic, 20000, capture_rate=44100)
+    assert plan.resampled and plan.describe()["resampler"].startswith("scipy.signal.resample_poly")
+    tensor = compile_model(REPO / "tests" / "fixtures" / "models" / "raw_mini_int8.tflite").input_tensor
+    front = _FrontEnd(RawCrops(), tensor, plan, tensor.size)
+    t = np.arange(80000) / 44100
+    (window,) = WindowCutter(int(np.ceil(tensor.size * 44100 / 20000)), 10**6).push(
+        (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
+    x = front.waveform(window)
+    expected = 0.5 * np.sin(2 * np.pi * 440 * np.arange(tensor.size) / 20000)
+    assert x.shape == (tensor.size,) and np.max(np.abs(x[500:-500] - expected[500:-500])) < 1e-3
+    assert front.quantize(window).shape == tuple(tensor.shape)
