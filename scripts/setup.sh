@@ -16,7 +16,7 @@ command -v xtensa-lx106-elf-gcc >/dev/null || need_apt+=(gcc-xtensa-lx106 picoli
 command -v cc >/dev/null || need_apt+=(gcc)
 # Live and over-the-air audio (harness/audio): PortAudio for sounddevice; PulseAudio + its ALSA plugin for the
 # virtual sound card of the tests (harness/audio/virtual.py: a null-sink loopback and a file-fed microphone)
-ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || need_apt+=(libportaudio2)
+{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } 2>/dev/null | grep libportaudio.so.2 >/dev/null || need_apt+=(libportaudio2)
 command -v pulseaudio >/dev/null || need_apt+=(pulseaudio)
 command -v pactl >/dev/null || need_apt+=(pulseaudio-utils)
 [[ -e /usr/share/alsa/alsa.conf.d/pulse.conf ]] || need_apt+=(libasound2-plugins)
