@@ -8,6 +8,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -28,6 +29,9 @@ from harness.runner import run_samples
 from harness.history import record_run
 from harness.target import Target, TargetKind
 
+if TYPE_CHECKING:
+    from harness.audio.playrec import OverTheAir
+
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class BenchConfig:
     build_root: Path = BUILD_ROOT
     tags: tuple[str, ...] = ()
     backend: Backend = Backend.TINYHIL
+    over_the_air: OverTheAir | None = None  # play and record the clips first (harness.audio, issue 17)
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,8 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
     console, target, board = console or Console(), cfg.target, cfg.target.board
     model_path = cfg.model or fetch_model("acdnet20-int8", cfg.local)
     data_dir = cfg.data or fetch_dataset("esc50-cc0", cfg.local)
+    ota = cfg.over_the_air.record(data_dir, cfg.limit, console) if cfg.over_the_air else None  # issue 17
+    data_dir = ota.data_dir if ota else data_dir  # the recordings, run exactly like files
     started = time.monotonic()
 
     firmware = prepare(model_path, target, BuildOptions(backend=cfg.backend), build_root=cfg.build_root)
@@ -113,9 +120,11 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
         wall = time.monotonic() - started
         summary = add_measurements(_summary(cfg, firmware, records, unit, memory, samples, wall), measured,
                                    firmware.elf)
-        manifest = _manifest(firmware, model_path, unit, data_dir, kind, len(samples),
-                             preprocessing.describe() if kind == "esc50" else {"kind": "npy tensors"})
-        path = write_run(cfg.out, run_id, manifest, summary, records, extra_files=sorted(work.iterdir()))
+        manifest = _manifest(firmware, model_path, unit, ota.played_dir if ota else data_dir, kind, len(samples),
+                             {**preprocessing.describe(), **(ota.describe() if ota else {})} if kind == "esc50"
+                             else {"kind": "npy tensors"})
+        path = write_run(cfg.out, run_id, manifest, summary, records,
+                         extra_files=sorted(work.iterdir()) + (ota.files if ota else []))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     try:

@@ -73,3 +73,8 @@ class DataError(TinyhilError):
 class ResultsError(TinyhilError):
     """A run directory or the history database is missing or malformed, a run reference or selection matches
     nothing (or several runs), or a comparison/report setting is invalid."""
+
+
+class AudioError(TinyhilError):
+    """Live or over-the-air audio cannot run: PortAudio missing, no such input/output device, a sample rate the
+    device refuses, or a recording that does not contain the played clip."""

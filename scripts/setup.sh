@@ -19,6 +19,12 @@ command -v qemu-system-arm >/dev/null || need_apt+=(qemu-system-arm)
 # Xtensa lx106 compiler: the ESP32 portability check of the kernels (no ESP32/LX6 toolchain exists in Debian)
 command -v xtensa-lx106-elf-gcc >/dev/null || need_apt+=(gcc-xtensa-lx106 picolibc-xtensa-lx106-elf)
 command -v cc >/dev/null || need_apt+=(gcc)
+# Live and over-the-air audio (harness/audio): PortAudio for sounddevice; PulseAudio + its ALSA plugin for the
+# virtual sound card of the tests (harness/audio/virtual.py: a null-sink loopback and a file-fed microphone)
+{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } 2>/dev/null | grep libportaudio.so.2 >/dev/null || need_apt+=(libportaudio2)
+command -v pulseaudio >/dev/null || need_apt+=(pulseaudio)
+command -v pactl >/dev/null || need_apt+=(pulseaudio-utils)
+[[ -e /usr/share/alsa/alsa.conf.d/pulse.conf ]] || need_apt+=(libasound2-plugins)
 # pdflatex + booktabs: tests/report compiles the report's LaTeX table (~80 MB; the test checks structure only without it)
 command -v pdflatex >/dev/null || need_apt+=(texlive-latex-recommended)
 BASE_PY=${PYTHON:-python3}

@@ -146,6 +146,12 @@ def bench(
                                                "js220|js110|ppk2|lpm01a[:PORT] (default: the board's datasheet "
                                                "power model, labelled an estimate)"),
     backend: Optional[list[str]] = BackendOpt,
+    over_the_air: bool = typer.Option(False, "--over-the-air", help="Play each clip through a speaker and "
+                                      "benchmark the microphone's recording (delay found by cross-correlation)"),
+    play_device: Optional[str] = typer.Option(None, "--play-device", help="Speaker for --over-the-air: index "
+                                              "or name from `tinyhil audio-devices` (default output)"),
+    record_device: Optional[str] = typer.Option(None, "--record-device", help="Microphone for --over-the-air "
+                                                "(default input)"),
 ) -> None:
     """Benchmark a model on a board or its twin: compile, build, flash, stream clips, record results.
 
@@ -176,12 +182,24 @@ def bench(
             continue
         for one, kind in product(model or [None], backends):
             cfg = BenchConfig(model=one, data=data, target=target, out=out, quantization=quantization, limit=limit,
-                              local=local, tags=tuple(tag or ()), backend=kind)
+                              local=local, tags=tuple(tag or ()), backend=kind,
+                              over_the_air=_over_the_air(over_the_air, play_device, record_device))
             _bench_one(cfg, single=len(model or [None]) * len(backends) == 1 and len(boards) == 1,
                        results=results, refused=refused, compared=compared)
     _print_bench(results, refused, compared, n_boards=len(boards))
     if refused:
         raise typer.Exit(3)
+
+
+def _over_the_air(enabled: bool, play_device: Optional[str], record_device: Optional[str]):
+    """The --over-the-air set-up (harness.audio.playrec.OverTheAir), or None for a file run."""
+    if not enabled:
+        if play_device or record_device:
+            raise typer.BadParameter("--play-device/--record-device need --over-the-air")
+        return None
+    from harness.audio.playrec import OverTheAir
+
+    return OverTheAir(play_device=play_device, record_device=record_device)
 
 
 def _print_bench(results: list, refused: list, compared: list, n_boards: int) -> None:
@@ -358,6 +376,10 @@ def _register_result_commands() -> None:
 
 
 _register_result_commands()  # runs, show, import, tag, report, compare
+
+from harness.cli.audio import register as _register_audio  # noqa: E402
+
+_register_audio(app, console, guarded)  # listen, audio-devices (harness.audio)
 
 
 if __name__ == "__main__":
