@@ -73,3 +73,10 @@ class DataError(TinyhilError):
 class ResultsError(TinyhilError):
     """A run directory or the history database is missing or malformed, a run reference or selection matches
     nothing (or several runs), or a comparison/report setting is invalid."""
+
+
+class PlanError(ModelError):
+    """The tensor-arena plan would let two live tensors share bytes (a compiler bug, never a valid result)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"unsafe tensor-arena plan: {detail}; report this model to the tinyhil maintainers")
