@@ -55,13 +55,13 @@ def test_acdnet20_runs_bit_exact_on_the_rp2040_twin(tmp_path):
           f"RAM {firmware.image.sizes['ram']:,} B of {get_board('rp2040').ram_bytes:,}")
 
 
-@pytest.mark.parametrize("backend", list(Backend), ids=[b.value for b in Backend])
-def test_infer_n_w_reuses_the_loaded_input(backend, tmp_path):
-    if backend is not Backend.TINYHIL:
+@pytest.mark.parametrize("stack", list(Backend), ids=[b.value for b in Backend])
+def test_infer_n_w_reuses_the_loaded_input(stack, tmp_path):
+    if stack is not Backend.TINYHIL:
         require_shared("third_party/tflm/tflm-cmsis-nn")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TINYHIL_LOCAL_DIR", str(shared_root()))
-        firmware = prepare(RAW_MINI, get_board("stm32f746").target(True), BuildOptions(backend=backend))
+        firmware = prepare(RAW_MINI, get_board("stm32f746").target(True), BuildOptions(backend=stack))
     x = np.random.default_rng(4).integers(-128, 128, firmware.compiled.input_tensor.shape, dtype=np.int8)
     with connect(firmware, run_dir=tmp_path) as dut:
         check_repeated_inference(dut, x, ReferenceInterpreter(RAW_MINI).run(x).tobytes(), n=10, warmup=5)
