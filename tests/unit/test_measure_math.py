@@ -149,4 +149,4 @@ def test_inspect_cli_prints_the_card():
     proc = subprocess.run([sys.executable, "-m", "harness.cli", "inspect", "--model", str(ACDNET)], cwd=REPO,
                           capture_output=True, text=True, timeout=120, env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr
-    assert "parameters 130,875" in proc.stdout and "17.47 M" in proc.stdout and "302,144" in proc.stdout
+    assert "parameters 130,875" in proc.stdout and "17.47 M" in proc.stdout and "95,520" in proc.stdout
