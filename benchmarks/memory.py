@@ -6,8 +6,8 @@ Arena columns (bytes, no build needed): ``greedy`` is the planner without fusion
 compiler before issue 11/12: the input may be overwritten by operator 1), ``unfused`` keeps the input alive for
 the whole inference (issue 12 item 3) without fusion or sharing, ``fused`` is what the compiler now emits
 (fusion + in-place + the kept input), ``tflm`` the arena TFLM's host interpreter needs for the same model.
-With ``--twin`` each model is also built both ways (unfused in its own build root) and run on the twin with the
-same random inputs: median instructions per inference of each, their ratio, and whether every output of both
+With ``--twin`` each model whose code changed is also built both ways (``greedy``, the code before, in its own
+build root, and ``fused``) and run on the twin with the same random inputs: median instructions per inference of each, their ratio, and whether every output of both
 equals the host TFLM interpreter's.  Defaults: ACDNet-20 and every fixture model of the zoo, no twin runs.
 """
 
@@ -17,6 +17,7 @@ import argparse
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from harness.boards import get_board  # noqa: E402
 from harness.codegen.compiler import compile_model  # noqa: E402
+from harness.codegen.emitter import emit_model  # noqa: E402
 from harness.codegen.planner import plan_arena  # noqa: E402
 from harness.errors import MemoryOverflowError, TinyhilError  # noqa: E402
 from harness.orchestrate import BUILD_ROOT, BuildOptions, connect, prepare  # noqa: E402
@@ -42,9 +44,11 @@ def arenas(path: Path) -> dict:
             "print(host_arena_bytes(Path(sys.argv[1]).read_bytes()))")
     proc = subprocess.run([sys.executable, "-c", code, str(path)], cwd=REPO, capture_output=True, text=True)
     tflm = int(proc.stdout) if proc.returncode == 0 and proc.stdout.strip().isdigit() else None
-    return {"greedy": plan_arena(plain.graph, scratch).arena_bytes, "unfused": plain.plan.arena_bytes,
+    plan = plan_arena(plain.graph, scratch)  # the compiler before: no fusion, no sharing, input not kept
+    greedy = replace(plain, plan=plan, sources=emit_model(plain.graph, plan, list(plain.calls), path.name))
+    return {"greedy": plan.arena_bytes, "unfused": plain.plan.arena_bytes,
             "fused": fused.plan.arena_bytes, "tflm": tflm,
-            "steps": f"{len(fused.steps.operators)}/{len(fused.graph.operators)}", "plain": plain, "fused_c": fused}
+            "steps": f"{len(fused.steps.operators)}/{len(fused.graph.operators)}", "before": greedy, "fused_c": fused}
 
 
 def run(compiled, board: str, build_root: Path, inputs: int) -> tuple[int | str, bool]:
@@ -91,13 +95,13 @@ def main() -> None:
               flush=True)
     if not args.twin:
         return
-    print("\n| model | twin | unfused instructions | fused instructions | fused / unfused | bit-exact |")
+    print("\n| model | twin | before (greedy) instructions | fused instructions | fused / before | bit-exact |")
     print("|---|---|--:|--:|--:|:-:|")
     for m, a in results.items():
         if a["steps"].split("/")[0] == a["steps"].split("/")[1] and not a["fused_c"].plan.shared:
             continue  # the same code both ways
         for board in args.twin:
-            before, ok1 = run(a["plain"], board, BUILD_ROOT.parent / "build-unfused", args.inputs)
+            before, ok1 = run(a["before"], board, BUILD_ROOT.parent / "build-unfused", args.inputs)
             after, ok2 = run(a["fused_c"], board, BUILD_ROOT, args.inputs)
             ratio = f"{after / before:.4f}" if isinstance(before, int) and isinstance(after, int) else ""
             fmt = (lambda v: f"{v:,}" if isinstance(v, int) else v)
