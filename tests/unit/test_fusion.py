@@ -144,3 +144,18 @@ def test_acdnet_arena_with_fusion():
     x = np.random.default_rng(2).integers(-128, 128, compiled.input_tensor.shape, dtype=np.int8)
     outs = rerun_without_reload(host, x, 2)
     assert outs[0] == outs[1] == ReferenceInterpreter(ACDNET).run(x).tobytes()
+
+
+def test_profile_rows_name_a_fused_step_after_both_operators():
+    from harness.boards import get_board
+    from harness.metrics.profile import build_profile
+
+    compiled = compile_model(FIXTURES / "raw_mini_int8.tflite")
+    steps, ops = len(compiled.steps.operators), len(compiled.graph.operators)
+    board = get_board("stm32f746")
+    ours = build_profile(compiled, board, "twin", "instructions", (110,) * steps, 10, 100 * steps)
+    assert [r.operator for r in ours.rows][:3] == ["CONV_2D+MAX_POOL_2D", "CONV_2D+MAX_POOL_2D", "CONV_2D"]
+    assert ours.rows[0].shape == "1x1x1888x4" and ours.rows[0].macs == compiled.calls[0].macs > 0
+    tflm = build_profile(compiled, board, "twin", "instructions", (110,) * ops, 10, 100 * ops)  # TFLM: per op
+    assert [r.operator for r in tflm.rows][:3] == ["CONV_2D", "MAX_POOL_2D", "CONV_2D"]
+    assert sum(r.macs for r in tflm.rows) == sum(r.macs for r in ours.rows) == compiled.macs
