@@ -76,7 +76,7 @@ def test_real_board_firmware_builds_with_tflm_and_cmsis_nn(name, build_root, mon
 def test_real_board_firmware_builds_with_its_own_port(name, build_root):
     model, vectors = REAL[name]
     if model == ACDNET:
-        require_shared("models", ACDNET.name)
+        require_shared(f"models/{ACDNET.name}")
     board = get_board(name)
     compiled, image = build(name, model, build_root)
     assert image.kind.value == "board" and image.env == name and image.board == name
@@ -118,12 +118,12 @@ def test_rp2040_image_starts_with_our_boot2_and_a_valid_crc(build_root):
 def test_acdnet20_links_for_the_small_boards_and_tflm_is_refused_by_region(name, build_root, monkeypatch):
     """With conv + pool fusion ACDNet-20's arena is under 100 KB: it links for the 256/264 KB boards.  TFLM +
     CMSIS-NN (309 KB arena) still does not fit, and the linker's refusal names the region and the overflow."""
-    require_shared("models", ACDNET.name)
+    require_shared(f"models/{ACDNET.name}")  # one relative path (two parts would be two paths)
     compiled, image = build(name, ACDNET, build_root)
     board = get_board(name)
     assert compiled.plan.arena_bytes < 100_000 and compiled.plan.arena_bytes < image.sizes["ram"] <= board.ram_bytes
     assert image.sizes["flash"] <= board.flash_bytes
-    require_shared("third_party", "tflm", "tflm-cmsis-nn")
+    require_shared("third_party/tflm/tflm-cmsis-nn")
     from harness.backends import Backend
     from harness.orchestrate import BuildOptions, prepare
 
