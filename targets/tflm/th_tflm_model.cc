@@ -44,9 +44,9 @@ const uint8_t *th_model_output;
 const char *const th_model_name = TH_MODEL_NAME;
 }
 
-/* Static RAM the firmware needs besides the arena and the input copy (protocol buffers, interpreter, resolver,
- * runtime): an upper bound of what the link maps of the three Arm twins show, with margin. */
-#define TH_TFLM_RAM_RESERVE_BYTES 16384u
+/* Static RAM the firmware needs besides the arena, the input copy, stack and heap (protocol buffers, interpreter,
+ * resolver, runtime): 899 B in the TFLM + CMSIS-NN builds of raw_mini for the M7 and M0+ twins; 4 KB of margin. */
+#define TH_TFLM_RAM_RESERVE_BYTES 4096u
 #if !defined(TH_RAM_FOR_DATA_BYTES) || \
     (TH_MODEL_ARENA_BYTES + TH_MODEL_INPUT_BYTES + TH_TFLM_RAM_RESERVE_BYTES <= TH_RAM_FOR_DATA_BYTES)
 #define TH_TFLM_KEEPS_INPUT 1
