@@ -202,10 +202,7 @@ def build_firmware(target: Target, model_dir: Path, *, build_root: Path, defines
     log_path = build_dir / "build.log"
     with open(build_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _write_if_changed(build_dir / "link.ld", recipe.ldscript)
-        data = {k: v for k, v in recipe.__dict__.items() if k != "ldscript"}
-        data["ldscript"] = str(build_dir / "link.ld") if recipe.ldscript else ""
-        _write_if_changed(build_dir / "recipe.json", json.dumps(data, indent=1, sort_keys=True))
+        write_recipe(recipe, build_dir)
         elf = build_dir / "pio" / "build" / env_name / "firmware.elf"
         stamp = build_dir / ".built"  # touched after each successful pio run (SCons may leave the ELF's mtime)
         if elf.is_file() and _up_to_date(stamp, recipe, build_dir):
@@ -269,6 +266,18 @@ def compiler_version() -> str:
         return "not installed"
     out = subprocess.run([gcc, "--version"], capture_output=True, text=True, check=False).stdout
     return out.splitlines()[0] if out else "unknown"
+
+
+def write_recipe(recipe: Recipe, directory: Path) -> Path:
+    """Write ``recipe.json`` (and ``link.ld``, the rendered linker script) into ``directory``, keeping files that
+    did not change (build caching); returns the recipe path, which the PlatformIO build scripts read from
+    ``$TINYHIL_RECIPE``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _write_if_changed(directory / "link.ld", recipe.ldscript)
+    data = {k: v for k, v in recipe.__dict__.items() if k != "ldscript"}
+    data["ldscript"] = str(directory / "link.ld") if recipe.ldscript else ""
+    _write_if_changed(directory / "recipe.json", json.dumps(data, indent=1, sort_keys=True))
+    return directory / "recipe.json"
 
 
 def _build_key(recipe: Recipe, model_dir: Path, app_dir: Path | None) -> str:

@@ -16,11 +16,15 @@ Schema (version 2):
 - ``inferences``: the rows of inferences.csv.
 - ``layers``: the per-layer profile when the run has one.
 - ``tags``: run tags, from the summary (``source='run'``) or added later (``source='user'``).
+- ``profiles`` (version 3): per-operator profiles recorded by ``tinyhil profile`` (its profile.json document),
+  with the run they belong to (the newest run of the same model file, board, target and backend when recorded;
+  NULL when there was none). Reports draw them for the runs they match (:meth:`RunStore.profiles_for`).
 
 Importing is idempotent: a run is keyed by its run id; importing the same directory again changes nothing,
 importing a changed directory of the same id replaces that run's rows (user tags are kept). A version-1
 database (tinyhil 0.1.0, whose board runs said target "hardware") is migrated when opened: configuration ids,
-stored JSON and metrics are recomputed from the stored manifests and summaries.
+stored JSON and metrics are recomputed from the stored manifests and summaries; a version-2 database gets the
+(empty) ``profiles`` table.
 Errors: :class:`harness.errors.ResultsError` (one line naming the directory or database and the fix).
 """
 
@@ -36,10 +40,11 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from harness.errors import ResultsError
+from harness.history_profiles import ProfileRecords, record_profile_file  # noqa: F401 (re-exported)
 from harness.rundir import (READ_CONTEXT, RUN_FILES, Manifest, Run, Summary, is_run_dir, layer_profile, read_run,
                             summary_metrics)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "history.sqlite"
 
 _SCHEMA = """
@@ -63,6 +68,9 @@ CREATE TABLE IF NOT EXISTS inferences (
 CREATE TABLE IF NOT EXISTS layers (
     run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, idx INTEGER NOT NULL, op TEXT,
     count REAL, unit TEXT, macs INTEGER, PRIMARY KEY (run_id, idx));
+CREATE TABLE IF NOT EXISTS profiles (
+    profile_id TEXT PRIMARY KEY, run_id TEXT REFERENCES runs(run_id) ON DELETE SET NULL, model TEXT, board TEXT,
+    target TEXT, backend TEXT, unit TEXT, recorded_at TEXT, path TEXT, document TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tags (
     run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, tag TEXT NOT NULL, source TEXT NOT NULL,
     PRIMARY KEY (run_id, tag));
@@ -132,7 +140,7 @@ def default_db(results_dir: str | Path = "results") -> Path:
 
 # --- the database --------------------------------------------------------------------------------------------
 
-class RunStore:
+class RunStore(ProfileRecords):
     """The history database. Open with ``RunStore(path)`` (created with its parent directory if absent);
     use as a context manager or call :meth:`close`. Raises ResultsError when the file is not a tinyhil
     database or has a newer schema."""
@@ -219,10 +227,11 @@ class RunStore:
 
     def _migrate(self, version: int) -> None:
         """Version 1 -> 2: recompute every run's configuration id (board runs said "hardware"), its stored
-        manifest and summary (as the models dump them) and its metrics, from the stored JSON."""
+        manifest and summary (as the models dump them) and its metrics, from the stored JSON. Version 2 -> 3:
+        the ``profiles`` table (created by the schema script) is all there is to add."""
         with self._db:
             for rid, path, manifest, summary in self._db.execute(
-                    "SELECT run_id, path, manifest, summary FROM runs").fetchall():
+                    "SELECT run_id, path, manifest, summary FROM runs").fetchall() if version < 2 else ():
                 run = _stored_run(rid, path, manifest, summary, (), self.path)
                 self._store_config(run)
                 self._db.execute("UPDATE runs SET config_id=?, manifest=?, summary=? WHERE run_id=?",
@@ -309,7 +318,7 @@ class RunStore:
     def table_counts(self) -> dict[str, int]:
         """Row count of each table (for checks and `tinyhil runs --stats`)."""
         return {t: self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                for t in ("configurations", "runs", "metrics", "inferences", "layers", "tags")}
+                for t in ("configurations", "runs", "metrics", "inferences", "layers", "tags", "profiles")}
 
     def _runs(self, where: str, args: tuple) -> Iterator[Run]:
         tags: dict[str, list[str]] = {}

@@ -1,20 +1,28 @@
 """tinyhil's pytest plugin (auto-loaded through the ``pytest11`` entry point in pyproject.toml).
 
-Options::
+Options (every name but ``--board`` carries the ``--tinyhil-`` prefix, so the plugin installs beside
+pytest-embedded, labgrid's plugin and others that own ``--port``, ``--target`` or ``--probe``)::
 
-    --board NAME      a catalog board to run on-device tests on (repeatable: tests run once per board)
-    --emulate         use the boards' emulated twins (QEMU) instead of attached hardware
-    --probe UID       debug probe unique ID of the board (``UID``, or ``BOARD=UID`` with several boards)
-    --port PATH|URL   serial port of the board (``PATH``, or ``BOARD=PATH``); found from the probe when omitted
-    --energy-meter KIND[:PORT]  power monitor (js220, js110, ppk2, lpm01a) measuring energy
+    --board NAME (= --tinyhil-board)  a catalog board to run on-device tests on (repeatable: once per board)
+    --tinyhil-emulate         use the boards' emulated twins (QEMU) instead of attached hardware
+    --tinyhil-probe UID       debug probe unique ID of the board (``UID``, or ``BOARD=UID`` with several boards)
+    --tinyhil-port PATH|URL   serial port of the board (``PATH``, or ``BOARD=PATH``); found from the probe if omitted
+    --tinyhil-backend NAME    deployment backend (tinyhil, tflm, tflm-cmsis-nn; repeatable: once per backend)
+    --tinyhil-energy-meter KIND[:PORT]  power monitor (js220, js110, ppk2, lpm01a) measuring energy
 
-Fixtures: ``board`` (the catalog entry, parametrized over ``--board``), ``target`` (its harness.target.Target),
-``firmware`` (``firmware(model) -> Firmware``, built once per model x target), ``model`` (the .tflite the
-``dut`` runs; override it in a conftest), ``dut`` (a flashed, connected harness.dut.Dut with ``infer(tensor) ->
-(output, Counts)`` and ``check(tensor)`` against the same host reference as ``bench``).  Marker: ``@pytest.mark.board("stm32f746", ...)``
-limits a test to those boards.  On-device tests are skipped with the reason when no board is named, when
-``--emulate`` asks for a board without a twin, or when neither ``--probe`` nor ``--port`` points at hardware:
-``pytest --board=stm32f746`` on a machine without the board skips, it does not fail.
+When another plugin registered ``--board`` first, tinyhil registers only ``--tinyhil-board`` and says so in the
+report header.
+
+Fixtures, all prefixed ``tinyhil_`` for the same reason (pytest-embedded has ``dut`` and ``target``, labgrid
+``target``): ``tinyhil_board`` (the catalog entry, parametrized over ``--board``), ``tinyhil_backend``,
+``tinyhil_target`` (its harness.target.Target), ``tinyhil_firmware`` (``firmware(model) -> Firmware``, built once
+per model x target x backend), ``tinyhil_model`` (the .tflite the DUT runs; override it in a conftest),
+``tinyhil_dut`` (a flashed, connected harness.dut.Dut with ``infer(tensor) -> (output, Counts)`` and
+``check(tensor)`` against the same host reference as ``bench``).  Marker: ``@pytest.mark.board("stm32f746", ...)``
+limits a test that uses these fixtures to those boards.  Only tests that use tinyhil's fixtures are parametrized
+or skipped: a project's own ``board`` fixture is left alone.  On-device tests are skipped with the reason when no
+board is named, when ``--tinyhil-emulate`` asks for a board without a twin, or when neither a probe nor a port
+points at hardware: ``pytest --board=stm32f746`` on a machine without the board skips, it does not fail.
 
 Hardware is opt-in (an option plus a skip with a reason), as in MLonMCU's and labgrid's pytest plugins;
 the plugin imports nothing heavy until a fixture is used.
@@ -23,6 +31,7 @@ the plugin imports nothing heavy until a fixture is used.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,22 +42,33 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 # ---- options ------------------------------------------------------------------------------------------------
+def _claimed_options(parser: pytest.Parser) -> set[str]:
+    """Option strings other plugins registered before this one (pytest has no public listing)."""
+    groups = [parser._anonymous, *parser._groups]  # noqa: SLF001
+    return {name for g in groups for opt in g.options for name in opt.names()}
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tinyhil", "tinyhil on-device tests (boards and their emulated twins)")
-    group.addoption("--board", action="append", default=[], metavar="NAME",
+    board_names = ["--tinyhil-board"] if "--board" in _claimed_options(parser) else ["--board", "--tinyhil-board"]
+    group.addoption(*board_names, dest="tinyhil_board", action="append", default=[], metavar="NAME",
                     help="catalog board to run on-device tests on (repeatable)")
-    group.addoption("--emulate", action="store_true", default=False,
+    group.addoption("--tinyhil-emulate", action="store_true", default=False,
                     help="run on-device tests on the boards' emulated twins (QEMU)")
-    group.addoption("--probe", action="append", default=[], metavar="UID",
+    group.addoption("--tinyhil-probe", action="append", default=[], metavar="UID",
                     help="debug probe unique ID (UID, or BOARD=UID when several boards are given)")
-    group.addoption("--port", action="append", default=[], metavar="PATH_OR_URL",
+    group.addoption("--tinyhil-port", action="append", default=[], metavar="PATH_OR_URL",
                     help="serial port of the board (PATH, or BOARD=PATH when several boards are given)")
-    group.addoption("--backend", action="append", default=[], metavar="NAME",
+    group.addoption("--tinyhil-backend", action="append", default=[], metavar="NAME",
                     help="deployment backend of the firmware: tinyhil (default), tflm, tflm-cmsis-nn (repeatable: "
                          "on-device tests run once per backend)")
-    group.addoption("--energy-meter", default=None, metavar="KIND[:PORT]",
+    group.addoption("--tinyhil-energy-meter", default=None, metavar="KIND[:PORT]",
                     help="power monitor for energy: js220|js110|ppk2|lpm01a[:PORT] (default: datasheet estimate)")
     parser.addini("tinyhil_build_root", "directory for firmware builds (default: .tinyhil/build in the repo)")
+    BOARD_OPTION[0] = board_names[0]
+
+
+BOARD_OPTION = ["--board"]  # the option string the board option got (--tinyhil-board when --board was taken)
 
 
 def per_board(values: list[str], boards: list[str], what: str) -> dict[str, str]:
@@ -57,7 +77,7 @@ def per_board(values: list[str], boards: list[str], what: str) -> dict[str, str]
     from harness.errors import CatalogError  # noqa: PLC0415
 
     try:
-        return assign_per_board(values, boards, f"--{what}")
+        return assign_per_board(values, boards, f"--tinyhil-{what}")
     except CatalogError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -95,8 +115,8 @@ class TinyhilOptions:
         if self.emulate:
             return None
         if board_name not in self.probes and board_name not in self.ports:
-            return (f"no probe or serial port given for {board_name}: pass --probe UID and/or --port PATH "
-                    "(see `tinyhil probes`), or --emulate for its twin")
+            return (f"no probe or serial port given for {board_name}: pass --tinyhil-probe UID and/or "
+                    "--tinyhil-port PATH (see `tinyhil probes`), or --tinyhil-emulate for its twin")
         return None
 
 
@@ -105,20 +125,22 @@ OPTIONS = pytest.StashKey[TinyhilOptions]()
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "board(*names): run this test only on these catalog boards")
-    boards = list(dict.fromkeys(config.getoption("board") or []))
+    boards = list(dict.fromkeys(config.getoption("tinyhil_board") or []))
     if boards:
         from harness.boards import load_catalog  # noqa: PLC0415
 
         known = load_catalog()
         unknown = [b for b in boards if b not in known]
         if unknown:
-            raise pytest.UsageError(f"unknown board {unknown[0]!r}; known boards: {', '.join(sorted(known))}")
+            close = difflib.get_close_matches(unknown[0], list(known), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise pytest.UsageError(f"unknown board {unknown[0]!r}; {hint}known boards: {', '.join(sorted(known))}")
     root = config.getini("tinyhil_build_root") or os.environ.get("TINYHIL_BUILD_ROOT") or REPO / ".tinyhil" / "build"
     config.stash[OPTIONS] = TinyhilOptions(
-        boards=boards, emulate=bool(config.getoption("emulate")),
-        probes=per_board(config.getoption("probe") or [], boards, "probe"),
-        ports=per_board(config.getoption("port") or [], boards, "port"),
-        build_root=Path(root), meter=config.getoption("energy_meter"), backends=_backends(config))
+        boards=boards, emulate=bool(config.getoption("tinyhil_emulate")),
+        probes=per_board(config.getoption("tinyhil_probe") or [], boards, "probe"),
+        ports=per_board(config.getoption("tinyhil_port") or [], boards, "port"),
+        build_root=Path(root), meter=config.getoption("tinyhil_energy_meter"), backends=_backends(config))
 
 
 def _backends(config: pytest.Config) -> list:
@@ -126,7 +148,7 @@ def _backends(config: pytest.Config) -> list:
     from harness.errors import TinyhilError  # noqa: PLC0415
 
     try:
-        return [parse_backend(b) for b in dict.fromkeys(config.getoption("backend") or ["tinyhil"])]
+        return [parse_backend(b) for b in dict.fromkeys(config.getoption("tinyhil_backend") or ["tinyhil"])]
     except TinyhilError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -139,6 +161,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     opts = config.stash.get(OPTIONS, None)
+    if BOARD_OPTION[0] != "--board":
+        return "tinyhil: another plugin owns --board; name tinyhil's boards with --tinyhil-board"
     if not opts or not opts.boards:
         return None
     return f"tinyhil: boards {', '.join(opts.boards)} ({'emulated twins' if opts.emulate else 'hardware'})"
@@ -146,26 +170,27 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 # ---- parametrization and the board marker --------------------------------------------------------------------
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend" in metafunc.fixturenames:
-        backends = metafunc.config.stash[OPTIONS].backends
-        metafunc.parametrize("backend", backends, indirect=True, ids=[b.value for b in backends], scope="session")
-    if "board" not in metafunc.fixturenames:
+    """Parametrize tests that use tinyhil's fixtures over ``--tinyhil-backend`` and ``--board``; others untouched."""
+    opts = metafunc.config.stash[OPTIONS]
+    if "tinyhil_backend" in metafunc.fixturenames:
+        metafunc.parametrize("tinyhil_backend", opts.backends, indirect=True, ids=[b.value for b in opts.backends],
+                             scope="session")
+    if "tinyhil_board" not in metafunc.fixturenames:
         return
-    boards = metafunc.config.stash[OPTIONS].boards
-    if boards:
-        metafunc.parametrize("board", boards, indirect=True, ids=boards, scope="session")
+    if opts.boards:
+        metafunc.parametrize("tinyhil_board", opts.boards, indirect=True, ids=opts.boards, scope="session")
     else:
-        metafunc.parametrize("board", [pytest.param(None, marks=pytest.mark.skip(
-            reason="on-device test: no --board given (e.g. pytest --board=stm32f746 --emulate)"))],
-            indirect=True, ids=["no-board"], scope="session")
+        metafunc.parametrize("tinyhil_board", [pytest.param(None, marks=pytest.mark.skip(
+            reason=f"on-device test: no {BOARD_OPTION[0]} given (e.g. pytest {BOARD_OPTION[0]}=stm32f746 "
+                   "--tinyhil-emulate)"))], indirect=True, ids=["no-board"], scope="session")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     marker = item.get_closest_marker("board")
     callspec = getattr(item, "callspec", None)
-    if marker is None or callspec is None or "board" not in callspec.params:
+    if marker is None or callspec is None or "tinyhil_board" not in callspec.params:
         return
-    name = callspec.params["board"]
+    name = callspec.params["tinyhil_board"]
     if name is not None and name not in marker.args:
         pytest.skip(f"only for boards {', '.join(marker.args)} (this run: {name})")
 
@@ -178,7 +203,7 @@ def tinyhil_options(request: pytest.FixtureRequest) -> TinyhilOptions:
 
 
 @pytest.fixture(scope="session")
-def board(request: pytest.FixtureRequest):
+def tinyhil_board(request: pytest.FixtureRequest):
     """The catalog entry (harness.boards.Board) of the board under test; one test per ``--board``."""
     from harness.boards import get_board  # noqa: PLC0415
 
@@ -186,9 +211,9 @@ def board(request: pytest.FixtureRequest):
 
 
 @pytest.fixture(scope="session")
-def backend(request: pytest.FixtureRequest):
-    """The deployment backend (harness.backends.Backend) the ``firmware``/``dut`` are built with; one test per
-    ``--backend`` (default tinyhil)."""
+def tinyhil_backend(request: pytest.FixtureRequest):
+    """The deployment backend (harness.backends.Backend) the firmware and DUT are built with; one test per
+    ``--tinyhil-backend`` (default tinyhil)."""
     return request.param
 
 
@@ -229,47 +254,48 @@ class FirmwareBuilder:
 
 
 @pytest.fixture(scope="session")
-def target(board, tinyhil_options: TinyhilOptions):
-    """The harness.target.Target of ``board``: its twin with --emulate, else the board with --probe/--port/
-    --energy-meter.  Skips with the reason when it cannot be reached."""
-    reason = tinyhil_options.hardware_reason(board.name)
+def tinyhil_target(tinyhil_board, tinyhil_options: TinyhilOptions):
+    """The harness.target.Target of ``tinyhil_board``: its twin with --tinyhil-emulate, else the board with its
+    probe, port and energy meter.  Skips with the reason when it cannot be reached."""
+    reason = tinyhil_options.hardware_reason(tinyhil_board.name)
     if reason:
         pytest.skip(reason)
-    return tinyhil_options.target(board.name)
+    return tinyhil_options.target(tinyhil_board.name)
 
 
 @pytest.fixture(scope="session")
-def firmware(board, backend, tinyhil_options: TinyhilOptions) -> FirmwareBuilder:
-    """``firmware(model) -> Firmware``: ``model`` (a .tflite path) compiled and built for ``board`` (its twin
-    with --emulate), cached per model x target.  Raises MemoryOverflowError when the model does not fit; skips
-    when the board's toolchain is not installed (ESP32 without Espressif's toolchain) or, with --emulate, when
-    the board has no twin."""
-    reason = tinyhil_options.emulate and tinyhil_options.hardware_reason(board.name)
+def tinyhil_firmware(tinyhil_board, tinyhil_backend, tinyhil_options: TinyhilOptions) -> FirmwareBuilder:
+    """``tinyhil_firmware(model) -> Firmware``: ``model`` (a .tflite path) compiled and built for the board (its
+    twin with --tinyhil-emulate) and backend, cached per model x target x backend.  Raises MemoryOverflowError
+    when the model does not fit; skips when the board's toolchain is not installed (ESP32 without Espressif's
+    toolchain) or, with --tinyhil-emulate, when the board has no twin."""
+    reason = tinyhil_options.emulate and tinyhil_options.hardware_reason(tinyhil_board.name)
     if reason:
         pytest.skip(reason)
-    return FirmwareBuilder(tinyhil_options.target(board.name), tinyhil_options, backend)
+    return FirmwareBuilder(tinyhil_options.target(tinyhil_board.name), tinyhil_options, tinyhil_backend)
 
 
 @pytest.fixture
-def model() -> Path:
-    """The .tflite model the ``dut`` runs: the zoo's ACDNet-20 int8 (override this fixture to change it)."""
+def tinyhil_model() -> Path:
+    """The .tflite model the ``tinyhil_dut`` runs: the zoo's ACDNet-20 int8 (override this fixture to change it)."""
     from harness.data.fetch import fetch_model  # noqa: PLC0415
 
     return fetch_model("acdnet20-int8", None)
 
 
 @pytest.fixture
-def dut(request: pytest.FixtureRequest, target, backend, tinyhil_options: TinyhilOptions,
-        tmp_path_factory: pytest.TempPathFactory):
-    """A flashed, connected harness.dut.Dut running ``model`` (``infer(x) -> (output, Counts)``, ``check(x)``
-    against the same host reference as ``bench``); kept open for the session per target x model.  Skips
-    (before building anything) when the board is not reachable."""
-    model = request.getfixturevalue("model")
-    firmware = request.getfixturevalue("firmware")(model)
-    key = (target.name, firmware.backend, firmware.image.sha256)
+def tinyhil_dut(request: pytest.FixtureRequest, tinyhil_target, tinyhil_backend, tinyhil_options: TinyhilOptions,
+                tmp_path_factory: pytest.TempPathFactory):
+    """A flashed, connected harness.dut.Dut running ``tinyhil_model`` (``infer(x) -> (output, Counts)``,
+    ``check(x)`` against the same host reference as ``bench``); kept open for the session per target x backend x
+    firmware.  Skips (before building anything) when the board is not reachable."""
+    model = request.getfixturevalue("tinyhil_model")
+    firmware = request.getfixturevalue("tinyhil_firmware")(model)
+    key = (tinyhil_target.name, firmware.backend, firmware.image.sha256)
     if key not in tinyhil_options.pool:
         from harness.orchestrate import connect  # noqa: PLC0415
 
-        run_dir = tmp_path_factory.mktemp(f"dut-{target.name}")
-        tinyhil_options.pool[key] = tinyhil_options.exits.enter_context(connect(firmware, target, run_dir=run_dir))
+        run_dir = tmp_path_factory.mktemp(f"dut-{tinyhil_target.name}")
+        tinyhil_options.pool[key] = tinyhil_options.exits.enter_context(
+            connect(firmware, tinyhil_target, run_dir=run_dir))
     return tinyhil_options.pool[key]

@@ -13,10 +13,43 @@ from rich.table import Table
 
 from harness.errors import TinyhilError
 
+from harness.cli.output import make_console
+
 app = typer.Typer(help="tinyhil: benchmark TinyML audio classifiers on microcontrollers and their emulated twins.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-console = Console(width=None if Console().is_terminal else 150)
-err_console = Console(stderr=True)
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  rich_markup_mode=None,  # help text is plain: `[tool.tinyhil.compare]` is not markup
+                  context_settings={"help_option_names": ["-h", "--help"]})
+console = make_console()
+err_console = make_console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+        try:
+            print(f"tinyhil {version('tinyhil')}")
+        except PackageNotFoundError:
+            print("tinyhil (not installed: run from a source tree)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print tinyhil's version and exit."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only results and errors: no progress, no notes."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also log each step (builds, flashing, DUT)."),
+) -> None:
+    """tinyhil: benchmark TinyML audio classifiers on microcontrollers and their emulated twins."""
+    import logging  # noqa: PLC0415
+
+    VERBOSITY[0] = -1 if quiet else (1 if verbose else 0)
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+VERBOSITY = [0]  # -1 quiet, 0 normal, 1 verbose (set by the global -q / -v options)
 
 
 def guarded(fn):
@@ -276,10 +309,13 @@ def profile(
     for row in p.table():
         table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
     console.print(table)
-    csv_path, _ = p.save(out / f"{Path(p.model).stem}-{p.board}-{p.target}" + ("" if backend == "tinyhil" else f"-{backend}"))
+    name = f"{Path(p.model).stem}-{p.board}-{p.target}" + ("" if backend == "tinyhil" else f"-{backend}")
+    csv_path, _ = p.save(out / name, backend=backend)  # (was out / str + str: a TypeError on every run)
+    from harness.history import record_profile_file  # the report draws it for the run it belongs to
+    _, run_id = record_profile_file(csv_path.with_name("profile.json"))
     console.print(f"operators sum to {p.total:,} {p.unit}; whole inference {p.whole:,} ({100 * p.deviation:+.4f}%); "
                   f"peak stack {s.stack.peak:,} B of {s.stack.size:,} B; arena {s.arena_bytes:,} B; saved {csv_path} "
-                  "and profile.json")
+                  f"and profile.json; recorded in the history database (run {run_id or 'none yet'})")
 
 
 @app.command(name="inspect")

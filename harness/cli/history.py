@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.rundir import Energy, Firmware, Latency, Memory, ModelRef, Run
+from harness.rundir import Energy, Firmware, Latency, Memory, ModelRef, Run, latency_us
 
 ResultsOpt = typer.Option(Path("results"), "--results", help="Directory of run directories (imported if new)")
 DbOpt = typer.Option(None, "--db", help="History database (default: $TINYHIL_DB or <results>/history.sqlite)")
@@ -38,6 +38,7 @@ def _open(results: Path, db: Optional[Path]):
                            "first, or pass --results DIR / --db FILE")
     store = RunStore(path)
     store.import_tree(results, only_new=True)
+    store.import_profiles(results / "profiles")  # where `tinyhil profile` saves by default
     return store
 
 
@@ -62,17 +63,22 @@ def _describe(sel) -> str:
     return " ".join(parts) or "all runs"
 
 
-def _bytes(v) -> str:
-    return "—" if v is None else f"{v:,}"
-
-
 def _or_dash(v) -> str:
     return "—" if v in (None, "", ()) else str(v)
+
+
+def _us(s, value: float) -> float | None:
+    """A latency value of ``s.latency`` (in its unit) in µs."""
+    return latency_us(s.model_copy(update={"latency": s.latency.model_copy(update={"median": value})}))
 
 
 def _show_rows(r: Run) -> list[tuple[str, str]]:
     """(label, text) rows of `tinyhil show`: the configuration, latency and energy ("not measured" when absent),
     ELF sections; "—" for anything the run does not record."""
+    from harness.report import units
+    from harness.report.stats import correct_and_n, wilson
+    from harness.rundir import energy_uj, latency_us
+
     m, s = r.manifest, r.summary
     fw, model = m.firmware or Firmware(), m.model or ModelRef()
     clock = "—" if m.clock_hz is None else f"{m.clock_hz / 1e6:g} MHz"
@@ -86,12 +92,22 @@ def _show_rows(r: Run) -> list[tuple[str, str]]:
             ("timer", _or_dash(m.timer_source)), ("compiler", _or_dash(compiler)),
             ("git commit", _or_dash(m.git_commit)), ("tags", ", ".join(r.tags) or "—")]
     lat, en = s.latency or Latency(), s.energy or Energy()
-    for label, value, unit, estimate, source in (("latency", lat.median, lat.unit, lat.estimate, lat.source),
-                                                 ("energy", en.per_inference, en.unit, en.estimate, en.source)):
+    us, uj = latency_us(s), energy_uj(s)
+    span = "" if lat.min is None or lat.max is None else \
+        f" (min {units.time_us(_us(s, lat.min))}, max {units.time_us(_us(s, lat.max))})"
+    for label, value, estimate, source in (("latency", None if us is None else units.time_us(us) + span,
+                                            lat.estimate, lat.source),
+                                           ("energy", None if uj is None else units.energy_uj(uj), en.estimate,
+                                            en.source)):
         rows.append((label, "not measured" if value is None else
-                     f"{value:,.1f} {unit}{' (ESTIMATE)' if estimate else ''} — {source or ''}"))
+                     f"{value}{' (ESTIMATE)' if estimate else ''} — {source or ''}"))
+    cn = correct_and_n(s)
+    if cn and cn[1]:
+        lo, hi = wilson(*cn)
+        rows.append(("top-1", f"{100 * cn[0] / cn[1]:.1f}% ({cn[0]}/{cn[1]} clips; 95% Wilson interval "
+                              f"{100 * lo:.1f}–{100 * hi:.1f}%)"))
     sections = (s.memory.sections if s.memory else None) or {}
-    rows.append(("sections", ", ".join(f"{k} {v:,} B" for k, v in sections.items()) or "—"))
+    rows.append(("sections", ", ".join(f"{k} {units.kib(v)} ({v:,} B)" for k, v in sections.items()) or "—"))
     return rows
 
 
@@ -129,6 +145,8 @@ def runs(
     results: Path = ResultsOpt, db: Optional[Path] = DbOpt,
 ) -> None:
     """List recorded runs (oldest first): date, variant, board, accuracy, instructions/cycles, memory."""
+    from harness.report import units
+
     with _open(results, db) as store:
         selected = store.select(_selection(run_ids, model, board, since, until, tag, last, backend))
     if ids:
@@ -137,16 +155,16 @@ def runs(
         return
     t = Table(title=f"tinyhil runs ({len(selected)})")
     for col in ("run id", "date (UTC)", "variant", "method", "board", "target", "top-1", "instr./cycles",
-                "flash B", "RAM B", "bit-exact", "tags"):
-        t.add_column(col, justify="right" if col in ("top-1", "instr./cycles", "flash B", "RAM B") else "left")
+                "flash", "RAM", "bit-exact", "tags"):
+        t.add_column(col, justify="right" if col in ("top-1", "instr./cycles", "flash", "RAM") else "left")
     for r in selected:
         s = r.summary
         mem = s.memory or Memory()
         t.add_row(r.run_id, r.date.strftime("%Y-%m-%d %H:%M"), r.variant.name, r.variant.method, r.board,
                   r.target, "—" if s.accuracy is None else f"{100 * s.accuracy:.1f}%",
-                  "—" if s.counts is None or s.counts.median is None
-                  else f"{s.counts.median:,.0f} {s.counts.unit or ''}".strip(),
-                  _bytes(mem.flash_bytes), _bytes(mem.ram_bytes),
+                  units.count(s.counts.median if s.counts else None,
+                              {"instructions": "instr."}.get(s.counts.unit, s.counts.unit or "") if s.counts else ""),
+                  units.kib(mem.flash_bytes), units.kib(mem.ram_bytes),
                   {True: "yes", False: "NO"}.get(s.bit_exact, "—"), ", ".join(r.tags))
     console.print(t)
 
@@ -201,13 +219,16 @@ def report(
     results: Path = ResultsOpt, db: Optional[Path] = DbOpt, catalog: Optional[Path] = typer.Option(
         None, "--catalog", help="Board catalog YAML (board limits in the memory plot)"),
 ) -> None:
-    """Trade-off table (rows variant × board) in console, Markdown, CSV and LaTeX; plots (PNG+PDF); HTML."""
+    """Trade-off table (rows variant × board; top-1 with n and 95% Wilson interval) in console, Markdown, CSV
+    and LaTeX; figures as PDF + 300-dpi PNG (accuracy vs latency/energy/RAM/flash per board, per-board bars,
+    confusion matrices, per-operator profiles recorded by `tinyhil profile`); one offline HTML file."""
     from harness.report.build import write_report
 
     sel = _selection(run_ids, model, board, since, until, tag, backend=backend)
     with _open(results, db) as store:
         selected = store.select(sel)
-    rep = write_report(selected, out, selection=_describe(sel), console=console, catalog=catalog)
+        profiles = store.profiles_for(selected)
+    rep = write_report(selected, out, selection=_describe(sel), console=console, catalog=catalog, profiles=profiles)
     for kind, path in rep.files.items():
         console.print(f"{kind:28} {path}")
     for line in rep.omitted:

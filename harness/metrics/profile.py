@@ -78,8 +78,12 @@ class Profile:
     def top(self, k: int = 5) -> list[OperatorRow]:
         return sorted(self.rows, key=lambda r: -r.count)[:k]
 
-    def save(self, out_dir: str | Path) -> tuple[Path, Path]:
-        """Write ``profile.csv`` and ``profile.json`` into ``out_dir``; returns their paths."""
+    def save(self, out_dir: str | Path, backend: str = "tinyhil") -> tuple[Path, Path]:
+        """Write ``profile.csv`` and ``profile.json`` into ``out_dir``; returns their paths. profile.json also
+        names the deployment ``backend`` and the UTC date it was ``recorded`` (the history database keys a
+        profile to its run by model, board, target and backend: :meth:`harness.history.RunStore.record_profile`)."""
+        from datetime import datetime, timezone  # noqa: PLC0415
+
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         with open(out / "profile.csv", "w", newline="") as f:
@@ -87,7 +91,8 @@ class Profile:
             w.writerow(self.columns())
             w.writerows(self.table())
         doc = {k: v for k, v in asdict(self).items() if k != "rows"}
-        doc.update(total=self.total, deviation=self.deviation, columns=self.columns(),
+        doc.update(backend=backend, recorded=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   total=self.total, deviation=self.deviation, columns=self.columns(),
                    operators=[dict(zip(self.columns(), row)) for row in self.table()])
         (out / "profile.json").write_text(json.dumps(doc, indent=2) + "\n")
         return out / "profile.csv", out / "profile.json"

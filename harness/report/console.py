@@ -8,6 +8,7 @@ from typing import Iterable
 from rich.console import Console
 from rich.table import Table
 
+from harness.report import units
 from harness.rundir import Counts, Memory, Summary, as_summary, latency_us
 
 
@@ -20,25 +21,29 @@ def _acc(s: Summary) -> str:
 
 
 def _count(c: Counts) -> str:
-    return "—" if c.median is None else f"{_fmt_int(c.median)} {c.unit or ''}".strip()
+    return units.count(c.median, {"instructions": "instr."}.get(c.unit, c.unit or ""))
+
+
+def _kib(v) -> str:
+    return units.kib(v)
 
 
 def run_table(summaries: Iterable[Summary | dict], title: str = "tinyhil results") -> Table:
     """One row per run summary: model, board, target kind, clips, top-1, count per inference (median, min–max,
-    in instructions or cycles), flash, RAM and arena bytes, bit-exactness."""
+    in instructions or cycles, with k/M), flash, RAM and arena (KiB), bit-exactness."""
     table = Table(title=title)
     for col, justify in [("model", "left"), ("board", "left"), ("target", "left"), ("backend", "left"),
                          ("clips", "right"),
                          ("top-1", "right"), ("count / inference (median)", "right"), ("min–max", "right"),
-                         ("flash B", "right"), ("RAM B", "right"), ("arena B", "right"), ("bit-exact", "center")]:
+                         ("flash", "right"), ("RAM", "right"), ("arena", "right"), ("bit-exact", "center")]:
         table.add_column(col, justify=justify)
     for s in map(as_summary, summaries):
         counts, mem = s.counts or Counts(), s.memory or Memory()
         span = "—" if counts.min is None and counts.max is None else \
-            f"{_fmt_int(counts.min)}–{_fmt_int(counts.max)}"
+            f"{units.count(counts.min)}–{units.count(counts.max)}"
         table.add_row(
             s.model or "?", s.board or "?", s.target or "?", s.backend, _fmt_int(s.samples), _acc(s), _count(counts), span,
-            _fmt_int(mem.flash_bytes), _fmt_int(mem.ram_bytes), _fmt_int(s.arena_bytes),
+            _kib(mem.flash_bytes), _kib(mem.ram_bytes), _kib(s.arena_bytes),
             {True: "yes", False: f"NO ({_fmt_int(s.mismatches)} differ)", None: "not checked"}[s.bit_exact],
         )
     return table
@@ -54,13 +59,13 @@ def variant_table(summaries: Iterable[Summary | dict], title: str = "tinyhil var
 
     ``params`` and ``variant`` come from the model card beside each .tflite (absent: "—")."""
     table = Table(title=title)
-    for col in ("variant", "method", "top-1", "params", "MACs", "weights B", "flash B", "RAM B",
+    for col in ("variant", "method", "top-1", "params", "MACs", "weights", "flash", "RAM",
                 "count / inference", "bit-exact"):
         table.add_column(col, justify="left" if col in ("variant", "method") else "right")
     for s in map(as_summary, summaries):
         v, mem = s.variant, s.memory or Memory()
-        table.add_row((v and v.name) or s.model or "?", (v and v.method) or "—", _acc(s), _fmt_int(s.params),
-                      _fmt_int(s.macs), _fmt_int(s.weight_bytes), _fmt_int(mem.flash_bytes), _fmt_int(mem.ram_bytes),
+        table.add_row((v and v.name) or s.model or "?", (v and v.method) or "—", _acc(s), units.count(s.params),
+                      units.count(s.macs), _kib(s.weight_bytes), _kib(mem.flash_bytes), _kib(mem.ram_bytes),
                       _count(s.counts or Counts()), {True: "yes", False: "NO", None: "not checked"}[s.bit_exact])
     return table
 
@@ -73,20 +78,20 @@ def board_table(rows: list[tuple[object, Summary | dict | None, str]], title: st
     bit-exactness, status ("does not fit: ...", "no twin"). Raises ResultsError for an unknown latency unit.
     """
     table = Table(title=title)
-    for col in ("board", "core", "clock MHz", "target", "backend", "top-1", "count / inference", "latency ms",
-                "flash B (of board)", "RAM B (of board)", "bit-exact", "status"):
+    for col in ("board", "core", "clock MHz", "target", "backend", "top-1", "count / inference", "latency",
+                "flash (of board)", "RAM (of board)", "bit-exact", "status"):
         table.add_column(col, justify="left" if col in ("board", "core", "target", "backend", "status") else "right")
     for board, s, status in rows:
         mhz = f"{board.clock_hz / 1e6:g}"
         if s is None:
-            table.add_row(board.name, board.core, mhz, "—", "—", "—", "—", "—", f"— ({board.flash_bytes:,})",
-                          f"— ({board.ram_bytes:,})", "—", status)
+            table.add_row(board.name, board.core, mhz, "—", "—", "—", "—", "—", f"— ({_kib(board.flash_bytes)})",
+                          f"— ({_kib(board.ram_bytes)})", "—", status)
             continue
         s = as_summary(s)
         mem, us = s.memory or Memory(), latency_us(s)
-        latency = "—" if us is None else f"{us / 1000:,.2f}{' est.' if s.latency.estimate else ''}"
+        latency = units.time_us(us) + (" est." if us is not None and s.latency.estimate else "")
         table.add_row(board.name, board.core, mhz, s.target or "?", s.backend, _acc(s), _count(s.counts or Counts()), latency,
-                      f"{_fmt_int(mem.flash_bytes)} ({board.flash_bytes:,})",
-                      f"{_fmt_int(mem.ram_bytes)} ({board.ram_bytes:,})",
+                      f"{_kib(mem.flash_bytes)} ({_kib(board.flash_bytes)})",
+                      f"{_kib(mem.ram_bytes)} ({_kib(board.ram_bytes)})",
                       {True: "yes", False: "NO", None: "not checked"}[s.bit_exact], status or "ok")
     return table

@@ -19,15 +19,20 @@ import pandas as pd
 
 from harness.boards import load_catalog
 from harness.errors import CatalogError, ResultsError
-from harness.rundir import Counts, Energy, Latency, Memory, Run, energy_uj, latency_us
+from harness.report import units
+from harness.report.stats import correct_and_n, wilson
+from harness.report.style import short_method
+from harness.rundir import Counts, Energy, Latency, Memory, Run, Summary, energy_uj, latency_us
 
 DAGGER = "†"
 KEY = ["variant", "board", "target", "backend"]
 
 #: numeric columns of the trade-off table, in order (CSV names)
-NUMERIC_COLUMNS = ["variant", "method", "base", "board", "target", "backend", "accuracy_pct", "samples", "latency_ms",
-                   "latency_estimate", "energy_mj", "energy_estimate", "count_median", "count_unit", "flash_bytes",
-                   "ram_bytes", "arena_bytes", "macs", "bit_exact", "estimates", "run_id", "runs"]
+NUMERIC_COLUMNS = ["variant", "method", "method_short", "base", "board", "target", "backend", "accuracy_pct", "correct",
+                   "samples", "accuracy_ci_low_pct", "accuracy_ci_high_pct", "latency_ms", "latency_min_ms",
+                   "latency_max_ms", "latency_estimate", "energy_mj", "energy_estimate", "count_median", "count_unit",
+                   "flash_bytes", "ram_bytes", "arena_bytes", "flash_limit_bytes", "ram_limit_bytes", "fits", "macs",
+                   "bit_exact", "estimates", "run_id", "runs"]
 
 
 def _num(v) -> float:
@@ -57,6 +62,8 @@ def runs_frame(runs: list[Run], catalog: str | Path | None = None) -> pd.DataFra
             "count_median": _num(counts.median), "count_min": _num(counts.min), "count_max": _num(counts.max),
             "count_unit": counts.unit,
             "latency_us": _num(latency_us(s)), "latency_estimate": lat.estimate, "latency_source": lat.source,
+            "latency_min_us": _num(_us(lat, lat.min)), "latency_max_us": _num(_us(lat, lat.max)),
+            "correct": _correct(s), "components": mem.components.model_dump() if mem.components else None,
             "energy_uj": _num(energy_uj(s)), "energy_estimate": en.estimate, "energy_source": en.source,
             "avg_power_mw": _num(en.avg_power_mw),
             "flash_bytes": _num(mem.flash_bytes), "ram_bytes": _num(mem.ram_bytes),
@@ -69,27 +76,58 @@ def runs_frame(runs: list[Run], catalog: str | Path | None = None) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def _us(lat: Latency, value) -> float | None:
+    return None if value is None or lat.median is None else latency_us(Summary(latency=lat.model_copy(
+        update={"median": value})))
+
+
+def _correct(s) -> float:
+    cn = correct_and_n(s)
+    return float("nan") if cn is None else float(cn[0])
+
+
 def tradeoff_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Pivot a :func:`runs_frame` into the trade-off table: one row per (variant, board, target), newest run
-    of each, sorted by variant then board; columns :data:`NUMERIC_COLUMNS`. Raises ResultsError when empty."""
+    """Pivot a :func:`runs_frame` into the trade-off table: one row per (variant, board, target, backend),
+    newest run of each, sorted by variant then board; columns :data:`NUMERIC_COLUMNS` (accuracy with its
+    ``correct``/``samples`` and 95 % Wilson bounds in %, latency median/min/max in ms, ``fits`` False when
+    RAM or flash exceed the board's limit). Raises ResultsError when empty."""
     if frame.empty:
         raise ResultsError("no runs selected; widen the selection (see `tinyhil runs`) or run `tinyhil bench`")
     frame = frame.sort_values(["date", "run_id"])
     counts = frame.groupby(KEY, sort=False).size().rename("runs")
     latest = frame.groupby(KEY, sort=False).tail(1).set_index(KEY).join(counts).reset_index()
+    ci = [_ci(c, n) for c, n in zip(latest["correct"], latest["samples"])]
     out = pd.DataFrame({
         "variant": latest["variant"], "method": latest["method"], "base": latest["base"],
+        "method_short": [short_method(v, m) for v, m in zip(latest["variant"], latest["method"])],
         "board": latest["board"], "target": latest["target"], "backend": latest["backend"],
-        "accuracy_pct": latest["accuracy"] * 100, "samples": latest["samples"],
-        "latency_ms": latest["latency_us"] / 1e3, "latency_estimate": latest["latency_estimate"],
+        "accuracy_pct": latest["accuracy"] * 100, "correct": latest["correct"], "samples": latest["samples"],
+        "accuracy_ci_low_pct": [c[0] for c in ci], "accuracy_ci_high_pct": [c[1] for c in ci],
+        "latency_ms": latest["latency_us"] / 1e3, "latency_min_ms": latest["latency_min_us"] / 1e3,
+        "latency_max_ms": latest["latency_max_us"] / 1e3, "latency_estimate": latest["latency_estimate"],
         "energy_mj": latest["energy_uj"] / 1e3, "energy_estimate": latest["energy_estimate"],
         "count_median": latest["count_median"], "count_unit": latest["count_unit"],
         "flash_bytes": latest["flash_bytes"], "ram_bytes": latest["ram_bytes"], "arena_bytes": latest["arena_bytes"],
+        "flash_limit_bytes": latest["flash_limit_bytes"], "ram_limit_bytes": latest["ram_limit_bytes"],
+        "fits": [_fits(r) for r in latest.itertuples()],
         "macs": latest["macs"], "bit_exact": latest["bit_exact"],
         "estimates": [_estimates(r) for r in latest.itertuples()],
         "run_id": latest["run_id"], "runs": latest["runs"],
     })
     return out.sort_values(["variant", "board", "target", "backend"], kind="stable").reset_index(drop=True)[NUMERIC_COLUMNS]
+
+
+def _ci(correct, n) -> tuple[float, float]:
+    if pd.isna(correct) or pd.isna(n) or not n:
+        return float("nan"), float("nan")
+    lo, hi = wilson(int(correct), int(n))
+    return 100 * lo, 100 * hi
+
+
+def _fits(row) -> bool | None:
+    over = [u > lim for u, lim in ((row.ram_bytes, row.ram_limit_bytes), (row.flash_bytes, row.flash_limit_bytes))
+            if not (math.isnan(u) or math.isnan(lim))]
+    return None if not over else not any(over)
 
 
 def _estimates(row) -> str:
@@ -101,49 +139,51 @@ def _estimates(row) -> str:
 
 # --- display formats -----------------------------------------------------------------------------------------
 
-DISPLAY_COLUMNS = ["variant", "method", "board", "backend", "accuracy %", "latency ms", "energy mJ", "instr./cycles",
-                   "flash KiB", "RAM KiB", "arena KiB", "MACs", "bit-exact", "estimates"]
+DISPLAY_COLUMNS = ["variant", "method", "board", "backend", "top-1 % (n; 95% CI)", "latency", "latency min–max",
+                   "energy", "instr./cycles", "flash", "RAM", "arena", "MACs", "bit-exact", "estimates"]
 
 
-def _fmt(v, spec: str) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+def _acc_text(r) -> str:
+    if pd.isna(r.accuracy_pct):
+        return "does not fit" if r.fits is False else "—"
+    if pd.isna(r.samples):
+        return f"{r.accuracy_pct:.1f}"
+    ci = "" if pd.isna(r.accuracy_ci_low_pct) else f"; {r.accuracy_ci_low_pct:.0f}–{r.accuracy_ci_high_pct:.0f}"
+    return f"{r.accuracy_pct:.1f} ({int(r.samples)}{ci})"
+
+
+def _span(lo_ms, hi_ms) -> str:
+    if pd.isna(lo_ms) or pd.isna(hi_ms):
         return "—"
-    return format(v, spec)
+    return f"{units.time_us(lo_ms * 1e3)} – {units.time_us(hi_ms * 1e3)}"
 
 
 def _count(v, unit) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
     short = {"instructions": "instr.", "cycles": "cycles"}.get(unit, unit or "")
-    return f"{_si(v)} {short}".strip()
+    return units.count(v, short)
 
 
 def _si(v) -> str:
-    """1,692 / 17.47 M / 1.20 G: plain below a million."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
-    for scale, suffix in ((1e9, "G"), (1e6, "M")):
-        if abs(v) >= scale:
-            return f"{v / scale:,.2f} {suffix}"
-    return f"{v:,.0f}"
+    """103.59 M / 17.47 k / 812 ("—" when not measured)."""
+    return units.count(v)
 
 
 def display_table(table: pd.DataFrame, dagger: str = DAGGER) -> pd.DataFrame:
-    """Human-readable strings of a :func:`tradeoff_table`: KiB, millions, a ``dagger`` after every estimated
-    value, "—" for a metric that was not measured."""
+    """Human-readable strings of a :func:`tradeoff_table`: units in every cell (ms/mJ, µs/µJ below 1, k/M
+    counts, KiB/MiB), top-1 with n and its 95 % Wilson interval, a ``dagger`` after every estimated value,
+    "—" for a metric that was not measured, "does not fit" for a model over its board's limit."""
     def est(value: str, flag) -> str:
-        return value + dagger if flag and value != "—" else value
+        return value + dagger if flag and value != units.DASH else value
 
     rows = []
     for r in table.itertuples():
         rows.append([
-            r.variant, r.method, f"{r.board} ({r.target})" if r.target != "board" else r.board, r.backend,
-            _fmt(r.accuracy_pct, ".1f"),
-            est(_fmt(r.latency_ms, ",.2f"), r.latency_estimate), est(_fmt(r.energy_mj, ",.3f"), r.energy_estimate),
-            _count(r.count_median, r.count_unit),
-            _fmt(r.flash_bytes / 1024, ",.1f"), _fmt(r.ram_bytes / 1024, ",.1f"), _fmt(r.arena_bytes / 1024, ",.1f"),
-            _si(r.macs),
-            {True: "yes", False: "NO"}.get(r.bit_exact, "—"), r.estimates,
+            r.variant, r.method_short, f"{r.board} ({r.target})" if r.target != "board" else r.board, r.backend,
+            _acc_text(r), est(units.time_us(r.latency_ms * 1e3), r.latency_estimate),
+            _span(r.latency_min_ms, r.latency_max_ms), est(units.energy_uj(r.energy_mj * 1e3), r.energy_estimate),
+            _count(r.count_median, r.count_unit), units.kib(r.flash_bytes), units.kib(r.ram_bytes),
+            units.kib(r.arena_bytes), _si(r.macs),
+            {True: "yes", False: "NO"}.get(r.bit_exact, units.DASH), r.estimates,
         ])
     return pd.DataFrame(rows, columns=DISPLAY_COLUMNS)
 
@@ -154,8 +194,10 @@ def footnotes(table: pd.DataFrame) -> list[str]:
     if (table["estimates"] != "none").any():
         notes.append(f"{DAGGER} estimate, not a measurement: on twins instructions are counted exactly and time and "
                      "energy are derived from them with a per-board model (sources listed in the report).")
-    notes.append("instr./cycles: median per inference (twin: exact instruction count; board: cycle counter); "
-                 "KiB = 1024 bytes; — = not measured.")
+    notes.append("top-1 % (n; 95% CI): accuracy over n clips with its 95% Wilson score interval; latency: median "
+                 "per inference (min–max over the measurement windows); instr./cycles: median per inference (twin: "
+                 "exact instruction count; board: cycle counter); KiB = 1024 bytes (exact bytes in the CSV); "
+                 "— = not measured.")
     return notes
 
 
@@ -175,7 +217,9 @@ def estimate_sources(frame: pd.DataFrame) -> list[str]:
 
 def to_markdown(table: pd.DataFrame, notes: list[str], sources: list[str] = ()) -> str:
     """GitHub-flavoured Markdown table with the notes below it and the estimate sources as a list."""
-    md = display_table(table).to_markdown(index=False, colalign=["left"] * 3 + ["right"] * 10, disable_numparse=True)
+    shown = display_table(table)
+    md = shown.to_markdown(index=False, colalign=["left"] * 4 + ["right"] * (len(shown.columns) - 4),
+                           disable_numparse=True)
     md += "\n\n" + "\n".join(f"{n}  " for n in notes) + "\n"
     if sources:
         md += "\nEstimate sources:\n\n" + "\n".join(f"- {s}" for s in sources) + "\n"
@@ -183,30 +227,58 @@ def to_markdown(table: pd.DataFrame, notes: list[str], sources: list[str] = ()) 
 
 
 def to_csv(table: pd.DataFrame, path: Path) -> None:
-    """Machine-readable CSV: raw numbers (bytes, MACs, ms, mJ, %), explicit estimate flags, empty = not measured."""
+    """Machine-readable CSV at full precision (no rounding, no exponent for counts): exact bytes, MACs and
+    clip counts as integers, ms, mJ and % as Python writes a float; explicit estimate flags; empty = not
+    measured."""
     out = table.copy()
-    for col in ("samples", "flash_bytes", "ram_bytes", "arena_bytes", "macs", "runs"):
+    for col in ("correct", "samples", "flash_bytes", "ram_bytes", "arena_bytes", "flash_limit_bytes",
+                "ram_limit_bytes", "macs", "runs"):
         out[col] = out[col].astype("Int64")
-    out.round({"accuracy_pct": 4, "latency_ms": 6, "energy_mj": 6}).to_csv(path, index=False)
+    out.to_csv(path, index=False)
+
+
+def latex_frame(table: pd.DataFrame, dagger: str = DAGGER) -> pd.DataFrame:
+    """The paper's columns of a :func:`tradeoff_table`, one unit per column (in the header) so numbers align:
+    variant (its name carries the method; the short method names are in the figures, Markdown, CSV and HTML),
+    board (target in brackets unless every row ran on twins), top-1 % with n and the 95 % Wilson interval, latency (ms), energy (mJ), median count (M), flash and RAM (KiB)."""
+    twins_only = set(table["target"]) == {"twin"}
+    unit = set(table["count_unit"].dropna())
+    count_head = f"{'instr.' if unit == {'instructions'} else 'count'} (M)"
+    rows = []
+    for r in table.itertuples():
+        def est(v, flag):
+            return v + dagger if flag and v != units.DASH else v
+        rows.append([r.variant, r.board if twins_only else f"{r.board} ({r.target})", _acc_text(r),
+                     est(_fmt(r.latency_ms, ",.2f"), r.latency_estimate), est(_fmt(r.energy_mj, ",.2f"), r.energy_estimate),
+                     _fmt(r.count_median / 1e6, ",.2f"), _fmt(r.flash_bytes / 1024, ",.1f"), _fmt(r.ram_bytes / 1024, ",.1f")])
+    return pd.DataFrame(rows, columns=["variant", "board", "top-1 % (n; CI)", "latency (ms)",
+                                       "energy (mJ)", count_head, "flash (KiB)", "RAM (KiB)"])
+
+
+def _fmt(v, spec: str) -> str:
+    return units.DASH if units.missing(v) else format(v, spec)
 
 
 def to_latex(table: pd.DataFrame, notes: list[str], caption: str = "Platform trade-offs",
              label: str = "tab:tinyhil-tradeoffs") -> str:
-    """A booktabs ``table*`` (two-column width) with \\toprule/\\midrule/\\bottomrule; estimates marked
-    $^\\dagger$; text escaped for LaTeX. Needs ``\\usepackage{booktabs}`` in the paper."""
-    shown = display_table(table, dagger="@@DAGGER@@").drop(columns=["estimates"])
-    body = shown.to_latex(index=False, escape=True, column_format="llll" + "r" * (len(shown.columns) - 5) + "c")
-    body = body.replace("@@DAGGER@@", r"$^\dagger$").replace("—", "--")
-    note_tex = " ".join(_latex_escape(n).replace(DAGGER, r"$^\dagger$") for n in notes)
-    return ("\\begin{table*}[t]\n\\centering\n\\small\n"
+    """A booktabs ``table*`` (two-column width, footnotesize) of :func:`latex_frame` with
+    \\toprule/\\midrule/\\bottomrule; estimates marked $^\\dagger$; text escaped for LaTeX; the notes under
+    it. Needs ``\\usepackage{booktabs}`` in the paper (tested with pdflatex, article twocolumn)."""
+    shown = latex_frame(table, dagger="@@DAGGER@@")
+    body = shown.to_latex(index=False, escape=True, column_format="ll" + "r" * (len(shown.columns) - 2))
+    for a, b in (("@@DAGGER@@", r"$^\dagger$"), ("—", "--"), ("µ", r"$\mu$"), ("–", "--")):
+        body = body.replace(a, b)
+    twins = " All runs on emulated twins." if set(table["target"]) == {"twin"} else ""
+    note_tex = " ".join(_latex_escape(n).replace(DAGGER, r"$^\dagger$") for n in notes) + twins
+    return ("\\begin{table*}[t]\n\\centering\n\\footnotesize\n\\setlength{\\tabcolsep}{3.5pt}\n"
             f"\\caption{{{_latex_escape(caption)}}}\n\\label{{{label}}}\n{body}"
-            f"\\par\\smallskip\\footnotesize {note_tex}\n\\end{{table*}}\n")
+            f"\\par\\smallskip\\parbox{{\\textwidth}}{{\\scriptsize {note_tex}}}\n\\end{{table*}}\n")
 
 
 def _latex_escape(text: str) -> str:
     for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
                  ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}"),
-                 ("—", "--"), ("×", r"$\times$")):
+                 ("—", "--"), ("×", r"$\times$"), ("µ", r"$\mu$"), ("–", "--")):
         text = text.replace(a, b)
     return text
 

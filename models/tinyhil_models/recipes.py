@@ -91,8 +91,12 @@ def resolve_path(name: str | Path) -> Path:
     for cand in (RECIPES_DIR / p.name, RECIPES_DIR / f"{p.name}.yaml"):
         if cand.exists():
             return cand
-    known = ", ".join(sorted(x.stem for x in RECIPES_DIR.glob("*.yaml")))
-    raise RecipeError(f"recipe {name} not found; give a path or one of: {known}")
+    import difflib
+
+    names = sorted(x.stem for x in RECIPES_DIR.glob("*.yaml"))
+    close = difflib.get_close_matches(p.stem, names, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise RecipeError(f"recipe {name} not found; {hint}give a path or one of: {', '.join(names)}")
 
 
 def load_recipe(path: str | Path, preset: str | None = None) -> tuple[Recipe, str]:
@@ -137,14 +141,13 @@ def load_recipe(path: str | Path, preset: str | None = None) -> tuple[Recipe, st
 
 
 def make_frontend(spec: dict):
-    from tinyhil_models.frontend import LogMelFrontEnd, RawFrontEnd
+    from harness.data.frontends import front_end_from_spec
+    from harness.errors import DataError
 
-    spec = dict(spec)
-    kind = spec.pop("kind", "raw")
     try:
-        return {"raw": RawFrontEnd, "logmel": LogMelFrontEnd}[kind](**spec)
-    except (KeyError, TypeError) as exc:
-        raise RecipeError(f"bad frontend {kind!r}: {exc}; use kind raw or logmel with their fields") from None
+        return front_end_from_spec(spec)
+    except DataError as exc:
+        raise RecipeError(f"bad frontend: {exc}") from None
 
 
 def run_recipe(path: str | Path, data_dir: str | Path, out: str | Path, preset: str | None = None,
@@ -233,6 +236,7 @@ def tflite_accuracy(file: Path, clips, frontend) -> float:
     scale/zero point, outputs dequantized and averaged (as `tinyhil bench`).  Standard operators run on the
     TFLM host interpreter; models with tinyhil's custom XNOR operator on the host build of the firmware C."""
     from harness.codegen.compiler import compile_model
+    from harness.data.frontends import quantize_input
 
     compiled = compile_model(file)
     inp, outp = compiled.input_tensor, compiled.output_tensor
@@ -250,7 +254,7 @@ def tflite_accuracy(file: Path, clips, frontend) -> float:
         outs = []
         for x in crops:
             if inp.dtype == "int8":
-                x = np.clip(np.rint(x / np.float32(inp.scale)) + inp.zero_point, -128, 127).astype(np.int8)
+                x = quantize_input(x, inp.scale, inp.zero_point)
             y = runner(x).astype(np.float64).reshape(-1)
             if outp.quant is not None:
                 y = (y - outp.zero_point) * outp.scale

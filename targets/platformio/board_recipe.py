@@ -5,18 +5,15 @@ paths and defines; on Arm boards also the boards.yaml machine flags and the rend
 Needs a machine with the registry platform installed; not exercised by the offline tests.
 """
 
-import json
 import os
 import sys
 
 Import("env")  # noqa: F821  (SCons injects Import)
 
-recipe_path = os.environ.get("TINYHIL_RECIPE")
-if not recipe_path or not os.path.isfile(recipe_path):
-    sys.stderr.write("Error: TINYHIL_RECIPE is not set; build through harness.build.build_firmware\n")
-    env.Exit(1)  # noqa: F821
-with open(recipe_path, encoding="utf-8") as fh:
-    recipe = json.load(fh)
+sys.path.insert(0, os.path.join(env.subst("$PROJECT_DIR"), "targets", "platformio"))  # noqa: F821
+from tinyhil_recipe import load_recipe  # noqa: E402
+
+recipe = load_recipe(env)  # noqa: F821
 
 env.Append(  # noqa: F821
     CCFLAGS=recipe["cflags"],

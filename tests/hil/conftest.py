@@ -1,4 +1,4 @@
-"""The on-device suite: the same tests on every board and twin (``pytest tests/hil --board=NAME [--emulate]``).
+"""The on-device suite: the same tests on every board and twin (``pytest tests/hil --board=NAME [--tinyhil-emulate]``).
 
 The model under test is ACDNet-20 (the zoo's int8 model) where it fits the board; where the linker says it
 does not (nRF52840: 256 KB, RP2040: 264 KB of RAM against a 302 KB tensor arena), the suite records that
@@ -44,15 +44,15 @@ def clips() -> Path:
 
 
 @pytest.fixture(scope="session")
-def acdnet20_build(board, firmware, acdnet20):
+def acdnet20_build(tinyhil_board, tinyhil_firmware, acdnet20):
     """(Firmware, None) when ACDNet-20 fits the board, else (None, MemoryOverflowError)."""
     try:
-        return firmware(acdnet20), None
+        return tinyhil_firmware(acdnet20), None
     except MemoryOverflowError as exc:
         return None, exc
 
 
 @pytest.fixture
-def model(acdnet20_build, acdnet20) -> Path:
+def tinyhil_model(acdnet20_build, acdnet20) -> Path:
     """ACDNet-20 where it fits the board, else the small raw-waveform model."""
     return acdnet20 if acdnet20_build[1] is None else SMALL_MODEL

@@ -119,3 +119,10 @@ def test_unknown_profile_and_unknown_recipe(tmp_path):
         load_recipe("hinton-kd-urbansound8k", "gpu")
     with pytest.raises(RecipeError, match="not found"):
         load_recipe(tmp_path / "nope.yaml")
+
+
+def test_a_misspelled_recipe_gets_a_suggestion():
+    from tinyhil_models.recipes import RecipeError, resolve_path
+
+    with pytest.raises(RecipeError, match="did you mean hinton-kd-urbansound8k\\?"):
+        resolve_path("hinton-kd-urbansound")

@@ -98,8 +98,13 @@ def test_every_format_is_written_and_marks_estimates(runs, tmp_path):
 def test_plots_are_written_as_png_and_pdf(runs, tmp_path):
     rep = write_report(runs, tmp_path)
     stems = {p.stem for k, p in rep.files.items() if k.startswith("plot:")}
-    assert stems == {"accuracy_vs_latency", "accuracy_vs_energy", "accuracy_vs_ram", "accuracy_vs_flash",
-                     "accuracy_vs_instructions", "memory", "layer_profile"}
+    assert stems == {"tradeoffs", "accuracy_vs_latency", "accuracy_vs_energy", "accuracy_vs_ram", "accuracy_vs_flash",
+                     "accuracy_vs_instructions", "board_cost", "memory", "layer_profile"}
+    # a confusion matrix for every newest (variant, board) run that recorded predictions and labels; runs that
+    # predicted exactly alike share one (its caption names them)
+    captions = " ".join(f.caption for f in rep.figures if f.section == "confusion")
+    newest = {r.run_id for r in runs if r.summary.predictions and r.summary.labels} - {"a-base-m7"}
+    assert newest and all(rid in captions for rid in newest)
     for stem in stems:
         png, pdf = tmp_path / "plots" / f"{stem}.png", tmp_path / "plots" / f"{stem}.pdf"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
@@ -123,8 +128,12 @@ def test_html_is_one_self_contained_file(runs, tmp_path):
     page = rep.files["html"].read_text()
     parser = Refs()
     parser.feed(page)
-    assert parser.refs and all(v.startswith("data:image/png;base64,") for _, v in parser.refs)
-    assert len(parser.refs) == 7
+    images = [v for tag, v in parser.refs if tag == "img"]
+    anchors = [v for tag, v in parser.refs if tag == "a"]
+    assert images and all(v.startswith("data:image/png;base64,") for v in images)
+    assert len(images) == len(rep.figures) >= 9 and len(images) + len(anchors) == len(parser.refs)
+    # the table of contents links only to sections of the page itself
+    assert anchors and all(a.startswith("#") and f"id='{a[1:]}'" in page for a in anchors)
     for r in runs:  # every manifest is in the page
         assert r.run_id in page and r.manifest.model.sha256 in page
 
@@ -137,7 +146,7 @@ def test_plots_omitted_when_nothing_measured_them(real_runs, tmp_path):
             for p in real_runs.values()]
     rep = write_report(runs, tmp_path / "rep")
     assert {p.stem for k, p in rep.files.items() if k.startswith("plot:")} == {
-        "accuracy_vs_ram", "accuracy_vs_flash", "accuracy_vs_instructions", "memory"}
+        "tradeoffs", "accuracy_vs_ram", "accuracy_vs_flash", "accuracy_vs_instructions", "memory"}
     assert any("latency" in o for o in rep.omitted) and "not drawn" in rep.files["html"].read_text()
 
 
@@ -172,3 +181,28 @@ def test_runs_and_show_commands(results, tmp_path):
     assert "magnitude-pruning" in proc.stdout and "ESTIMATE" in proc.stdout and "instructions" in proc.stdout
     proc = tinyhil("show", "zz", "--results", str(results), "--db", str(db))
     assert proc.returncode == 2 and "no run 'zz'" in proc.stderr
+
+
+@pytest.mark.emulator
+def test_profile_command_result_reaches_the_report(real_runs, tmp_path):
+    """`tinyhil profile` (twin) records its result in the history database; `tinyhil report` draws it for the
+    run of the same model, board, target and backend, with the top operators and instructions per MAC."""
+    import shutil
+
+    from report_runs import FIXTURE_MODEL
+
+    results = tmp_path / "results"
+    shutil.copytree(real_runs["stm32f746"], results / real_runs["stm32f746"].name)
+    proc = tinyhil("profile", "--model", str(FIXTURE_MODEL), "--board", "stm32f746", "--emulate",
+                   "--out", str(results / "profiles"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "recorded in the history database" in proc.stdout
+    with RunStore(results / "history.sqlite") as store:
+        assert store.table_counts()["profiles"] == 1
+    proc = tinyhil("report", "--results", str(results), "--out", str(tmp_path / "rep"))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "rep" / "plots" / "layer_profile.png").is_file()
+    top = list(csv.DictReader(open(tmp_path / "rep" / "profiles.csv")))
+    assert top and top[0]["unit"] == "instructions" and float(top[0]["count"]) > 0
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert "Top operators: conv_1d_acdnet_first @ stm32f746" in page

@@ -147,7 +147,8 @@ def test_previous_release_database_is_migrated(tmp_path):
         assert run.target == "board" and run.config_id == read_run(_v1_copy(tmp_path, target="hardware")).config_id
         assert run.config_id != V1_CONFIG_ID
     con = sqlite3.connect(board_db)
-    assert con.execute("SELECT value FROM meta").fetchall() == [("2",)]
+    assert con.execute("SELECT value FROM meta").fetchall() == [("3",)]  # through version 2 to 3 (profiles)
+    assert con.execute("SELECT COUNT(*) FROM profiles").fetchone() == (0,)
     assert con.execute("SELECT config_id, target FROM configurations").fetchall() == [(run.config_id, "board")]
 
 

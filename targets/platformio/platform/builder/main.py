@@ -1,24 +1,21 @@
 """SCons build script of tinyhil's project-local platform: applies the recipe written by harness/build.py.
 
-The recipe (JSON, path in $TINYHIL_RECIPE) holds flags from boards.yaml, include and source directories
+The recipe (JSON, path in $TINYHIL_RECIPE, or written for platformio.ini's custom_tinyhil_model by a plain
+`pio run -e ENV`: targets/platformio/tinyhil_recipe.py) holds flags from boards.yaml, include and source directories
 (targets/common, targets/kernels, the board port, the generated model) and the rendered linker script.
 The toolchain is the host's arm-none-eabi GCC, linked into the package folder harness/pio_setup.py makes.
 """
 
-import json
 import os
 import sys
 
 from SCons.Script import ARGUMENTS, AlwaysBuild, Default, DefaultEnvironment  # noqa: F401
 
 env = DefaultEnvironment()
-recipe_path = os.environ.get("TINYHIL_RECIPE")
-if not recipe_path or not os.path.isfile(recipe_path):
-    sys.stderr.write("Error: TINYHIL_RECIPE is not set; build through harness.build.build_firmware "
-                     "(it writes the recipe and runs pio)\n")
-    env.Exit(1)
-with open(recipe_path, encoding="utf-8") as fh:
-    recipe = json.load(fh)
+sys.path.insert(0, os.path.join(env.subst("$PROJECT_DIR"), "targets", "platformio"))
+from tinyhil_recipe import load_recipe  # noqa: E402
+
+recipe = load_recipe(env)
 
 board = env.GetProjectOption("custom_tinyhil_board", "")  # empty: any catalog board (the recipe says which)
 twin = env.GetProjectOption("custom_tinyhil_twin", "no").lower() in ("yes", "true", "1")

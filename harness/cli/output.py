@@ -1,0 +1,141 @@
+"""How the command line talks: exit statuses, console width, tables that fit, short run ids, JSON.
+
+**Exit statuses** (documented in README.md, the same for every command)::
+
+    0  ok
+    1  a check failed: a regression (`compare`), outputs not bit-exact, an accuracy below a threshold
+    2  usage or input error: bad option, model, data, catalog, run reference (the message names the fix)
+    3  a model does not fit a board (the others still ran)
+    4  the DUT, probe or link failed: flashing, serial transport, protocol, a DUT that stopped answering
+    5  nothing to compare: no earlier run matches the baseline selection
+    6  unexpected internal error (a bug: the traceback is saved, its path printed)
+    130  interrupted (Ctrl-C, SIGTERM, SIGHUP): emulators and ports closed, nothing recorded as valid
+
+**Width**: ``$COLUMNS`` when set, else the terminal's width, else (output piped to a file or another program)
+120 columns.  **Tables** never cut an identifier (run id, model, board): identifier columns do not wrap or
+truncate; when the table is wider than the console, optional columns are dropped in the order the caller gives
+(least important first) and a footnote names them; ``--wide`` keeps every column.  **Run ids** are shown as
+the shortest unique prefix of at least 8 characters (``short_ids``), and every command accepts such a prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import IntEnum
+from typing import Any, Iterable, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+
+class ExitStatus(IntEnum):
+    """The fixed exit statuses of every tinyhil command (see the module docstring)."""
+
+    OK = 0
+    CHECK_FAILED = 1
+    USAGE = 2
+    DOES_NOT_FIT = 3
+    DUT = 4
+    NO_BASELINE = 5
+    INTERNAL = 6
+    INTERRUPTED = 130
+
+
+def status_for(exc: BaseException) -> ExitStatus:
+    """The exit status for a tinyhil error: DOES_NOT_FIT for MemoryOverflowError, DUT for flash, transport and
+    protocol errors, NO_BASELINE for NoBaselineError, USAGE for the other TinyhilErrors, INTERNAL otherwise."""
+    from harness import errors  # noqa: PLC0415
+
+    if isinstance(exc, errors.MemoryOverflowError):
+        return ExitStatus.DOES_NOT_FIT
+    if isinstance(exc, (errors.FlashError, errors.TransportError)):
+        return ExitStatus.DUT
+    if type(exc).__name__ == "NoBaselineError":
+        return ExitStatus.NO_BASELINE
+    if isinstance(exc, errors.TinyhilError):
+        return ExitStatus.USAGE
+    return ExitStatus.INTERNAL
+
+
+def console_width(stream=None, default: int = 120) -> int:
+    """Columns for tables: ``$COLUMNS`` if set (a positive integer), else the terminal's width, else ``default``."""
+    value = os.environ.get("COLUMNS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    stream = stream or sys.stdout
+    try:
+        if stream.isatty():
+            return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        pass
+    return default
+
+
+def make_console(stream=None, *, stderr: bool = False) -> Console:
+    """A rich Console of :func:`console_width` columns (colour only on a terminal)."""
+    stream = stream or (sys.stderr if stderr else sys.stdout)
+    return Console(file=stream, width=console_width(stream), stderr=stderr)
+
+
+def fit_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]], width: int, *,
+              ids: Sequence[str] = (), drop_order: Sequence[str] = (), wide: bool = False) -> Table:
+    """A rich Table of ``columns`` x ``rows`` (strings) that fits ``width`` columns.
+
+    Columns named in ``ids`` never wrap or truncate.  While the table is wider than ``width``, the columns in
+    ``drop_order`` are removed one by one (first listed first); a caption names what was dropped and that
+    ``--wide`` shows it.  ``wide=True`` keeps every column (the table may then exceed ``width``)."""
+    rows = [list(r) for r in rows]
+    keep = list(columns)
+    dropped: list[str] = []
+
+    def build(names: list[str]) -> Table:
+        table = Table(title=title, caption=(f"not shown for width: {', '.join(dropped)} (--wide shows all)"
+                                            if dropped else None))
+        for name in names:
+            ident = name in ids
+            table.add_column(name, no_wrap=ident, overflow="fold" if not ident else "ignore",
+                             min_width=max((len(r[columns.index(name)]) for r in rows), default=0) if ident else None)
+        for r in rows:
+            table.add_row(*(r[columns.index(n)] for n in names))
+        return table
+
+    table = build(keep)
+    if wide:
+        return table
+    measure = Console(width=10_000, file=open(os.devnull, "w"))  # noqa: SIM115
+    for name in drop_order:
+        if measure.measure(table).maximum <= width:
+            break
+        if name in keep:
+            keep.remove(name)
+            dropped.append(name)
+            table = build(keep)
+    return table
+
+
+def short_ids(run_ids: Iterable[str], minimum: int = 8) -> dict[str, str]:
+    """Each run id -> its shortest prefix of at least ``minimum`` characters that no other id shares (the whole
+    id when it is shorter or two ids differ only at the end)."""
+    ids = sorted(set(run_ids))
+    out = {}
+    for i, rid in enumerate(ids):
+        n = minimum
+        for other in (ids[i - 1] if i else "", ids[i + 1] if i + 1 < len(ids) else ""):
+            common = len(os.path.commonprefix([rid, other])) if other else 0
+            n = max(n, common + 1)
+        out[rid] = rid[:n]
+    return out
+
+
+def print_json(data: Any, stream=None) -> None:
+    """Print ``data`` as indented JSON (pydantic models through ``model_dump(mode="json")``)."""
+    def default(obj):
+        if hasattr(obj, "model_dump"):
+            return obj.model_dump(mode="json")
+        if hasattr(obj, "__fspath__"):
+            return os.fspath(obj)
+        raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+    print(json.dumps(data, indent=2, default=default), file=stream or sys.stdout)
