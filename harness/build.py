@@ -115,7 +115,8 @@ def make_recipe(target: Target, model_dir: Path, *, app_dir: Path | None = None,
     sources and libraries), the board port, the model.
 
     ``defines`` become -D flags (value None or "" for a bare -D); ``TH_BOARD_NAME`` and ``TH_TARGET_KIND``
-    (C strings) and ``TH_RAM_FOR_DATA_BYTES`` (board RAM less stack and heap) are always defined.  Raises BuildError if a directory is missing.
+    (C strings) and ``TH_RAM_FOR_DATA_BYTES`` (board RAM less stack and heap) are always defined.
+    Raises BuildError if a directory is missing.
     """
     board = target.board
     port_dir = TARGETS / "boards" / target.port_dir
