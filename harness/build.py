@@ -115,7 +115,8 @@ def make_recipe(target: Target, model_dir: Path, *, app_dir: Path | None = None,
     sources and libraries), the board port, the model.
 
     ``defines`` become -D flags (value None or "" for a bare -D); ``TH_BOARD_NAME`` and ``TH_TARGET_KIND``
-    (C strings) are always defined.  Raises BuildError if a directory is missing.
+    (C strings) and ``TH_RAM_FOR_DATA_BYTES`` (board RAM less stack and heap) are always defined.
+    Raises BuildError if a directory is missing.
     """
     board = target.board
     port_dir = TARGETS / "boards" / target.port_dir
@@ -124,7 +125,9 @@ def make_recipe(target: Target, model_dir: Path, *, app_dir: Path | None = None,
     for what, d in (("model", model_dir), ("application", app_dir), ("board port", port_dir)):
         if not Path(d).is_dir():
             raise BuildError(f"{what} directory {d} does not exist; generate the model first or fix the path")
-    cppdefines = {"TH_BOARD_NAME": f'"{board.name}"', "TH_TARGET_KIND": f'"{target.kind.value}"'}
+    cppdefines = {"TH_BOARD_NAME": f'"{board.name}"', "TH_TARGET_KIND": f'"{target.kind.value}"',
+                  # RAM left for static data (the TFLM seam keeps a copy of the input only if it fits)
+                  "TH_RAM_FOR_DATA_BYTES": str(board.ram_bytes - stack_bytes - heap_bytes)}
     cppdefines.update(backend.cppdefines if backend else {})
     cppdefines.update({k: "" if v is None else str(v) for k, v in (defines or {}).items()})
     kernels = backend.source_dirs if backend else {"kernels": str(TARGETS / "kernels")}

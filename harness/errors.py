@@ -78,3 +78,10 @@ class ResultsError(TinyhilError):
 class AudioError(TinyhilError):
     """Live or over-the-air audio cannot run: PortAudio missing, no such input/output device, a sample rate the
     device refuses, or a recording that does not contain the played clip."""
+
+
+class PlanError(ModelError):
+    """The tensor-arena plan would let two live tensors share bytes (a compiler bug, never a valid result)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"unsafe tensor-arena plan: {detail}; report this model to the tinyhil maintainers")

@@ -110,11 +110,15 @@ def compile_cmd(model: Path = typer.Option(..., "--model", "-m", help=".tflite f
     compiled = compile_model(model)
     compiled.write(out)
     table = Table(title=f"tensor arena plan of {model.name}")
-    for col in ("offset B", "size B", "ops", "tensor"):
+    for col in ("offset B", "size B", "steps", "tensor", "in place of"):
         table.add_column(col)
+    names = {b.key: b.name for b in compiled.plan.buffers}
     for b in compiled.plan.buffers:
-        table.add_row(f"{b.offset:,}", f"{b.nbytes:,}", f"{b.first}–{b.last}", b.name[:60])
+        over = compiled.plan.aliases(b.key)
+        table.add_row(f"{b.offset:,}", f"{b.nbytes:,}", f"{b.first}–{b.last}", b.name[:60],
+                      names[over][:30] if over is not None else "")
     console.print(table)
+    console.print("steps: " + ", ".join(f"{op.index} {op.opcode}" for op in compiled.steps.operators))
     console.print(f"arena peak: {compiled.plan.arena_bytes:,} B (live-tensor lower bound "
                   f"{compiled.plan.live_peak_bytes():,} B); weights {compiled.weight_bytes:,} B; "
                   f"{compiled.macs:,} MACs per inference; C sources in {out}")

@@ -6,11 +6,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.codegen import ops
+from harness.codegen import fuse
 from harness.codegen.emitter import ModelSources, emit_model
 from harness.codegen.graph import Graph
 from harness.codegen.kernel import KernelCall
-from harness.codegen.planner import ArenaPlan, plan_arena
+from harness.codegen.planner import ArenaPlan, check_plan, plan_arena
 from harness.codegen.reader import read_tflite
 from harness.errors import ModelError
 
@@ -31,6 +31,13 @@ class CompiledModel:
     calls: tuple[KernelCall, ...]
     plan: ArenaPlan
     sources: ModelSources
+    schedule: Graph | None = None
+
+    @property
+    def steps(self) -> Graph:
+        """The graph of kernel calls the firmware runs (``calls[i]`` is step i): ``graph`` with fused pairs as
+        one operator each (harness/codegen/fuse.py); the arena plan's operator indices are step indices."""
+        return self.schedule if self.schedule is not None else self.graph
 
     @property
     def macs(self) -> int:
@@ -59,8 +66,13 @@ class CompiledModel:
         return out
 
 
-def compile_model(path: str | Path, name: str | None = None) -> CompiledModel:
+def compile_model(path: str | Path, name: str | None = None, *, fusion: bool = True) -> CompiledModel:
     """Compile a .tflite file to C.
+
+    The input tensor stays alive (unshared) for the whole inference.  ``fusion`` (default) fuses conv +
+    MAX_POOL_2D pairs and shares bytes in place (RESHAPE, element-wise ops); ``fusion=False`` runs every
+    operator as its own kernel call with its own buffers (the reference for tests).  Every plan is proven
+    by planner.check_plan (PlanError otherwise).
 
     Raises ModelError (unreadable or corrupt file, not one input and one output) and
     UnsupportedOperatorError (an operator, dtype or option without a kernel, naming its position).
@@ -74,8 +86,11 @@ def compile_model(path: str | Path, name: str | None = None) -> CompiledModel:
         )
     if not graph.operators:
         raise ModelError(f"{path.name} has no operators; export a model with at least one operator")
-    calls = tuple(ops.lower(op, graph) for op in graph.operators)
-    plan = plan_arena(graph, {i: c.scratch_bytes for i, c in enumerate(calls) if c.scratch_bytes})
-    sources = emit_model(graph, plan, list(calls), name or path.name)
+    steps = fuse.schedule(graph) if fusion else graph
+    calls = tuple(fuse.lower(op, steps) for op in steps.operators)
+    scratch = {i: c.scratch_bytes for i, c in enumerate(calls) if c.scratch_bytes}
+    plan = plan_arena(steps, scratch, keep_inputs=True, share=fuse.in_place(steps) if fusion else None)
+    check_plan(plan, steps, scratch, keep_inputs=True)
+    sources = emit_model(steps, plan, list(calls), name or path.name)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    return CompiledModel(path, sha, graph, calls, plan, sources)
+    return CompiledModel(path, sha, graph, calls, plan, sources, steps)

@@ -3,7 +3,10 @@
 Constants (weights, biases, per-channel multipliers, parameter structs) are ``static const`` so the linker
 places them in flash; activations live in one statically allocated, 16-byte aligned tensor arena at the
 offsets of the :class:`~harness.codegen.planner.ArenaPlan`.  ``th_model_invoke()`` is one kernel call per
-operator, bracketed by the TH_OP_BEGIN/TH_OP_END profiling hooks (empty unless TH_PROFILE_OPS).
+step of the schedule (an operator, or a fused pair: harness/codegen/fuse.py), bracketed by the
+TH_OP_BEGIN/TH_OP_END profiling hooks (empty unless TH_PROFILE_OPS); a RESHAPE that aliases its input emits no
+call.  The planner keeps the input tensor alive for the whole inference, so the loaded input is never
+overwritten and ``infer N W`` runs every inference on the same input.
 """
 
 from __future__ import annotations
@@ -95,6 +98,8 @@ class _Emitter:
         return f"({qual}{ctype} *)(th_arena + {self.plan.offset_of(index)})"
 
     def param_value(self, op_index: int, field: str, value: object) -> str:
+        if isinstance(value, dict):  # a nested struct (a fused step's conv and pool parameters)
+            return self.struct_body(op_index, value, prefix=f"{field}_", indent="        ")
         if isinstance(value, ConstArray):
             ident = f"op{op_index}_{field}"
             self.decls.append(
@@ -105,14 +110,21 @@ class _Emitter:
             return "{" + ", ".join(c_literal(v) for v in value) + "}"
         return c_literal(value)
 
+    def struct_body(self, op_index: int, params: dict, prefix: str = "", indent: str = "    ") -> str:
+        fields = f",\n{indent}".join(
+            f".{k} = {self.param_value(op_index, prefix + k, v)}" for k, v in params.items())
+        return f"{{\n{indent}{fields}\n{indent[:-4]}}}"
+
     def call(self, op_index: int, call: KernelCall) -> str:
         op = self.graph.operators[op_index]
+        if op.opcode == "RESHAPE" and self.plan.aliases(op.outputs[0]) == op.inputs[0]:
+            return (f"    TH_OP_BEGIN({op_index});\n"
+                    f"    /* RESHAPE: the output is the input's bytes (arena offset {self.plan.offset_of(op.inputs[0])})"
+                    f" */\n    TH_OP_END({op_index});")
         args = []
         if call.params_type:
-            fields = ",\n    ".join(
-                f".{k} = {self.param_value(op_index, k, v)}" for k, v in call.params.items()
-            )
-            self.decls.append(f"static const {call.params_type} op{op_index}_params = {{\n    {fields}\n}};")
+            body = self.struct_body(op_index, call.params)
+            self.decls.append(f"static const {call.params_type} op{op_index}_params = {body};")
             args.append(f"&op{op_index}_params")
         outputs = set(op.outputs)
         args += [self.arg(i, mutable=i in outputs) for i in call.args]
@@ -144,7 +156,7 @@ class _Emitter:
 extern "C" {{
 #endif
 
-extern uint8_t *const th_model_input;          /* {inp.dtype}{list(inp.shape)}, inside the arena */
+extern uint8_t *const th_model_input;          /* {inp.dtype}{list(inp.shape)}, in the arena, never overwritten */
 extern const uint8_t *const th_model_output;   /* {out.dtype}{list(out.shape)}, inside the arena */
 extern const char *const th_model_name;
 extern const char *const th_model_operator_names[TH_MODEL_NUM_OPERATORS];
@@ -163,6 +175,7 @@ void th_model_invoke(void);
 #include <stdint.h>
 
 #include "model.h"
+#include "th_fused_conv_maxpool.h"
 #include "th_kernels.h"
 #include "th_profile.h"
 

@@ -98,23 +98,38 @@ class Profile:
         return out / "profile.csv", out / "profile.json"
 
 
+def _rows_for(compiled, n_counts: int) -> tuple[list, list[int]]:
+    """The operators a profile of ``n_counts`` rows is about, with their MACs: tinyhil's steps (a fused conv +
+    pool is ONE row named "CONV_2D+MAX_POOL_2D", harness/codegen/fuse.py) or, for a TFLM firmware, the
+    TFLite operators (a fused step's MACs go to its conv).  Raises MeasurementError for any other count."""
+    steps = getattr(compiled, "steps", compiled.graph).operators
+    if n_counts == len(steps):
+        return list(steps), [c.macs for c in compiled.calls]
+    ops = compiled.graph.operators
+    if n_counts != len(ops):
+        raise MeasurementError(f"profile has {n_counts} operators, {compiled.path.name} has {len(ops)} "
+                               f"({len(steps)} kernel calls); the firmware was built for another model: rebuild")
+    macs, k = [0] * len(ops), 0
+    for step, call in zip(steps, compiled.calls):  # steps cover the TFLite operators in order
+        macs[k] = call.macs
+        k += len(step.options.get("fused", (step,)))
+    return list(ops), macs
+
+
 def build_profile(compiled, board: Board, target: str, unit: str, counts: tuple[int, ...], timer_overhead: int,
                   whole: int, tolerance: float = 0.01) -> Profile:
     """Combine the compiled model (opcodes, shapes, MACs) with per-operator ``counts`` from ``profile-ops%``.
 
     Raises MeasurementError when the operator count does not match the model or the operators do not sum to
     ``whole`` (the headline build's count of the same inference) within ``tolerance``."""
-    ops = compiled.graph.operators
-    if len(counts) != len(ops):
-        raise MeasurementError(f"profile has {len(counts)} operators, {compiled.path.name} has {len(ops)}; "
-                               "the firmware was built for another model: rebuild")
+    ops, macs = _rows_for(compiled, len(counts))
     conv = conversion(unit, board)
     net = [max(c - timer_overhead, 0) for c in counts]
     total = sum(net) or 1
     rows = []
-    for op, call, c in zip(ops, compiled.calls, net):
+    for op, m, c in zip(ops, macs, net):
         shape = "x".join(str(d) for d in compiled.graph.output(op).shape)
-        rows.append(OperatorRow(op.index, op.opcode, shape, call.macs, c, c / total, call.macs / c if c else 0.0,
+        rows.append(OperatorRow(op.index, op.opcode, shape, m, c, c / total, m / c if c else 0.0,
                                 c * conv.us_per_count))
     prof = Profile(compiled.path.name, board.name, target, unit, conv.estimate, conv.source, tuple(rows), whole,
                    timer_overhead)

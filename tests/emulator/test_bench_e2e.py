@@ -84,7 +84,7 @@ def test_counts_are_instructions_and_memory_fits_the_board(demo_run):
     assert counts["unit"] == "instructions" and counts["n"] == 70
     # ACDNet-20 is 17.47 M MACs: an int8 Cortex-M7 build needs several instructions per MAC
     assert 17_466_660 < counts["min"] <= counts["median"] <= counts["max"] < 20 * 17_466_660
-    assert summary["arena_bytes"] >= 302_132
+    assert summary["arena_bytes"] < 100_000  # conv + pool fusion (302,144 B unfused)
     assert summary["memory"]["ram_bytes"] <= board.ram_bytes
     mem = summary["memory"]  # peak RAM: linked RAM less the stack the painted-stack scan found untouched
     assert mem["ram_bytes"] - mem["stack_bytes"] < mem["peak_ram_bytes"] < mem["ram_bytes"]
@@ -92,9 +92,10 @@ def test_counts_are_instructions_and_memory_fits_the_board(demo_run):
 
 
 def test_model_too_large_for_the_board_is_refused_at_link_time(tmp_path):
-    """ACDNet-20's 302 KB arena cannot fit the RP2040's 264 KB: one line naming region and bytes."""
+    """ACDNet-20 with TFLM + CMSIS-NN (309 KB arena) cannot fit the RP2040's 264 KB: one line naming region and
+    bytes.  (tinyhil's own build fits since conv + pool fusion: tests/emulator/test_acdnet_boards.py.)"""
     proc = tinyhil("bench", "--model", str(MODEL), "--data", str(CLIPS), "--board", "rp2040", "--emulate",
-                   "--out", str(tmp_path), "--limit", "1")
+                   "--backend", "tflm-cmsis-nn", "--out", str(tmp_path), "--limit", "1")
     assert proc.returncode == 2
     message = proc.stderr.strip()
     assert "Traceback" not in message and len(message.splitlines()) == 1

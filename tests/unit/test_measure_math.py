@@ -138,9 +138,10 @@ def test_acdnet_model_card():
     card = model_card(ACDNET, load_catalog())
     assert card.parameters == 130_875 and card.macs == 17_466_660
     assert card.operators["CONV_2D"] == 12 and sum(card.operators.values()) == 23
-    assert card.arena_bytes == 302_144 and card.arena_bytes >= card.live_peak_bytes
-    assert {f.board: f.fits for f in card.fits} == {"stm32f746": True, "nrf52840": False, "esp32": True,
-                                                     "rp2040": False}
+    # conv + pool fusion: 95,520 B (302,144 B unfused); the live-tensor bound counts each shared group once
+    assert card.arena_bytes < 100_000 and card.arena_bytes >= card.live_peak_bytes
+    assert {f.board: f.fits for f in card.fits} == {"stm32f746": True, "nrf52840": True, "esp32": True,
+                                                     "rp2040": True}
 
 
 @needs_acdnet
@@ -148,4 +149,4 @@ def test_inspect_cli_prints_the_card():
     proc = subprocess.run([sys.executable, "-m", "harness.cli", "inspect", "--model", str(ACDNET)], cwd=REPO,
                           capture_output=True, text=True, timeout=120, env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr
-    assert "parameters 130,875" in proc.stdout and "17.47 M" in proc.stdout and "302,144" in proc.stdout
+    assert "parameters 130,875" in proc.stdout and "17.47 M" in proc.stdout and "95,520" in proc.stdout
