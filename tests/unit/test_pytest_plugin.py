@@ -19,7 +19,9 @@ def test_on_device(tinyhil_dut):
 
 @pytest.fixture
 def hil(pytester: pytest.Pytester, tmp_path):
-    pytester.makeini(f"[pytest]\ntinyhil_build_root = {tmp_path / 'build'}\n")
+    # labgrid's plugin (installed with the farm extra) cannot be configured twice in one process (its StepLogger
+    # asserts), which nested in-process sessions do; its coexistence with tinyhil is tested in a subprocess below
+    pytester.makeini(f"[pytest]\ntinyhil_build_root = {tmp_path / 'build'}\naddopts = -p no:labgrid\n")
     return pytester
 
 
@@ -183,4 +185,19 @@ def test_beside_pytest_embedded_both_plugins_get_their_options(hil):
             assert tinyhil_options.ports == {"rp2040": "/dev/ttyACM7"}
     """)
     result = hil.runpytest("--port=/dev/ttyUSB9", "--board=rp2040", "--tinyhil-port=/dev/ttyACM7", "-v")
+    result.assert_outcomes(passed=1)
+
+
+def test_beside_labgrids_plugin_which_owns_the_target_fixture(hil):
+    """labgrid's pytest plugin (``--lg-env``, fixtures ``env``, ``target``, ``strategy``) loads with tinyhil's in
+    one session; tinyhil's fixtures keep their own names (run as a subprocess: labgrid configures once per process)."""
+    pytest.importorskip("labgrid", reason="labgrid comes with tinyhil's farm and test extras")
+    hil.makeini("[pytest]\n")
+    hil.makepyfile("""
+        def test_both(request, tinyhil_options):
+            assert request.config.pluginmanager.hasplugin("labgrid")
+            assert request.config.getoption("lg_env") is None
+            assert tinyhil_options.boards == ["stm32f746"]
+    """)
+    result = hil.runpytest_subprocess("--board=stm32f746", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
