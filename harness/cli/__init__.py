@@ -73,7 +73,7 @@ def guarded(fn):
         except KeyboardInterrupt:
             err_console.print("[bold red]interrupted[/]: emulators and ports were closed; no result was recorded")
             raise typer.Exit(130) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as exc:  # noqa: BLE001 - the guard's purpose: no raw exception reaches the user
             saved = save_traceback(exc)

@@ -49,6 +49,8 @@ RULES: dict[str, str] = {
     "O2": "an operator's builtin options are of its kind (e.g. Conv2DOptions for CONV_2D) and present when "
           "required; strides, dilations and pool sizes >= 1, padding SAME/VALID, a known fused activation, "
           "softmax beta finite and > 0, concatenation axis within the rank",
+    "O3": "an operator's tensors have the ranks its kind needs (4-D NHWC for convolutions and pools, 4-D "
+          "filters, 2-D fully-connected weights, rank >= 1 for the data input and output of the others)",
 }
 
 # ---- pass 1: flatbuffer structure ------------------------------------------------------------------------
@@ -170,6 +172,14 @@ OPTIONS_CLASS: dict[str, tuple[str, bool]] = {
     "MUL": ("MulOptions", False), "QUANTIZE": ("QuantizeOptions", False),
     "DEQUANTIZE": ("DequantizeOptions", False),
 }
+#: opcode -> {input/output position: required rank (None: any rank >= 1)}; "o0" is output 0.
+_RANKS: dict[str, dict[object, int | None]] = {
+    "CONV_2D": {0: 4, 1: 4, "o0": 4}, "DEPTHWISE_CONV_2D": {0: 4, 1: 4, "o0": 4},
+    "FULLY_CONNECTED": {0: None, 1: 2, "o0": None}, "MAX_POOL_2D": {0: 4, "o0": 4},
+    "AVERAGE_POOL_2D": {0: 4, "o0": 4}, "SOFTMAX": {0: None, "o0": None}, "PAD": {0: None, "o0": None},
+    "TRANSPOSE": {0: None, "o0": None}, "CONCATENATION": {0: None, "o0": None}, "MEAN": {0: None},
+    "CUSTOM:TH_XNOR_CONV_2D": {0: 4, "o0": 4},
+}
 _ACTIVATIONS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6", "TANH", "SIGN_BIT")
 
 
@@ -269,7 +279,7 @@ class _Checker:
                     self.fail(tensor_where(t), "T2", f"graph {kind} is a constant tensor")
                 if not t.shape:
                     self.fail(tensor_where(t), "T2", f"graph {kind} is a scalar (rank 0)",
-                              f"give the model's {kind} a shape, e.g. [1, classes]")
+                              f"give the model's {kind} a shape (e.g. [1, N]) and re-export it")
         both = set(g.inputs) & set(g.outputs)
         if both:
             t = g.tensors[min(both)]
@@ -304,9 +314,22 @@ class _Checker:
                     self.fail(w, "T3", f"writes {tensor_where(t)}, already written by operator {written[i]}")
                 written[i] = op.index
             self.options(op, w)
+            self.ranks(op, w)
         for i in g.outputs:
             if i not in written:
                 self.fail(tensor_where(g.tensors[i]), "T2", "graph output is written by no operator")
+
+    def ranks(self, op: Operator, w: str) -> None:
+        for pos, rank in _RANKS.get(op.opcode, {}).items():
+            ids = op.outputs if pos == "o0" else op.inputs
+            k = 0 if pos == "o0" else pos
+            if k >= len(ids) or ids[k] < 0:
+                continue
+            t = self.g.tensors[ids[k]]
+            if (rank is None and not t.shape) or (rank is not None and len(t.shape) != rank):
+                what = "output" if pos == "o0" else f"input {k}"
+                need = "rank >= 1" if rank is None else f"rank {rank}"
+                self.fail(w, "O3", f"{what} {tensor_where(t)} has shape {list(t.shape)}; {op.opcode} needs {need}")
 
     def options(self, op: Operator, w: str) -> None:
         o = op.options
