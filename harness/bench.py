@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.data.layouts import data_kind, iter_samples
+from harness.data.validate import check_run_inputs
+from harness.flash.probes import check_link
 from harness.metrics.energy.source import meter_for
 from harness.errors import ResultsError
 from harness.data.fetch import fetch_dataset, fetch_model
@@ -73,6 +75,8 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
     console, target, board = console or Console(), cfg.target, cfg.target.board
     model_path = cfg.model or fetch_model("acdnet20-int8", cfg.local)
     data_dir = cfg.data or fetch_dataset("esc50-cc0", cfg.local)
+    data_check = check_run_inputs(model_path, data_dir, cfg.limit, console)  # before any build or boot
+    check_link(target)
     started = time.monotonic()
 
     firmware = prepare(model_path, target, BuildOptions(backend=cfg.backend), build_root=cfg.build_root)
@@ -114,7 +118,7 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
         summary = add_measurements(_summary(cfg, firmware, records, unit, memory, samples, wall), measured,
                                    firmware.elf)
         manifest = _manifest(firmware, model_path, unit, data_dir, kind, len(samples),
-                             preprocessing.describe() if kind == "esc50" else {"kind": "npy tensors"})
+                             {**preprocessing.describe(), **data_check.record()} if kind == "esc50" else {"kind": "npy tensors"})
         path = write_run(cfg.out, run_id, manifest, summary, records, extra_files=sorted(work.iterdir()))
     finally:
         shutil.rmtree(work, ignore_errors=True)
