@@ -14,6 +14,10 @@ command -v qemu-system-arm >/dev/null || need_apt+=(qemu-system-arm)
 # Xtensa lx106 compiler: the ESP32 portability check of the kernels (no ESP32/LX6 toolchain exists in Debian)
 command -v xtensa-lx106-elf-gcc >/dev/null || need_apt+=(gcc-xtensa-lx106 picolibc-xtensa-lx106-elf)
 command -v cc >/dev/null || need_apt+=(gcc)
+# clang with libFuzzer and the ASan/UBSan runtimes: the protocol fuzz target (make -C targets/host fuzz); the
+# runtimes are only a Recommends of clang, so they are named (Debian 12: LLVM 14)
+command -v clang >/dev/null || need_apt+=(clang)
+compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a' >/dev/null || need_apt+=(libclang-rt-14-dev)
 if ((${#need_apt[@]})); then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
   echo "setup: installing ${need_apt[*]} (apt)"
