@@ -20,6 +20,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "fuzz"))
+
+from protocol_seeds import write_seeds  # noqa: E402
 HOST = REPO / "targets" / "host"
 REPORTS = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:")
 
@@ -35,6 +39,7 @@ def main() -> int:
         return 2
     work = args.keep or Path(tempfile.mkdtemp(prefix="tinyhil-fuzz-protocol-"))
     work.mkdir(parents=True, exist_ok=True)
+    write_seeds(work / "corpus")  # valid sessions (correct CRCs) to start from
     started = time.monotonic()
     proc = subprocess.run(["make", "-s", "-C", str(HOST), "fuzz", f"FUZZ_RUNS={args.runs}", f"FUZZ_SEED={args.seed}",
                            f"FUZZ_BIN={work / 'fuzz_protocol'}", f"FUZZ_CORPUS={work / 'corpus'}",

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from protocol_seeds import write_seeds
 
 HOST = Path(__file__).resolve().parents[2] / "targets" / "host"
 RUNS = 50_000  # a few seconds with the sanitizers (the model is bounded, see fuzz_protocol.c)
@@ -27,6 +28,7 @@ def _make(tmp_path: Path, *extra: str, runs: int = RUNS) -> subprocess.Completed
 
 
 def test_bounded_protocol_fuzz_finds_no_crash_or_sanitizer_report(tmp_path):
+    write_seeds(tmp_path / "corpus")
     proc = _make(tmp_path)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-3000:]
