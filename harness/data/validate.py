@@ -199,7 +199,8 @@ def load_npy(path: Path, tensor: Tensor) -> np.ndarray:
         if magic != NPY_MAGIC:
             raise ValueError("no .npy header" if magic else "empty file")
         arr = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except Exception as exc:  # noqa: BLE001 - numpy's header parser raises ValueError, EOFError, TokenError,
+        # SyntaxError, MemoryError ... on a damaged file: each means "not a plain .npy"
         reason = " ".join(str(exc).split())[:100] or type(exc).__name__
         raise DataError(f"{path.name} is not a plain NumPy .npy array ({reason}); save it with "
                         "numpy.save(path, array) of a numeric array, or remove it from the folder") from None
