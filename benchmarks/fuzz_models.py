@@ -54,13 +54,22 @@ def main() -> int:
             classes[m.kind]["refused one line" if ok else outcome] += 1
 
     started = time.monotonic()
-    tally = fuzz_models(models, args.count, args.seed, work, compile_model, hang_s=args.hang_s)
+    # half the mutants on the issue's two models (ACDNet-20, the keyword spotter), half over every model
+    focus = {n: b for n, b in models.items() if n in ("acdnet20_esc50_fold4_int8", "kws_dscnn_int8")} or models
+    tally = fuzz_models(focus, args.count // 2, args.seed, work, compile_model, hang_s=args.hang_s)
+    rest = fuzz_models(models, args.count - args.count // 2, args.seed + 1, work, compile_model, hang_s=args.hang_s)
+    for key in ("tried", "refused", "accepted", "accepted_invalid", "tracebacks", "multiline", "hangs"):
+        setattr(tally, key, getattr(tally, key) + getattr(rest, key))
+    for what, items in (rest.examples or {}).items():
+        for item in items:
+            tally.note(what, item)
     elapsed = time.monotonic() - started
 
     print(f"targeted mutant classes of issue 13 on {', '.join(n for n in models if n in ('acdnet20_esc50_fold4_int8', 'kws_dscnn_int8', 'conv_f32_fc_relu'))}:")
     for kind, counts in sorted(classes.items()):
         print(f"  {kind:24s} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    print(f"\nrandom mutants: {args.count:,} requested, seed {args.seed}, {len(models)} models, {elapsed:.0f} s")
+    print(f"\nrandom mutants: {args.count:,} requested, seed {args.seed}, {args.count // 2:,} on "
+          f"{', '.join(sorted(focus))} and the rest over all {len(models)} models, {elapsed:.0f} s")
     print(f"  {'tried':28s} {tally.tried:>8,}")
     print(f"  {'refused (one-line error)':28s} {tally.refused:>8,}")
     print(f"  {'accepted (valid per oracle)':28s} {tally.accepted - tally.accepted_invalid:>8,}")
