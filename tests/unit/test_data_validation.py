@@ -227,3 +227,30 @@ def test_pickle_is_never_loaded(tmp_path):
     path.write_bytes(pickle.dumps({"x": 1}))
     with pytest.raises(DataError, match="evil.npy is not a plain NumPy"):
         check_data(tmp_path, KWS_IN, KWS_OUT)
+
+
+def test_bench_refuses_bad_data_limit_and_port_before_any_build(tmp_path):
+    """run_bench checks --data, --limit and the port first: nothing is compiled or built (no build folder)."""
+    from pathlib import Path
+
+    from harness.bench import BenchConfig, run_bench
+    from harness.boards import get_board
+    from harness.errors import TransportError
+
+    model = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "kws_dscnn_int8.tflite"
+    board = get_board("stm32f746")
+    good = tmp_path / "good"
+    good.mkdir()
+    np.save(good / "a.npy", np.zeros((1, 49, 10, 1), np.int8))
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    np.save(bad / "a.npy", np.zeros((10, 49), np.int8))
+    build = tmp_path / "build"
+    cases = [(dict(data=bad, target=board.target(True)), DataError, r"a.npy has shape \[10, 49\]"),
+             (dict(data=good, target=board.target(True), limit=0), DataError, "--limit 0"),
+             (dict(data=good, target=board.target(False, port="/dev/ttyNOPE9")), TransportError, "does not exist")]
+    for kwargs, error, match in cases:
+        cfg = BenchConfig(model=model, out=tmp_path / "results", build_root=build, **kwargs)
+        with pytest.raises(error, match=match):
+            run_bench(cfg)
+        assert not build.exists() and not (tmp_path / "results").exists()
