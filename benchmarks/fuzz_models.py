@@ -25,7 +25,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "fuzz"))
 
 from harness.codegen.compiler import compile_model  # noqa: E402
-from mutate import compile_outcome, fuzz_models, targeted_mutants  # noqa: E402
+from fuzzrun import compile_outcome, fuzz_models  # noqa: E402
+from mutate import targeted_mutants  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures" / "models"
 SHARED_MODEL = REPO.parent / "shared" / "models" / "acdnet20_esc50_fold4_int8.tflite"

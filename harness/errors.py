@@ -79,7 +79,3 @@ class ModelInvalidError(ModelError):
     """The .tflite file breaks a rule of the model verifier (harness/codegen/verify.py: RULES): a corrupt
     flatbuffer offset, a tensor index out of range, a bad scale or zero point, an inconsistent graph.  The
     message names the tensor or operator (index and name), the rule id and the fix."""
-
-
-class InternalError(TinyhilError):
-    """A bug in tinyhil itself (an unexpected exception); the CLI saves its traceback to a file and names it."""

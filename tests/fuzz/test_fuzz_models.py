@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import shared_path
 from harness.codegen.compiler import compile_model
-from mutate import fuzz_models
+from fuzzrun import fuzz_models
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 MODELS = ("kws_dscnn_int8", "conv_f32_fc_relu", "conv_fc_relu6_perchannel", "pool_avg_same_3x3_s2_int8",
