@@ -1,12 +1,13 @@
 """Model fuzzing, the long run of issue 13: seeded random mutants of ACDNet-20 and the fixture models are
 compiled with tinyhil's compiler (reader + verifier + lowering + planner + emitter); prints the counts.
 
-    python benchmarks/fuzz_models.py [--count 10000] [--seed 13] [--hang-s 20] [--model M.tflite ...]
+    python benchmarks/fuzz_models.py [--count 10000] [--seed 13] [--hang-s 20] [--tflm-oracle] [--model M.tflite ...]
 
 Targets (issue 13): 0 tracebacks (an exception that is not a one-line TinyhilError), 0 hangs over 20 s,
 0 accepted invalid models (an accepted mutant that the independent oracle in tests/fuzz/mutate.py finds
 invalid: tensor index out of range, graph input = output, scalar graph tensor, dimension < 1, scale not finite
-and positive, zero point outside the dtype).  Also prints, for each targeted mutant class of the issue (scale
+and positive, zero point outside the dtype; with --tflm-oracle also: TFLM's host interpreter, run in a
+subprocess per accepted mutant, cannot load and invoke it — slow, ~0.5 s per accepted mutant).  Also prints, for each targeted mutant class of the issue (scale
 0/inf/NaN/negative, zero point 2^62, index -1, output rewired to the input, corrupt vtable, truncation ...),
 whether every model refused it.  Exit status 1 when a target is missed.
 """
@@ -38,6 +39,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--hang-s", type=float, default=20.0)
     ap.add_argument("--model", type=Path, action="append")
+    ap.add_argument("--tflm-oracle", action="store_true", help="also run every accepted mutant on TFLM (slow)")
     args = ap.parse_args()
     paths = args.model or ([SHARED_MODEL] if SHARED_MODEL.exists() else []) + sorted(FIXTURES.glob("*.tflite"))
     models = {p.stem: p.read_bytes() for p in paths}
@@ -57,8 +59,10 @@ def main() -> int:
     started = time.monotonic()
     # half the mutants on the issue's two models (ACDNet-20, the keyword spotter), half over every model
     focus = {n: b for n, b in models.items() if n in ("acdnet20_esc50_fold4_int8", "kws_dscnn_int8")} or models
-    tally = fuzz_models(focus, args.count // 2, args.seed, work, compile_model, hang_s=args.hang_s)
-    rest = fuzz_models(models, args.count - args.count // 2, args.seed + 1, work, compile_model, hang_s=args.hang_s)
+    tally = fuzz_models(focus, args.count // 2, args.seed, work, compile_model, hang_s=args.hang_s,
+                        tflm_oracle=args.tflm_oracle)
+    rest = fuzz_models(models, args.count - args.count // 2, args.seed + 1, work, compile_model, hang_s=args.hang_s,
+                       tflm_oracle=args.tflm_oracle)
     for key in ("tried", "refused", "accepted", "accepted_invalid", "tracebacks", "multiline", "hangs"):
         setattr(tally, key, getattr(tally, key) + getattr(rest, key))
     for what, items in (rest.examples or {}).items():
@@ -74,7 +78,8 @@ def main() -> int:
     print(f"  {'tried':28s} {tally.tried:>8,}")
     print(f"  {'refused (one-line error)':28s} {tally.refused:>8,}")
     print(f"  {'accepted (valid per oracle)':28s} {tally.accepted - tally.accepted_invalid:>8,}")
-    print(f"  {'accepted INVALID':28s} {tally.accepted_invalid:>8,}   target 0")
+    oracle = "oracle + TFLM" if args.tflm_oracle else "oracle"
+    print(f"  {'accepted INVALID (' + oracle + ')':28s} {tally.accepted_invalid:>8,}   target 0")
     print(f"  {'tracebacks':28s} {tally.tracebacks:>8,}   target 0")
     print(f"  {'hangs > %g s' % args.hang_s:28s} {tally.hangs:>8,}   target 0")
     print(f"  {'multi-line messages':28s} {tally.multiline:>8,}   target 0")

@@ -5,7 +5,10 @@ Two passes, both run by :func:`harness.codegen.reader.read_tflite` before anythi
 1. :func:`check_structure` walks the raw flatbuffer (``flatbuffers`` wire format: a uoffset to the root table,
    tables with a soffset to their vtable, vtables of uint16 field offsets, vectors prefixed by a uint32
    length; see flatbuffers' ``internals.md``) along the fields of the TFLite schema (``schema.fbs``) that
-   tinyhil reads, and bounds-checks every vtable, field, offset, vector and string against the file.
+   tinyhil reads, and bounds-checks every vtable, field, offset, vector and string against the file, naming
+   the first bad one; then it unpacks the whole file with the schema's generated object API (``ModelT`` of
+   the tflite-micro package, as TFLM's Python interpreter does), which reaches every other table (builtin
+   options' vectors, signature defs, sparsity, metadata).
 2. :func:`verify_graph` checks the parsed :class:`~harness.codegen.graph.Graph` against :data:`RULES`:
    tensor indices, dataflow, shapes, quantization, operator arity and options.
 
@@ -45,6 +48,8 @@ RULES: dict[str, str] = {
     "Q2": "zero points lie in the range of the tensor's dtype",
     "Q3": "per-channel quantization: axis within the rank and one scale per slice along it",
     "Q4": "int8/uint8/int16 activations (non-constant tensors) carry quantization parameters",
+    "Q5": "MAX_POOL_2D and AVERAGE_POOL_2D keep their input's quantization: output scale within 1e-6 and the same "
+          "zero point (TFLM's pooling_common.cc refuses others; the kernels do not requantize)",
     "O1": "an operator has the number of inputs and outputs its kind takes",
     "O2": "an operator's builtin options are of its kind (e.g. Conv2DOptions for CONV_2D) and present when "
           "required; strides, dilations and pool sizes >= 1, padding SAME/VALID, a known fused activation, "
@@ -151,6 +156,14 @@ def check_structure(raw: bytes, name: str) -> None:
     except (_Bad, struct.error) as exc:
         raise ModelInvalidError(f"{name}: corrupt flatbuffer: {one_line(exc)} [S1]; the file is truncated or "
                                 f"damaged: copy it again or {RE_EXPORT}") from None
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb  # noqa: PLC0415
+
+    try:
+        fb.ModelT.InitFromObj(fb.Model.GetRootAsModel(raw, 0))
+    except Exception as exc:  # noqa: BLE001 - the generated reader raises struct.error, ValueError, ...
+        raise ModelInvalidError(f"{name}: corrupt flatbuffer: a table outside the graph (operator options, "
+                                f"signature, metadata) does not unpack ({one_line(exc, 100)}) [S1]; copy the file "
+                                f"again or {RE_EXPORT}") from None
 
 
 # ---- pass 2: the graph ---------------------------------------------------------------------------------------
@@ -315,6 +328,7 @@ class _Checker:
                 written[i] = op.index
             self.options(op, w)
             self.ranks(op, w)
+            self.same_quant(op, w)
         for i in g.outputs:
             if i not in written:
                 self.fail(tensor_where(g.tensors[i]), "T2", "graph output is written by no operator")
@@ -330,6 +344,17 @@ class _Checker:
                 what = "output" if pos == "o0" else f"input {k}"
                 need = "rank >= 1" if rank is None else f"rank {rank}"
                 self.fail(w, "O3", f"{what} {tensor_where(t)} has shape {list(t.shape)}; {op.opcode} needs {need}")
+
+    def same_quant(self, op: Operator, w: str) -> None:
+        if op.opcode not in ("MAX_POOL_2D", "AVERAGE_POOL_2D") or not op.inputs or not op.outputs:
+            return
+        inp, out = self.g.tensors[op.inputs[0]], self.g.tensors[op.outputs[0]]
+        if inp.quant is None or out.quant is None or inp.dtype not in QUANTIZED_ACTIVATIONS:
+            return
+        if abs(inp.quant.scale[0] - out.quant.scale[0]) > 1e-6 or inp.quant.zero_point[0] != out.quant.zero_point[0]:
+            self.fail(w, "Q5", f"output {tensor_where(out)} has scale {out.quant.scale[0]:g} / zero point "
+                      f"{out.quant.zero_point[0]} but input {tensor_where(inp)} has {inp.quant.scale[0]:g} / "
+                      f"{inp.quant.zero_point[0]}; pooling does not requantize")
 
     def options(self, op: Operator, w: str) -> None:
         o = op.options

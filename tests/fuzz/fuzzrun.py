@@ -51,12 +51,42 @@ class _Hang(Exception):
     pass
 
 
+_TFLM_CHECK = """
+import sys, numpy as np
+from tflite_micro.python.tflite_micro import runtime
+it = runtime.Interpreter.from_file(sys.argv[1], arena_size=64 << 20)
+d = it.get_input_details(0)
+it.set_input(np.zeros(tuple(int(s) for s in d["shape"]), d["dtype"]), 0)
+it.invoke()
+np.array(it.get_output(0))
+"""
+
+
+def tflm_refuses(path) -> str:
+    """Why TFLM's host interpreter (tflite-micro, in a subprocess: it may crash on a bad model) cannot load and
+    run the model at ``path`` once on zeros; "" when it can."""
+    import subprocess
+    import sys
+
+    try:
+        proc = subprocess.run([sys.executable, "-c", _TFLM_CHECK, str(path)], capture_output=True, text=True,
+                              timeout=120)
+    except subprocess.TimeoutExpired:
+        return "TFLM did not finish in 120 s"
+    if proc.returncode == 0:
+        return ""
+    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+    return f"TFLM exit {proc.returncode}: {lines[-1][:150] if lines else ''}"
+
+
 def fuzz_models(models: dict[str, bytes], count: int, seed: int, workdir, compile_fn: Callable,
-                hang_s: float = 20.0, deadline_s: float | None = None) -> FuzzTally:
+                hang_s: float = 20.0, deadline_s: float | None = None, tflm_oracle: bool = False) -> FuzzTally:
     """Compile ``count`` seeded random mutants of ``models`` ({name: bytes}) with ``compile_fn(path)``.
 
     A mutant taking longer than ``hang_s`` seconds is stopped (SIGALRM) and counted a hang; ``deadline_s``
-    (monotonic seconds from now) ends the run early.  Returns the tally.
+    (monotonic seconds from now) ends the run early.  An accepted mutant is checked by
+    :func:`mutate.oracle_violations` and, with ``tflm_oracle``, also by TFLM (:func:`tflm_refuses`): a
+    mutant TFLM cannot run counts as accepted-invalid.  Returns the tally.
     """
     import signal
     import time
@@ -103,6 +133,9 @@ def fuzz_models(models: dict[str, bytes], count: int, seed: int, workdir, compil
             else:
                 tally.accepted += 1
                 bad = oracle_violations(m.data)
+                if not bad and tflm_oracle and m.data != models[name]:
+                    why = tflm_refuses(path)
+                    bad = [why] if why else []
                 if bad:
                     tally.accepted_invalid += 1
                     tally.note("accepted_invalid", f"{label}: {bad[0]}")
