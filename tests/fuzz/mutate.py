@@ -51,6 +51,11 @@ def _vector(obj, slot: int) -> tuple[int, int]:
     return obj._tab.Vector(off), obj._tab.VectorLen(off)
 
 
+def _vector_int(raw: bytes, obj, slot: int, k: int = 0) -> int:
+    """Element ``k`` of int32 vector field ``slot``."""
+    return struct.unpack_from("<i", raw, _vector(obj, slot)[0] + 4 * k)[0]
+
+
 def _patch(raw: bytes, pos: int, fmt: str, value) -> bytes:
     out = bytearray(raw)
     struct.pack_into(fmt, out, pos, value)
@@ -180,6 +185,17 @@ def targeted_mutants(raw: bytes) -> list[Mutant]:
     add("tensors_vector_length", "SubGraph.tensors length = 2**28",
         _patch(raw, _vector(s.sg, 0)[0] - 4, "<I", 1 << 28))
     add("root_offset", "root table offset past the end", _patch(raw, 0, "<I", len(raw) + 16))
+    m = _model(raw)
+    if m.SignatureDefsLength() and _field(m.SignatureDefs(0), 0):
+        add("signature_def_offset", "SignatureDef 0 inputs uoffset = 2**30",
+            _patch(raw, _field(m.SignatureDefs(0), 0), "<I", 1 << 30))
+    pools = [op for op in s.ops if m.OperatorCodes(op.OpcodeIndex()).BuiltinCode() in (1, 17)]  # AVG/MAX_POOL
+    if pools:
+        out_t = s.tensors[_vector_int(raw, pools[0], 2)]
+        if out_t.Quantization() is not None and out_t.Quantization().ScaleLength():
+            pos = s.scale_pos(out_t)
+            add("pool_requant", "pooling output scale doubled",
+                _patch(raw, pos, "<f", 2 * struct.unpack_from("<f", raw, pos)[0]))
     for frac in (0.5, 0.9, 0.999):
         add(f"truncated_{frac}", f"first {frac:.1%} of the bytes", raw[: int(len(raw) * frac)])
     add("empty", "0 bytes", b"")

@@ -26,7 +26,8 @@ TRACEBACK_CLASSES = {"vtable_soffset", "vtable_field_offset", "subgraphs_offset"
                      "truncated_0.999", "opcode_index_oob", "buffer_index_oob", "stride_0", "empty"}
 ACCEPTED_INVALID_CLASSES = {"output_is_input", "op_input_-1", "output_index_-1", "input_index_-1", "scale_negative",
                             "zero_point_2^62", "zero_point_300", "scalar_output", "negative_shape",
-                            "op_output_to_input", "op_input_negative", "options_wrong_kind", "per_channel_length"}
+                            "op_output_to_input", "op_input_negative", "options_wrong_kind", "per_channel_length",
+                            "pool_requant", "signature_def_offset"}
 
 
 def _models() -> list[Path]:
@@ -63,6 +64,7 @@ def test_every_targeted_mutant_is_refused_with_one_line(model_bytes, tmp_path):
     ("huge_shape", "tensor 31", "[T4]"), ("vtable_soffset", "Model.subgraphs[0].tensors[31]", "[S1]"),
     ("stride_0", "operator 0 (CONV_2D)", "[O2]"), ("opcode_index_oob", "operator 1", "[S2]"),
     ("buffer_index_oob", "tensor 31", "[S2]"), ("op_output_to_input", "operator 11 (SOFTMAX)", "[T2]"),
+    ("signature_def_offset", "operator options, signature, metadata", "[S1]"),
 ])
 def test_message_names_where_and_rule(kind, where, rule, tmp_path):
     raw = (FIXTURES / "kws_dscnn_int8.tflite").read_bytes()
@@ -73,6 +75,16 @@ def test_message_names_where_and_rule(kind, where, rule, tmp_path):
         read_tflite(path)
     assert where in str(info.value) and rule in str(info.value), str(info.value)
     assert str(info.value).startswith("m.tflite: ")
+
+
+def test_pooling_that_requantizes_is_refused(tmp_path):
+    raw = (FIXTURES / "pool_avg_same_3x3_s2_int8.tflite").read_bytes()
+    m = next(m for m in targeted_mutants(raw) if m.kind == "pool_requant")
+    path = tmp_path / "m.tflite"
+    path.write_bytes(m.data)
+    with pytest.raises(ModelInvalidError, match=r"operator 0 \(AVERAGE_POOL_2D\): output tensor .* pooling does "
+                                                r"not requantize \[Q5\]"):
+        read_tflite(path)
 
 
 def test_the_oracle_sees_the_accepted_invalid_classes(model_bytes):
