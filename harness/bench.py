@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.data.layouts import data_kind, iter_samples
+from harness.data.validate import check_run_inputs
+from harness.flash.probes import check_link
 from harness.metrics.energy.source import meter_for
 from harness.errors import ResultsError
 from harness.data.fetch import fetch_dataset, fetch_model
@@ -78,6 +80,8 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
     console, target, board = console or Console(), cfg.target, cfg.target.board
     model_path = cfg.model or fetch_model("acdnet20-int8", cfg.local)
     data_dir = cfg.data or fetch_dataset("esc50-cc0", cfg.local)
+    data_check = check_run_inputs(model_path, data_dir, cfg.limit, console)  # before any build or boot
+    check_link(target)
     ota = cfg.over_the_air.record(data_dir, cfg.limit, console) if cfg.over_the_air else None  # issue 17
     data_dir = ota.data_dir if ota else data_dir  # the recordings, run exactly like files
     started = time.monotonic()
@@ -120,9 +124,9 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
         wall = time.monotonic() - started
         summary = add_measurements(_summary(cfg, firmware, records, unit, memory, samples, wall), measured,
                                    firmware.elf)
+        described = {**preprocessing.describe(), **data_check.record(), **(ota.describe() if ota else {})}
         manifest = _manifest(firmware, model_path, unit, ota.played_dir if ota else data_dir, kind, len(samples),
-                             {**preprocessing.describe(), **(ota.describe() if ota else {})} if kind == "esc50"
-                             else {"kind": "npy tensors"})
+                             described if kind == "esc50" else {"kind": "npy tensors"})
         path = write_run(cfg.out, run_id, manifest, summary, records,
                          extra_files=sorted(work.iterdir()) + (ota.files if ota else []))
     finally:

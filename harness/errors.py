@@ -85,3 +85,9 @@ class PlanError(ModelError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"unsafe tensor-arena plan: {detail}; report this model to the tinyhil maintainers")
+
+
+class ModelInvalidError(ModelError):
+    """The .tflite file breaks a rule of the model verifier (harness/codegen/verify.py: RULES): a corrupt
+    flatbuffer offset, a tensor index out of range, a bad scale or zero point, an inconsistent graph.  The
+    message names the tensor or operator (index and name), the rule id and the fix."""

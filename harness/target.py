@@ -10,6 +10,7 @@ Code downstream reads these fields; it never asks "is this a twin?" itself.  No 
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,6 +20,7 @@ from harness.errors import CatalogError
 if TYPE_CHECKING:  # pragma: no cover
     from harness.boards import Board
 
+PORTS_DIR = Path(__file__).resolve().parent.parent / "targets" / "boards"
 MIN_WINDOWS = 5  # MLPerf Tiny run rules (EEMBC EnergyRunner performance mode): at least 5 windows
 
 
@@ -136,10 +138,21 @@ class Target(_Frozen):
         return self.board.name + ("-twin" if self.kind is TargetKind.TWIN else "")
 
 
+def twin_port_dir(machine: str) -> Path:
+    """The board-port directory of a QEMU machine: ``targets/boards/<family>`` (``mps2-an386`` -> ``mps2``)."""
+    return PORTS_DIR / machine.split("-")[0]
+
+
+def board_port_dir(name: str) -> Path:
+    """The board-port directory of a real board: ``targets/boards/<board name>``."""
+    return PORTS_DIR / name
+
+
 def make_target(board: "Board", emulate: bool, *, probe: str | None = None, port: str | None = None,
                 meter: MeterSpec | str | None = None, rules: RunRules | None = None) -> Target:
     """The :class:`Target` of ``board`` (its twin when ``emulate``).  The one place where a twin and a board
-    differ; :meth:`Board.target` calls it.  Raises CatalogError for a twin-less board asked for its twin."""
+    differ; :meth:`Board.target` calls it.  Raises CatalogError for a twin-less board asked for its twin, or a real board without a
+    port directory (``targets/boards/<name>``)."""
     meter = MeterSpec.parse(meter) if isinstance(meter, str) else meter
     if emulate:
         twin = board.twin
@@ -147,11 +160,14 @@ def make_target(board: "Board", emulate: bool, *, probe: str | None = None, port
             raise CatalogError(f"{board.name} has no emulated twin (no QEMU machine for {board.core}); "
                                "drop --emulate and attach the board (--probe/--port)")
         return Target(board=board, kind=TargetKind.TWIN, platformio_env=twin.platformio_env,
-                      port_dir=twin.machine.split("-")[0], flash_origin=twin.flash_origin,
+                      port_dir=twin_port_dir(twin.machine).name, flash_origin=twin.flash_origin,
                       ram_origin=twin.ram_origin, meter=meter, timer=TimerSource.INSTRUCTIONS,
                       flasher=FlasherSpec(kind="qemu", target=twin.machine, machine=twin.machine, cpu=twin.cpu,
                                           uart=twin.uart, port=port),
                       rules=rules or TWIN_RULES)
+    if not board_port_dir(board.name).is_dir():
+        raise CatalogError(f"{board.name} has no board port ({board_port_dir(board.name)} is missing), so only its "
+                           "twin runs: add --emulate, or write the port (see targets/boards/stm32f746)")
     return Target(board=board, kind=TargetKind.BOARD, platformio_env=board.platformio_env, port_dir=board.name,
                   flash_origin=board.memory.flash_origin, ram_origin=board.memory.ram_origin, meter=meter,
                   timer=TimerSource.CYCLES,

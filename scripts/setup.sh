@@ -19,6 +19,10 @@ command -v qemu-system-arm >/dev/null || need_apt+=(qemu-system-arm)
 # Xtensa lx106 compiler: the ESP32 portability check of the kernels (no ESP32/LX6 toolchain exists in Debian)
 command -v xtensa-lx106-elf-gcc >/dev/null || need_apt+=(gcc-xtensa-lx106 picolibc-xtensa-lx106-elf)
 command -v cc >/dev/null || need_apt+=(gcc)
+# clang with libFuzzer and the ASan/UBSan runtimes: the protocol fuzz target (make -C targets/host fuzz); the
+# runtimes are only a Recommends of clang, so they are named (Debian 12: LLVM 14)
+command -v clang >/dev/null || need_apt+=(clang)
+compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a' >/dev/null || need_apt+=(libclang-rt-14-dev)
 # Live and over-the-air audio (harness/audio): PortAudio for sounddevice; PulseAudio + its ALSA plugin for the
 # virtual sound card of the tests (harness/audio/virtual.py: a null-sink loopback and a file-fed microphone)
 { ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } 2>/dev/null | grep libportaudio.so.2 >/dev/null || need_apt+=(libportaudio2)

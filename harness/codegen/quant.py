@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from harness.errors import ModelInvalidError
+
 INT8_MIN, INT8_MAX = -128, 127
 
 
@@ -24,7 +26,11 @@ def quantize_multiplier(real_multiplier: float) -> tuple[int, int]:
     """Split a positive real multiplier into (int32 significand in [2^30, 2^31), power-of-two shift).
 
     real ≈ significand * 2^(shift - 31).  Multipliers below 2^-31 become (0, 0), as in TFLite.
+    Raises ModelInvalidError for a negative, infinite or NaN multiplier (from a scale the verifier rejects).
     """
+    if not (math.isfinite(real_multiplier) and real_multiplier >= 0.0):
+        raise ModelInvalidError(f"requantization multiplier {real_multiplier!r} is not finite and >= 0 (a "
+                                "quantization scale is 0, negative, inf or NaN); re-export the model")
     if real_multiplier == 0.0:
         return 0, 0
     q, shift = math.frexp(real_multiplier)
@@ -66,11 +72,19 @@ def activation_range_quantized(activation: str, scale: float, zero_point: int,
                                qmin: int = INT8_MIN, qmax: int = INT8_MAX) -> tuple[int, int]:
     """Clamp range (act_min, act_max) of a fused activation in the quantized domain.
 
-    The real bound is quantized as zero_point + round(bound / scale) in float32, as TFLite does.
-    Raises ValueError for activations other than NONE, RELU, RELU6, RELU_N1_TO_1.
+    The real bound is quantized as zero_point + round(bound / scale) in float32, as TFLite does; a bound that
+    overflows float32 (a denormal scale) saturates to qmin/qmax.  Raises ValueError for activations other than
+    NONE, RELU, RELU6, RELU_N1_TO_1 and ModelInvalidError for a scale that is not finite and positive.
     """
+    if not (math.isfinite(scale) and scale > 0):
+        raise ModelInvalidError(f"quantization scale {scale!r} is not finite and positive; re-export the model")
+
     def q(f: float) -> int:
-        return zero_point + tflite_round(float(np.float32(f) / np.float32(scale)))
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            x = float(np.float32(f) / np.float32(scale))
+        if not math.isfinite(x):
+            return qmax if x > 0 else qmin
+        return zero_point + tflite_round(x)
 
     if activation == "NONE":
         return qmin, qmax
@@ -95,7 +109,10 @@ def activation_range_float(activation: str) -> tuple[float, float]:
 
 
 def output_size(padding: str, in_size: int, filter_size: int, stride: int, dilation: int = 1) -> int:
-    """Output length along one spatial axis (TFLite ComputeOutSize)."""
+    """Output length along one spatial axis (TFLite ComputeOutSize). Raises ModelInvalidError for a stride or
+    dilation below 1."""
+    if stride < 1 or dilation < 1:
+        raise ModelInvalidError(f"stride {stride} / dilation {dilation} below 1; re-export the model")
     eff = (filter_size - 1) * dilation + 1
     if padding == "SAME":
         return (in_size + stride - 1) // stride

@@ -89,3 +89,35 @@ def match(probes: list[ProbeInfo], ports: list[PortInfo], catalog: dict[str, Boa
 def port_for_probe(unique_id: str, ports: list[PortInfo]) -> str | None:
     """The serial port of the probe ``unique_id`` (same USB serial number), or None."""
     return next((p.device for p in ports if p.serial_number and p.serial_number == unique_id), None)
+
+
+def check_link(target, ports: list[PortInfo] | None = None, probes: list[ProbeInfo] | None = None) -> None:
+    """Before any build: can ``target`` (a :class:`harness.target.Target`) be reached?  Twins always can.  A real
+    board needs a serial port (``--port``, or the port sharing ``--probe``'s serial number); a port given as a
+    device path must exist; a given probe must be attached (when pyocd can list probes).  ``ports``/``probes``
+    default to what pyserial and pyocd see.  Raises TransportError (port) or FlashError (probe), one line each.
+    """
+    from harness.errors import FlashError, TransportError  # noqa: PLC0415
+
+    spec = target.flasher
+    if spec.kind == "qemu":
+        return
+    ports = list_ports() if ports is None else ports
+    if spec.probe and spec.kind == "pyocd":
+        found, why = (probes, "") if probes is not None else list_probes()
+        if not why and spec.probe not in {p.unique_id for p in found}:
+            attached = ", ".join(p.unique_id for p in found) or "none"
+            raise FlashError(f"--probe {spec.probe} is not attached (attached probes: {attached}); check the USB "
+                             "cable or pick one from `tinyhil probes`")
+    port = spec.port
+    if port is None and spec.probe is not None:
+        port = port_for_probe(spec.probe, ports)
+    if port is None:
+        raise TransportError(f"no serial port for {target.name}: pass --port (see `tinyhil probes`) or --emulate")
+    if "://" not in port and not port.startswith("loop:"):
+        from pathlib import Path  # noqa: PLC0415
+
+        if not Path(port).exists() and port not in {p.device for p in ports}:
+            listed = ", ".join(p.device for p in ports) or "none"
+            raise TransportError(f"--port {port} does not exist (serial ports here: {listed}); check the cable "
+                                 "or see `tinyhil probes`")
