@@ -8,7 +8,7 @@
     3  a model does not fit a board (the others still ran)
     4  the DUT, probe or link failed: flashing, serial transport, protocol, a DUT that stopped answering
     5  nothing to compare: no earlier run matches the baseline selection
-    6  unexpected internal error (a bug: the traceback is saved, its path printed)
+    70 unexpected internal error (a bug: the traceback is saved, its path printed; sysexits EX_SOFTWARE)
     130  interrupted (Ctrl-C, SIGTERM, SIGHUP): emulators and ports closed, nothing recorded as valid
 
 **Width**: ``$COLUMNS`` when set, else the terminal's width, else (output piped to a file or another program)
@@ -39,7 +39,7 @@ class ExitStatus(IntEnum):
     DOES_NOT_FIT = 3
     DUT = 4
     NO_BASELINE = 5
-    INTERNAL = 6
+    INTERNAL = 70  # sysexits.h EX_SOFTWARE
     INTERRUPTED = 130
 
 
@@ -74,9 +74,10 @@ def console_width(stream=None, default: int = 120) -> int:
 
 
 def make_console(stream=None, *, stderr: bool = False) -> Console:
-    """A rich Console of :func:`console_width` columns (colour only on a terminal)."""
-    stream = stream or (sys.stderr if stderr else sys.stdout)
-    return Console(file=stream, width=console_width(stream), stderr=stderr)
+    """A rich Console of :func:`console_width` columns (colour only on a terminal).  Without ``stream`` it writes
+    to whatever sys.stdout / sys.stderr is at print time (so captured output, e.g. typer's CliRunner, works)."""
+    width = console_width(stream or (sys.stderr if stderr else sys.stdout))
+    return Console(file=stream, width=width, stderr=stderr)
 
 
 def fit_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]], width: int, *,

@@ -26,7 +26,7 @@ def test_every_error_class_has_its_fixed_status():
         is ExitStatus.DUT == 4
     assert status_for(ModelError("x")) is status_for(DataError("x")) is status_for(TinyhilError("x")) \
         is ExitStatus.USAGE == 2
-    assert status_for(KeyError("x")) is ExitStatus.INTERNAL == 6
+    assert status_for(KeyError("x")) is ExitStatus.INTERNAL == 70
 
 
 def test_width_comes_from_COLUMNS_else_a_default_for_pipes(monkeypatch):
