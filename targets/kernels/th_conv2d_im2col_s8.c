@@ -153,44 +153,62 @@ static inline void th_block_2x2(const int8_t *f, const int8_t *g, const int16_t 
 
 void th_conv2d_im2col_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
                          int8_t *scratch) {
+    /* Parameters in locals: the int8 output stores may alias anything, so struct fields would be reloaded. */
     const int32_t K = p->filter_h * p->filter_w * p->in_c;
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t oc_n = p->out_c;
-    int16_t *col0 = (int16_t *)(void *)scratch;
-    int16_t *col1 = col0 + th_col_len(p);
+    const int32_t out_w = p->out_w, stride_h = p->stride_h, stride_w = p->stride_w;
+    const int32_t pad_top = p->pad_top, pad_left = p->pad_left;
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t *const bias = p->bias_eff, *const mult = p->multiplier, *const shift = p->shift;
+    int16_t *const col0 = (int16_t *)(void *)scratch;
+    int16_t *const col1 = col0 + th_col_len(p);
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_batch = input + (size_t)b * p->in_h * p->in_w * p->in_c;
-        int8_t *out_batch = output + (size_t)b * pixels * oc_n;
+        int8_t *out0 = output + (size_t)b * pixels * oc_n;
+        int32_t oy = 0, ox = 0; /* of the first pixel of the pair */
         for (int32_t px = 0; px < pixels; px += 2) {
             const int two = px + 1 < pixels;
-            const int32_t oy0 = px / p->out_w, ox0 = px % p->out_w;
-            th_im2col(p, in_batch, oy0 * p->stride_h - p->pad_top, ox0 * p->stride_w - p->pad_left, col0);
+            th_im2col(p, in_batch, oy * stride_h - pad_top, ox * stride_w - pad_left, col0);
+            if (++ox == out_w) {
+                ox = 0;
+                ++oy;
+            }
             if (two) {
-                const int32_t oy1 = (px + 1) / p->out_w, ox1 = (px + 1) % p->out_w;
-                th_im2col(p, in_batch, oy1 * p->stride_h - p->pad_top, ox1 * p->stride_w - p->pad_left, col1);
+                th_im2col(p, in_batch, oy * stride_h - pad_top, ox * stride_w - pad_left, col1);
+                if (++ox == out_w) {
+                    ox = 0;
+                    ++oy;
+                }
             }
             const int16_t *c1 = two ? col1 : col0; /* a lone last pixel computes itself twice */
-            int8_t *out0 = out_batch + (size_t)px * oc_n;
-            int8_t *out1 = out0 + oc_n;
-            for (int32_t oc = 0; oc < oc_n; oc += 2) {
-                const int pair = oc + 1 < oc_n;
-                const int8_t *f = filter + (size_t)oc * K;
-                const int32_t oc1 = pair ? oc + 1 : oc;
-                int32_t acc[4] = {p->bias_eff[oc], p->bias_eff[oc], p->bias_eff[oc1], p->bias_eff[oc1]};
-                th_block_2x2(f, pair ? f + K : f, col0, c1, K, acc);
-                const int32_t m0 = p->multiplier[oc], s0 = p->shift[oc];
-                out0[oc] = th_requant_s8(acc[0], m0, s0, p->output_offset, p->act_min, p->act_max);
-                if (two) {
-                    out1[oc] = th_requant_s8(acc[1], m0, s0, p->output_offset, p->act_min, p->act_max);
-                }
-                if (pair) {
-                    const int32_t m1 = p->multiplier[oc1], s1 = p->shift[oc1];
-                    out0[oc1] = th_requant_s8(acc[2], m1, s1, p->output_offset, p->act_min, p->act_max);
-                    if (two) {
-                        out1[oc1] = th_requant_s8(acc[3], m1, s1, p->output_offset, p->act_min, p->act_max);
-                    }
-                }
+            int8_t *out1 = two ? out0 + oc_n : out0;
+            const int8_t *f = filter;
+            int32_t oc = 0;
+            for (; oc + 2 <= oc_n; oc += 2, f += 2 * K) {
+                int32_t acc[4] = {bias[oc], bias[oc], bias[oc + 1], bias[oc + 1]};
+                th_block_2x2(f, f + K, col0, c1, K, acc);
+                int32_t left, right;
+                th_requant_shifts(shift[oc], &left, &right);
+                int32_t m = mult[oc];
+                const int32_t r00 = th_requant_apply(acc[0], m, left, right);
+                const int32_t r01 = th_requant_apply(acc[1], m, left, right);
+                th_requant_shifts(shift[oc + 1], &left, &right);
+                m = mult[oc + 1];
+                const int32_t r10 = th_requant_apply(acc[2], m, left, right);
+                const int32_t r11 = th_requant_apply(acc[3], m, left, right);
+                out1[oc] = th_requant_clamp(r01, off, lo, hi);
+                out1[oc + 1] = th_requant_clamp(r11, off, lo, hi);
+                out0[oc] = th_requant_clamp(r00, off, lo, hi);
+                out0[oc + 1] = th_requant_clamp(r10, off, lo, hi);
             }
+            if (oc < oc_n) { /* odd channel count: the last channel alone */
+                int32_t acc[4] = {bias[oc], bias[oc], bias[oc], bias[oc]};
+                th_block_2x2(f, f, col0, c1, K, acc);
+                out1[oc] = th_requant_s8(acc[1], mult[oc], shift[oc], off, lo, hi);
+                out0[oc] = th_requant_s8(acc[0], mult[oc], shift[oc], off, lo, hi);
+            }
+            out0 += 2 * oc_n;
         }
     }
 }

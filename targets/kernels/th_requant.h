@@ -15,27 +15,46 @@
 
 #include <stdint.h>
 
+#include "th_simd.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* acc * 2^left * multiplier * 2^-31 * 2^-right with TFLite's two roundings; multiplier in [0, 2^31), left and
+ * right in [0, 31] (at most one of them nonzero: th_requant_shifts). */
+static inline int32_t th_requant_apply(int32_t acc, int32_t multiplier, int32_t left, int32_t right) {
+    const int32_t x = (int32_t)((uint32_t)acc << left);
+    const int32_t high = th_mul_round_high(x, multiplier);
+    const int32_t mask = (int32_t)((1UL << right) - 1UL);
+    const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
+    return (high >> right) + ((high & mask) > threshold ? 1 : 0);
+}
+
+/* TFLite's shift (>0 left, <0 right) as the two non-negative shifts of th_requant_apply. */
+static inline void th_requant_shifts(int32_t shift, int32_t *left, int32_t *right) {
+    *left = shift > 0 ? shift : 0;
+    *right = shift > 0 ? 0 : -shift;
+}
+
 /* acc * multiplier * 2^(shift - 31), TFLite rounding; multiplier in [0, 2^31), shift in [-31, 30]. */
 static inline int32_t th_requant_scale(int32_t acc, int32_t multiplier, int32_t shift) {
-    const int32_t left = shift > 0 ? shift : 0;
-    const int32_t right = shift > 0 ? 0 : -shift;
-    const int32_t x = (int32_t)((uint32_t)acc << left);
-    const int32_t high = (int32_t)(((int64_t)x * multiplier + (1LL << 30)) >> 31);
-    const int32_t mask = (int32_t)((1LL << right) - 1);
-    const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-    return (high >> right) + ((high & mask) > threshold ? 1 : 0);
+    int32_t left, right;
+    th_requant_shifts(shift, &left, &right);
+    return th_requant_apply(acc, multiplier, left, right);
+}
+
+/* Add the output zero point and clamp to [act_min, act_max] (int8 domain). */
+static inline int8_t th_requant_clamp(int32_t v, int32_t output_offset, int32_t act_min, int32_t act_max) {
+    v += output_offset;
+    v = v < act_min ? act_min : v;
+    return (int8_t)(v > act_max ? act_max : v);
 }
 
 /* Scale, add the output zero point, clamp to [act_min, act_max] (int8 domain). */
 static inline int8_t th_requant_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_offset,
                                    int32_t act_min, int32_t act_max) {
-    int32_t v = th_requant_scale(acc, multiplier, shift) + output_offset;
-    v = v < act_min ? act_min : v;
-    return (int8_t)(v > act_max ? act_max : v);
+    return th_requant_clamp(th_requant_scale(acc, multiplier, shift), output_offset, act_min, act_max);
 }
 
 #ifdef __cplusplus

@@ -61,6 +61,21 @@ static inline void th_write_s16x2(int16_t **p, uint32_t v) {
     *p += 2;
 }
 
+/* (x * m + 2^30) >> 31 with a 64-bit product (arithmetic shift); the result fits int32 unless x = m = INT32_MIN.
+ * On Arm one SMLAL onto {2^30, 0} and two shifts (GCC otherwise emits a 64x64 multiply here at times). */
+#if defined(__arm__) && (defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_8M_MAIN__))
+static inline int32_t th_mul_round_high(int32_t x, int32_t m) {
+    uint32_t lo = 1UL << 30;
+    int32_t hi = 0;
+    __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(x), "r"(m));
+    return (int32_t)((lo >> 31) | ((uint32_t)hi << 1));
+}
+#else
+static inline int32_t th_mul_round_high(int32_t x, int32_t m) {
+    return (int32_t)(((int64_t)x * m + (1LL << 30)) >> 31);
+}
+#endif
+
 #if TH_HAVE_DSP
 #if defined(TH_DSP_NATIVE)
 static inline uint32_t th_sxtb16(uint32_t x) { return (uint32_t)__sxtb16(x); }
