@@ -108,6 +108,32 @@ static inline int32_t th_smlatt(uint32_t a, uint32_t b, int32_t c) {
 #endif
 #endif /* TH_HAVE_DSP */
 
+/* Lane-wise max / min of four int8 lanes (SSUB8 sets the GE flags per lane, SEL picks by them; ARMv7-M A7.7). */
+#if defined(TH_DSP_NATIVE)
+static inline uint32_t th_max_s8x4(uint32_t a, uint32_t b) {
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+static inline uint32_t th_min_s8x4(uint32_t a, uint32_t b) {
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+#else
+static inline uint32_t th_lanes_s8x4(uint32_t a, uint32_t b, int want_max) {
+    uint32_t r = 0;
+    for (int i = 0; i < 32; i += 8) {
+        const int32_t x = (int8_t)(uint8_t)(a >> i), y = (int8_t)(uint8_t)(b >> i);
+        const int32_t v = (x >= y) == (want_max != 0) ? x : y;
+        r |= ((uint32_t)v & 0xFFU) << i;
+    }
+    return r;
+}
+static inline uint32_t th_max_s8x4(uint32_t a, uint32_t b) { return th_lanes_s8x4(a, b, 1); }
+static inline uint32_t th_min_s8x4(uint32_t a, uint32_t b) { return th_lanes_s8x4(a, b, 0); }
+#endif
+
 #ifdef __cplusplus
 }
 #endif
