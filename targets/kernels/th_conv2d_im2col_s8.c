@@ -188,15 +188,11 @@ void th_conv2d_im2col_s8(const th_conv_s8_params *p, const int8_t *input, const 
             for (; oc + 2 <= oc_n; oc += 2, f += 2 * K) {
                 int32_t acc[4] = {bias[oc], bias[oc], bias[oc + 1], bias[oc + 1]};
                 th_block_2x2(f, f + K, col0, c1, K, acc);
-                int32_t left, right;
-                th_requant_shifts(shift[oc], &left, &right);
-                int32_t m = mult[oc];
-                const int32_t r00 = th_requant_apply(acc[0], m, left, right);
-                const int32_t r01 = th_requant_apply(acc[1], m, left, right);
-                th_requant_shifts(shift[oc + 1], &left, &right);
-                m = mult[oc + 1];
-                const int32_t r10 = th_requant_apply(acc[2], m, left, right);
-                const int32_t r11 = th_requant_apply(acc[3], m, left, right);
+                const int32_t m0 = mult[oc], s0 = shift[oc], m1 = mult[oc + 1], s1 = shift[oc + 1];
+                const int32_t r00 = th_requant_scale(acc[0], m0, s0);
+                const int32_t r01 = th_requant_scale(acc[1], m0, s0);
+                const int32_t r10 = th_requant_scale(acc[2], m1, s1);
+                const int32_t r11 = th_requant_scale(acc[3], m1, s1);
                 out1[oc] = th_requant_clamp(r01, off, lo, hi);
                 out1[oc + 1] = th_requant_clamp(r11, off, lo, hi);
                 out0[oc] = th_requant_clamp(r00, off, lo, hi);

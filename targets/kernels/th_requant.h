@@ -7,8 +7,8 @@
  *   floor((v + 2^31 - 1) / 2^31) = floor((x*m + 2^30) / 2^31); for x*m >= 0 it is floor((x*m + 2^30) / 2^31)
  *   directly.  So the result is (x*m + 2^30) >> 31 (arithmetic, 64-bit) in both cases: one SMULL, a 64-bit add
  *   and a shift.  The saturating case x = m = INT32_MIN cannot occur: multipliers are QuantizeMultiplier
- *   significands in [2^30, 2^31) or 0 (harness/codegen/quant.py).
- *   RoundingDivideByPOT is kept as TFLite writes it (round half away from zero).
+ *   significands in [2^30, 2^31) or 0 (harness/codegen/quant.py).  RoundingDivideByPOT (round half away from
+ *   zero) is folded into the same 64-bit sum, see th_requant_scale.
  */
 #ifndef TH_REQUANT_H
 #define TH_REQUANT_H
@@ -21,27 +21,28 @@
 extern "C" {
 #endif
 
-/* acc * 2^left * multiplier * 2^-31 * 2^-right with TFLite's two roundings; multiplier in [0, 2^31), left and
- * right in [0, 31] (at most one of them nonzero: th_requant_shifts). */
-static inline int32_t th_requant_apply(int32_t acc, int32_t multiplier, int32_t left, int32_t right) {
-    const int32_t x = (int32_t)((uint32_t)acc << left);
-    const int32_t high = th_mul_round_high(x, multiplier);
-    const int32_t mask = (int32_t)((1UL << right) - 1UL);
-    const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
-    return (high >> right) + ((high & mask) > threshold ? 1 : 0);
-}
-
-/* TFLite's shift (>0 left, <0 right) as the two non-negative shifts of th_requant_apply. */
-static inline void th_requant_shifts(int32_t shift, int32_t *left, int32_t *right) {
-    *left = shift > 0 ? shift : 0;
-    *right = shift > 0 ? 0 : -shift;
-}
-
-/* acc * multiplier * 2^(shift - 31), TFLite rounding; multiplier in [0, 2^31), shift in [-31, 30]. */
+/* acc * multiplier * 2^(shift - 31) with TFLite's two roundings; multiplier in [0, 2^31), shift in [-31, 30].
+ *
+ * shift >= 0: SaturatingRoundingDoublingHighMul(acc << shift, multiplier) as above (no division follows).
+ * shift = -r < 0: with P = acc * multiplier, y = floor((P + 2^30) / 2^31) and TFLite's
+ *   RoundingDivideByPOT(y, r) = floor((y + 2^(r-1) - [y < 0]) / 2^r)   (round half away from zero),
+ * and floor((floor(u) + k) / n) = floor((u + k) / n) for integers k, n > 0, the two steps are one:
+ *   floor((P + 2^30 + 2^(30+r) - [y < 0] * 2^31) / 2^(31+r)).
+ * [y < 0] may be replaced by [acc < 0]: they differ only when -2^30 <= P < 0, where y = 0 and both choices
+ * give 0 (r >= 1).  With L = 2^30 - [acc < 0] * 2^31 (an int32: +-2^30) and the same identity once more, for
+ * r >= 2 the result is (hi + 2^(r-2)) >> (r-1) where hi = floor((P + L) / 2^32) is the high word of one SMLAL
+ * (hi < 2^30, so the add cannot overflow); for r = 1 it is floor((P + L + 2^31) / 2^32). */
 static inline int32_t th_requant_scale(int32_t acc, int32_t multiplier, int32_t shift) {
-    int32_t left, right;
-    th_requant_shifts(shift, &left, &right);
-    return th_requant_apply(acc, multiplier, left, right);
+    if (shift >= 0) {
+        return th_mul_round_high((int32_t)((uint32_t)acc << shift), multiplier);
+    }
+    const int32_t l = (int32_t)(0x40000000UL | ((uint32_t)acc & 0x80000000UL));
+    const int64_t sum = (int64_t)acc * multiplier + l;
+    if (shift == -1) {
+        return (int32_t)((sum + (1LL << 31)) >> 32);
+    }
+    const int32_t r = -shift;
+    return ((int32_t)(sum >> 32) + (1 << (r - 2))) >> (r - 1);
 }
 
 /* Add the output zero point and clamp to [act_min, act_max] (int8 domain). */
