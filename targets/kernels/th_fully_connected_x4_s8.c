@@ -17,34 +17,31 @@
 static inline void th_fc_rows(const int8_t *x, const int8_t *w, int32_t depth, int32_t rows, int32_t acc[4]) {
     int32_t d = 0;
     if (rows == 4) {
-        const int8_t *w0 = w, *w1 = w + depth, *w2 = w + 2 * depth, *w3 = w + 3 * depth;
+        /* One row pointer plus fixed row offsets keeps everything in registers (4 accumulators, 4 temporaries,
+         * pointers and offsets: 14 of the 14 free Thumb-2 registers). */
+        const int8_t *w0 = w;
         const int8_t *xp = x;
+        const int32_t d1 = depth, d2 = 2 * depth, d3 = 3 * depth;
         int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-        for (; d + 4 <= depth; d += 4) {
+        for (d = 0; d + 4 <= depth; d += 4, w0 += 4) {
             const uint32_t xw = th_read_s8x4(&xp);
+            const int8_t *q0 = w0, *q1 = w0 + d1, *q2 = w0 + d2, *q3 = w0 + d3;
+            const uint32_t r0 = th_read_s8x4(&q0), r1 = th_read_s8x4(&q1), r2 = th_read_s8x4(&q2),
+                           r3 = th_read_s8x4(&q3);
 #if TH_HAVE_DSP
             const uint32_t x02 = th_sxtb16(xw), x13 = th_sxtb16_ror8(xw);
-            uint32_t ww = th_read_s8x4(&w0);
-            a0 = th_smlad(x02, th_sxtb16(ww), th_smlad(x13, th_sxtb16_ror8(ww), a0));
-            ww = th_read_s8x4(&w1);
-            a1 = th_smlad(x02, th_sxtb16(ww), th_smlad(x13, th_sxtb16_ror8(ww), a1));
-            ww = th_read_s8x4(&w2);
-            a2 = th_smlad(x02, th_sxtb16(ww), th_smlad(x13, th_sxtb16_ror8(ww), a2));
-            ww = th_read_s8x4(&w3);
-            a3 = th_smlad(x02, th_sxtb16(ww), th_smlad(x13, th_sxtb16_ror8(ww), a3));
+            a0 = th_smlad(x02, th_sxtb16(r0), th_smlad(x13, th_sxtb16_ror8(r0), a0));
+            a1 = th_smlad(x02, th_sxtb16(r1), th_smlad(x13, th_sxtb16_ror8(r1), a1));
+            a2 = th_smlad(x02, th_sxtb16(r2), th_smlad(x13, th_sxtb16_ror8(r2), a2));
+            a3 = th_smlad(x02, th_sxtb16(r3), th_smlad(x13, th_sxtb16_ror8(r3), a3));
 #else
-            (void)xw;
-            for (int32_t j = 0; j < 4; ++j) {
-                const int32_t xv = x[d + j];
-                a0 += xv * w0[j];
-                a1 += xv * w1[j];
-                a2 += xv * w2[j];
-                a3 += xv * w3[j];
+            for (int32_t j = 0; j < 32; j += 8) {
+                const int32_t xv = (int8_t)(uint8_t)(xw >> j);
+                a0 += xv * (int8_t)(uint8_t)(r0 >> j);
+                a1 += xv * (int8_t)(uint8_t)(r1 >> j);
+                a2 += xv * (int8_t)(uint8_t)(r2 >> j);
+                a3 += xv * (int8_t)(uint8_t)(r3 >> j);
             }
-            w0 += 4;
-            w1 += 4;
-            w2 += 4;
-            w3 += 4;
 #endif
         }
         acc[0] = a0;

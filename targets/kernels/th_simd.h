@@ -79,7 +79,7 @@ static inline int32_t th_mul_round_high(int32_t x, int32_t m) {
 #if TH_HAVE_DSP
 #if defined(TH_DSP_NATIVE)
 static inline uint32_t th_sxtb16(uint32_t x) { return (uint32_t)__sxtb16(x); }
-static inline uint32_t th_sxtb16_ror8(uint32_t x) {
+static inline uint32_t th_sxtb16_ror8(uint32_t x) { /* one SXTB16 with its rotate (GCC does not fold a ROR) */
     uint32_t r;
     __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
     return r;
