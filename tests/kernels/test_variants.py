@@ -203,3 +203,11 @@ def test_im2col_scratch_matches_get_buffer_size():
     call = ops.lower(graph.operators[0], graph)
     assert call.function == "th_conv2d_im2col_s8"
     assert call.scratch_bytes == 2 * 2 * 64  # K = 63 -> 64 int16 per column
+
+
+def test_mixed_variant_model_matches_tflm():
+    """kernels_mixed_int8.tflite (every variant, awkward shapes; the twins run it too) equals TFLM on the host."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "kernels_mixed_int8.tflite"
+    from tests.kernels.conftest import assert_matches_reference
+
+    assert_matches_reference(path, trials=6)
