@@ -140,7 +140,7 @@ POOL_CASES = {
 
 
 #: cases also built with TH_FORCE_NO_DSP (the ARMv6-M paths; every variant and block remainder is covered)
-NO_DSP_CASES = ("conv_c4_1x5_s2_acdnet_op1", "conv_c23_3x3_same_oc23", "conv_c7_3x3_valid_odd_pixels",
+NO_DSP_CASES = ("conv_c4_1x5_s2_acdnet_op1", "conv_1x1_c64_oc63", "conv_c23_3x3_same_oc23", "conv_c7_3x3_valid_odd_pixels",
                 "dw_c23_3x3_same_relu", "dw_c5_3x3_same_partial_s2", "fc_37x50_relu", "pool_2x2_c23")
 
 
