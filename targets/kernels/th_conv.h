@@ -62,6 +62,13 @@ typedef struct {
 /* CONV_2D int8: filter OHWI int8 (zero point 0), output int8. */
 void th_conv2d_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output);
 
+/* CONV_2D int8, optimized variant (th_conv2d_im2col_s8.c): im2col into an int16 scratch + 2x2 blocked
+ * mat-mult (SXTB16/SMLAD on cores with the DSP extension, plain C otherwise).  Same result as th_conv2d_s8.
+ * scratch: th_conv2d_im2col_s8_get_buffer_size(p) bytes, 4-byte aligned. */
+void th_conv2d_im2col_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
+                         int8_t *scratch);
+int32_t th_conv2d_im2col_s8_get_buffer_size(const th_conv_s8_params *p);
+
 /* CONV_2D float32; bias [out_c] or NULL. */
 void th_conv2d_f32(const th_conv_f32_params *p, const float *input, const float *filter, const float *bias,
                    float *output);
@@ -69,6 +76,11 @@ void th_conv2d_f32(const th_conv_f32_params *p, const float *input, const float 
 /* DEPTHWISE_CONV_2D int8: filter 1HWO. scratch: 4 * out_c bytes, 4-byte aligned (int32 accumulators). */
 void th_depthwise_conv2d_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter,
                             int8_t *output, int8_t *scratch);
+
+/* DEPTHWISE_CONV_2D int8, depth multiplier 1, filter_h * filter_w <= 64: four channels at a time in registers
+ * (th_depthwise_conv2d_ch4_s8.c).  Same result as th_depthwise_conv2d_s8; no scratch. */
+void th_depthwise_conv2d_ch4_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter,
+                                int8_t *output);
 
 /* DEPTHWISE_CONV_2D float32; bias [out_c] or NULL. scratch: 4 * out_c bytes, 4-byte aligned. */
 void th_depthwise_conv2d_f32(const th_conv_f32_params *p, const float *input, const float *filter,

@@ -46,6 +46,11 @@ typedef struct {
 void th_fully_connected_s8(const th_fully_connected_s8_params *p, const int8_t *input, const int8_t *weights,
                            int8_t *output);
 
+/* FULLY_CONNECTED int8, optimized variant (th_fully_connected_x4_s8.c): four output rows at a time with
+ * SXTB16/SMLAD on cores with the DSP extension, plain C otherwise.  Same result as th_fully_connected_s8. */
+void th_fully_connected_x4_s8(const th_fully_connected_s8_params *p, const int8_t *input, const int8_t *weights,
+                              int8_t *output);
+
 /* FULLY_CONNECTED float32; bias [out_depth] or NULL. */
 void th_fully_connected_f32(const th_fully_connected_f32_params *p, const float *input, const float *weights,
                             const float *bias, float *output);

@@ -39,6 +39,9 @@ typedef struct {
 
 /* MAX_POOL_2D: maximum over the valid part of each window, then clamped to [act_min, act_max]. */
 void th_max_pool2d_s8(const th_pool_s8_params *params, const int8_t *input, int8_t *output);
+/* MAX_POOL_2D int8, optimized variant (th_max_pool2d_ch4_s8.c): four channels per word (SSUB8/SEL on cores
+ * with the DSP extension).  Same result as th_max_pool2d_s8. */
+void th_max_pool2d_ch4_s8(const th_pool_s8_params *params, const int8_t *input, int8_t *output);
 void th_max_pool2d_f32(const th_pool_f32_params *params, const float *input, float *output);
 
 /* AVERAGE_POOL_2D: sum over the valid part of each window divided by the number of valid elements

@@ -118,6 +118,24 @@ def _geometry(op: Operator, inp: Tensor, filter_hw: tuple[int, int], out: Tensor
     }
 
 
+def select_s8_variant(params: dict[str, object], depthwise: bool) -> tuple[str, int]:
+    """The int8 kernel variant for a conv geometry (``params`` as built by :func:`lower`) and its scratch bytes.
+
+    Chosen at compile time from the shape; the core-specific code path (SXTB16/SMLAD on cores with the DSP
+    extension, plain 32-bit C on ARMv6-M) is picked inside the variant by the C preprocessor (th_simd.h).
+    CONV_2D: th_conv2d_im2col_s8 (scratch: two int16 columns of filter_h * filter_w * in_c values rounded up
+    to 4, th_conv2d_im2col_s8_get_buffer_size).  DEPTHWISE_CONV_2D: th_depthwise_conv2d_ch4_s8 for depth
+    multiplier 1 and windows up to 64 taps (no scratch), else th_depthwise_conv2d_s8 (scratch: one int32
+    accumulator per output channel).
+    """
+    if depthwise:
+        if int(params["depth_multiplier"]) == 1 and int(params["filter_h"]) * int(params["filter_w"]) <= 64:
+            return "th_depthwise_conv2d_ch4_s8", 0
+        return "th_depthwise_conv2d_s8", 4 * int(params["out_c"])
+    k = int(params["filter_h"]) * int(params["filter_w"]) * int(params["in_c"])
+    return "th_conv2d_im2col_s8", 2 * 2 * ((k + 3) & ~3)
+
+
 def lower(op: Operator, graph: Graph) -> KernelCall:
     """Lower one CONV_2D or DEPTHWISE_CONV_2D operator to its th_conv.h kernel call."""
     inp, weights, bias, out = graph.input(op, 0), graph.input(op, 1), graph.input(op, 2), graph.output(op)
@@ -149,7 +167,8 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     name = "th_depthwise_conv2d" if depthwise else "th_conv2d"
     if kind == "s8":
         params.update(quantized_params(op, inp, weights, bias, out, out_c, channel_axis))
-        return KernelCall(f"{name}_s8", "th_conv_s8_params", params, (inp.index, weights.index, out.index),
+        function, scratch = select_s8_variant(params, depthwise)
+        return KernelCall(function, "th_conv_s8_params", params, (inp.index, weights.index, out.index),
                           macs=macs, scratch_bytes=scratch)
     params["act_min"], params["act_max"] = quant.activation_range_float(activation(op))
     bias_index = bias.index if bias is not None else -1

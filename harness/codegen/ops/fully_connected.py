@@ -7,6 +7,9 @@ arrays.  The geometry follows the reference kernel: accum_depth is the weights' 
 output's last dimension, and the number of rows is output elements / out_depth, so 2-D and 4-D inputs and
 keep_num_dims true/false all reduce to the same row loop.
 
+int8 lowers to the optimized th_fully_connected_x4_s8 (four rows at a time, SXTB16/SMLAD where the core has
+the DSP extension); th_fully_connected_s8 stays the portable reference it is tested against.
+
 Supported: int8 (int8 constant weights with zero point 0, per-tensor or per-channel; int32 bias or none) and
 float32; fused NONE/RELU/RELU6/RELU_N1_TO_1.  Refused: other dtypes (hybrid, int16, int4), shuffled weight
 formats, non-constant weights, other activations.
@@ -40,7 +43,7 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     macs = out.size * accum_depth
     if kind == "s8":
         params.update(quantized_params(op, inp, weights, bias, out, out_depth, 0))
-        return KernelCall("th_fully_connected_s8", "th_fully_connected_s8_params", params,
+        return KernelCall("th_fully_connected_x4_s8", "th_fully_connected_s8_params", params,
                           (inp.index, weights.index, out.index), macs=macs)
     params["act_min"], params["act_max"] = quant.activation_range_float(activation(op))
     return KernelCall("th_fully_connected_f32", "th_fully_connected_f32_params", params,

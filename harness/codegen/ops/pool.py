@@ -13,7 +13,7 @@ from harness.codegen.kernel import KernelCall
 from harness.errors import ModelError, UnsupportedOperatorError
 
 _FUNCTIONS = {
-    ("MAX_POOL_2D", "int8"): "th_max_pool2d_s8",
+    ("MAX_POOL_2D", "int8"): "th_max_pool2d_ch4_s8",  # optimized; th_max_pool2d_s8 is its reference
     ("MAX_POOL_2D", "float32"): "th_max_pool2d_f32",
     ("AVERAGE_POOL_2D", "int8"): "th_avg_pool2d_s8",
     ("AVERAGE_POOL_2D", "float32"): "th_avg_pool2d_f32",

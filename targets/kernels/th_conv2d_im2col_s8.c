@@ -1,0 +1,220 @@
+/* th_conv2d_im2col_s8: CONV_2D int8 as im2col + a 2x2-blocked matrix multiplication.  Semantics and parameters:
+ * th_conv.h (bit-exact with TFLite reference_integer_ops::ConvPerChannel, like th_conv2d_s8, its portable
+ * reference).
+ *
+ * Two output pixels at a time, the receptive field of each (K = filter_h * filter_w * in_c values, taps outside
+ * the image read the input zero point, see bias_eff in th_conv.h) is gathered into an int16 column of the
+ * scratch buffer; then every pair of output channels (OHWI filter rows, K contiguous int8 each) meets the two
+ * columns: 2 channels x 2 pixels = 4 int32 accumulators per step, the blocking CMSIS-NN's
+ * arm_nn_mat_mult_kernel_s8_s16 uses (re-implemented, not copied).
+ *
+ * Column layout: within each complete group of 4 values the order is x0, x2, x1, x3, i.e. exactly the two
+ * words SXTB16 and SXTB16-ROR8 produce from four packed int8 (th_simd.h).  A filter word w0..w3 expands to
+ * (w0, w2) and (w1, w3) with the same two instructions, so one group costs 2 SMLAD per (channel, pixel) and
+ * no repacking (CMSIS-NN repacks the filter with PKHBT/PKHTB because it cannot reorder its columns freely).
+ * The last K mod 4 values are stored in natural order and taken one by one.
+ * Without the DSP extension (ARMv6-M) the same blocking runs with plain 32-bit multiplies, and 1x1 windows use
+ * the portable kernel (see below).
+ */
+#include <stddef.h>
+
+#include "th_conv.h"
+#include "th_requant.h"
+#include "th_simd.h"
+
+/* Column length in int16, rounded up to 4 so both columns and their words stay 8-byte aligned. */
+static int32_t th_col_len(const th_conv_s8_params *p) { return (p->filter_h * p->filter_w * p->in_c + 3) & ~3; }
+
+int32_t th_conv2d_im2col_s8_get_buffer_size(const th_conv_s8_params *p) {
+    return 2 * 2 * th_col_len(p); /* two int16 columns */
+}
+
+/* Column position of value k (groups of 4 complete below kfull store x0, x2, x1, x3). */
+static inline int32_t th_col_pos(int32_t k, int32_t kfull) {
+    return k < kfull ? (k & ~3) | ((k & 1) << 1) | ((k >> 1) & 1) : k;
+}
+
+/* Writes n int8 values of src as column entries k0 .. k0+n-1 (layout above); kfull = 4 * (K / 4). */
+static void th_col_put(int16_t *col, int32_t k0, int32_t kfull, const int8_t *src, int32_t n) {
+    int32_t k = k0;
+    const int32_t end = k0 + n;
+    while (k < end && (k & 3) != 0) { /* head up to a group boundary */
+        col[th_col_pos(k, kfull)] = *src++;
+        ++k;
+    }
+#if TH_HAVE_DSP
+    int16_t *dst = col + k;
+    for (; k + 4 <= end && k + 4 <= kfull; k += 4) {
+        const uint32_t w = th_read_s8x4(&src);
+        th_write_s16x2(&dst, th_sxtb16(w));
+        th_write_s16x2(&dst, th_sxtb16_ror8(w));
+    }
+#else
+    for (; k + 4 <= end && k + 4 <= kfull; k += 4) {
+        col[k] = src[0];
+        col[k + 1] = src[2];
+        col[k + 2] = src[1];
+        col[k + 3] = src[3];
+        src += 4;
+    }
+#endif
+    for (; k < end; ++k) {
+        col[th_col_pos(k, kfull)] = *src++;
+    }
+}
+
+/* Fills column entries k0 .. k0+n-1 with v. */
+static void th_col_fill(int16_t *col, int32_t k0, int32_t kfull, int16_t v, int32_t n) {
+    for (int32_t k = k0; k < k0 + n; ++k) {
+        col[th_col_pos(k, kfull)] = v;
+    }
+}
+
+/* The receptive field of the output pixel whose window starts at input (in_y0, in_x0). */
+static void th_im2col(const th_conv_s8_params *p, const int8_t *in_batch, int32_t in_y0, int32_t in_x0,
+                      int16_t *col) {
+    const int32_t c = p->in_c;
+    const int32_t kfull = (p->filter_h * p->filter_w * c) & ~3;
+    const int16_t pad = (int16_t)(-p->input_offset);
+    int32_t k = 0;
+    for (int32_t fy = 0; fy < p->filter_h; ++fy) {
+        const int32_t y = in_y0 + fy * p->dilation_h;
+        if (y < 0 || y >= p->in_h) {
+            th_col_fill(col, k, kfull, pad, p->filter_w * c);
+            k += p->filter_w * c;
+            continue;
+        }
+        const int8_t *row = in_batch + (size_t)y * p->in_w * c;
+        if (p->dilation_w == 1 && in_x0 >= 0 && in_x0 + p->filter_w <= p->in_w) { /* one contiguous run */
+            th_col_put(col, k, kfull, row + (size_t)in_x0 * c, p->filter_w * c);
+            k += p->filter_w * c;
+            continue;
+        }
+        for (int32_t fx = 0; fx < p->filter_w; ++fx) {
+            const int32_t x = in_x0 + fx * p->dilation_w;
+            if (x < 0 || x >= p->in_w) {
+                th_col_fill(col, k, kfull, pad, c);
+            } else {
+                th_col_put(col, k, kfull, row + (size_t)x * c, c);
+            }
+            k += c;
+        }
+    }
+}
+
+/* acc[0..1] += filter row f (K values) . columns c0, c1; acc[2..3] += row g . c0, c1 (g may equal f). */
+static inline void th_block_2x2(const int8_t *f, const int8_t *g, const int16_t *c0, const int16_t *c1,
+                                int32_t K, int32_t acc[4]) {
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    int32_t groups = K >> 2;
+#if TH_HAVE_DSP
+    while (groups--) {
+        const uint32_t wf = th_read_s8x4(&f), wg = th_read_s8x4(&g);
+        const uint32_t x0a = th_read_s16x2(&c0), x0b = th_read_s16x2(&c0);
+        const uint32_t x1a = th_read_s16x2(&c1), x1b = th_read_s16x2(&c1);
+        const uint32_t f02 = th_sxtb16(wf), f13 = th_sxtb16_ror8(wf);
+        a00 = th_smlad(f02, x0a, a00);
+        a01 = th_smlad(f02, x1a, a01);
+        a00 = th_smlad(f13, x0b, a00);
+        a01 = th_smlad(f13, x1b, a01);
+        const uint32_t g02 = th_sxtb16(wg), g13 = th_sxtb16_ror8(wg);
+        a10 = th_smlad(g02, x0a, a10);
+        a11 = th_smlad(g02, x1a, a11);
+        a10 = th_smlad(g13, x0b, a10);
+        a11 = th_smlad(g13, x1b, a11);
+    }
+#else
+    while (groups--) {
+        for (int32_t j = 0; j < 4; ++j) {
+            const int32_t pos = (j & 1) << 1 | (j >> 1); /* column order x0, x2, x1, x3 */
+            const int32_t fv = f[j], gv = g[j], x0 = c0[pos], x1 = c1[pos];
+            a00 += fv * x0;
+            a01 += fv * x1;
+            a10 += gv * x0;
+            a11 += gv * x1;
+        }
+        f += 4;
+        g += 4;
+        c0 += 4;
+        c1 += 4;
+    }
+#endif
+    for (int32_t t = K & 3; t; --t) {
+        const int32_t fv = *f++, gv = *g++, x0 = *c0++, x1 = *c1++;
+        a00 += fv * x0;
+        a01 += fv * x1;
+        a10 += gv * x0;
+        a11 += gv * x1;
+    }
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
+void th_conv2d_im2col_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
+                         int8_t *scratch) {
+#if !TH_HAVE_DSP
+    /* Plain cores (ARMv6-M): a 1x1 window's input is already a contiguous int8 row, which the portable kernel
+     * reads directly; measured on the rp2040 twin it needs fewer instructions than im2col there (DS-CNN
+     * pointwise: 4.1 M vs 5.1 M), while im2col wins for real windows (DS-CNN conv0: 3.7 M vs 11.9 M). */
+    if (p->filter_h * p->filter_w == 1) {
+        th_conv2d_s8(p, input, filter, output);
+        return;
+    }
+#endif
+    /* Parameters in locals: the int8 output stores may alias anything, so struct fields would be reloaded. */
+    const int32_t K = p->filter_h * p->filter_w * p->in_c;
+    const int32_t pixels = p->out_h * p->out_w;
+    const int32_t oc_n = p->out_c;
+    const int32_t out_w = p->out_w, stride_h = p->stride_h, stride_w = p->stride_w;
+    const int32_t pad_top = p->pad_top, pad_left = p->pad_left;
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t *const bias = p->bias_eff, *const mult = p->multiplier, *const shift = p->shift;
+    int16_t *const col0 = (int16_t *)(void *)scratch;
+    int16_t *const col1 = col0 + th_col_len(p);
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_batch = input + (size_t)b * p->in_h * p->in_w * p->in_c;
+        int8_t *out0 = output + (size_t)b * pixels * oc_n;
+        int32_t oy = 0, ox = 0; /* of the first pixel of the pair */
+        for (int32_t px = 0; px < pixels; px += 2) {
+            const int two = px + 1 < pixels;
+            th_im2col(p, in_batch, oy * stride_h - pad_top, ox * stride_w - pad_left, col0);
+            if (++ox == out_w) {
+                ox = 0;
+                ++oy;
+            }
+            if (two) {
+                th_im2col(p, in_batch, oy * stride_h - pad_top, ox * stride_w - pad_left, col1);
+                if (++ox == out_w) {
+                    ox = 0;
+                    ++oy;
+                }
+            }
+            const int16_t *c1 = two ? col1 : col0; /* a lone last pixel computes itself twice */
+            int8_t *out1 = two ? out0 + oc_n : out0;
+            const int8_t *f = filter;
+            int32_t oc = 0;
+            for (; oc + 2 <= oc_n; oc += 2, f += 2 * K) {
+                int32_t acc[4] = {bias[oc], bias[oc], bias[oc + 1], bias[oc + 1]};
+                th_block_2x2(f, f + K, col0, c1, K, acc);
+                const int32_t m0 = mult[oc], s0 = shift[oc], m1 = mult[oc + 1], s1 = shift[oc + 1];
+                const int32_t r00 = th_requant_scale(acc[0], m0, s0);
+                const int32_t r01 = th_requant_scale(acc[1], m0, s0);
+                const int32_t r10 = th_requant_scale(acc[2], m1, s1);
+                const int32_t r11 = th_requant_scale(acc[3], m1, s1);
+                out1[oc] = th_requant_clamp(r01, off, lo, hi);
+                out1[oc + 1] = th_requant_clamp(r11, off, lo, hi);
+                out0[oc] = th_requant_clamp(r00, off, lo, hi);
+                out0[oc + 1] = th_requant_clamp(r10, off, lo, hi);
+            }
+            if (oc < oc_n) { /* odd channel count: the last channel alone */
+                int32_t acc[4] = {bias[oc], bias[oc], bias[oc], bias[oc]};
+                th_block_2x2(f, f, col0, c1, K, acc);
+                out1[oc] = th_requant_s8(acc[1], mult[oc], shift[oc], off, lo, hi);
+                out0[oc] = th_requant_s8(acc[0], mult[oc], shift[oc], off, lo, hi);
+            }
+            out0 += 2 * oc_n;
+        }
+    }
+}
