@@ -88,7 +88,8 @@ def _fusable(conv_op: Operator, pool_op: Operator, graph: Graph) -> tuple[Kernel
         conv, pool = ops.lower(conv_op, graph), ops.lower(pool_op, graph)
     except UnsupportedOperatorError:
         return None  # the unfused lowering reports it, at the operator's own position
-    if conv.params_type != "th_conv_s8_params" or pool.function != "th_max_pool2d_s8":
+    if conv.params_type != "th_conv_s8_params" or pool.params_type != "th_pool_s8_params" \
+            or not pool.function.startswith("th_max_pool2d_"):  # any int8 max-pool variant: same params
         return None
     tiling = _tiling(conv, pool)
     return None if tiling is None else (conv, pool, *tiling)
