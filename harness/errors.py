@@ -73,3 +73,12 @@ class DataError(TinyhilError):
 class ResultsError(TinyhilError):
     """A run directory or the history database is missing or malformed, a run reference or selection matches
     nothing (or several runs), or a comparison/report setting is invalid."""
+
+
+class StudyError(TinyhilError):
+    """A study file is missing or malformed, or its cells cannot run (no model matches, unknown place)."""
+
+
+class FarmError(TinyhilError):
+    """A labgrid place cannot be used: coordinator unreachable, place unknown or without a serial port or board
+    tag, place held by someone else past the timeout, or labgrid is not installed."""

@@ -326,3 +326,12 @@ _register_result_commands()  # runs, show, import, tag, report, compare
 
 if __name__ == "__main__":
     main()
+
+
+def _register_study_commands() -> None:
+    from harness.cli.study import register
+
+    register(app, console, guarded)
+
+
+_register_study_commands()  # study run, study status
