@@ -102,8 +102,11 @@ class PlaceSession:
             raise FarmError(f"place {self.name} has no NetworkSerialPort (its exporter exports no serial port, or "
                             "the exporter is down); add a RawSerialPort/USBSerialPort to the exporter config")
         p = ports[0].params
-        scheme = "socket" if p.get("protocol") == "raw" else "rfc2217"
-        return f"{scheme}://{p['host']}:{p['port']}"
+        if p.get("protocol") == "raw":
+            return f"socket://{p['host']}:{p['port']}"
+        # ign_set_control: ser2net cannot set DTR/RTS on a pty (a twin's bridge) and never acknowledges it;
+        # pyserial would wait for that acknowledgement and fail.  A USB port's acknowledgement is not needed.
+        return f"rfc2217://{p['host']}:{p['port']}?ign_set_control"
 
     def _probe(self) -> str | None:
         servers = [r for r in self.resources if r.cls == "PyocdServer"]
