@@ -25,6 +25,7 @@ def register(app: typer.Typer, console, guarded) -> None:
                                                "attached boards (default: the number of cores); with places: one "
                                                "per place"),
             session: Optional[str] = SessionOpt,
+            out: Optional[Path] = typer.Option(None, "--out", "-o", help="Results folder instead of the study's out"),
             coordinator: Optional[str] = typer.Option(None, "--coordinator", help="labgrid coordinator HOST[:PORT] "
                                                       "(default: the study's, else $LG_COORDINATOR)"),
             catalog: Optional[Path] = typer.Option(None, "--catalog", help="Board catalog YAML")) -> None:
@@ -34,6 +35,8 @@ def register(app: typer.Typer, console, guarded) -> None:
         from harness.study.schema import load_study
 
         study = load_study(study_file)
+        if out is not None:
+            study = study.model_copy(update={"out": str(out.resolve())})
         result = run_study(study, jobs=jobs, session=session, catalog=catalog, coordinator=coordinator,
                            log=lambda m: console.print(m, highlight=False, markup=False, soft_wrap=True))
         o = result.outcome
@@ -46,6 +49,7 @@ def register(app: typer.Typer, console, guarded) -> None:
     @study_app.command("status")
     @guarded
     def status(study_file: Path = typer.Argument(..., help="Study YAML"), session: Optional[str] = SessionOpt,
+               out: Optional[Path] = typer.Option(None, "--out", "-o", help="Results folder instead of the study's"),
                ids: bool = typer.Option(False, "--ids", help="Print only the run ids of the done cells"),
                coordinator: Optional[str] = typer.Option(None, "--coordinator", help="labgrid coordinator"),
                catalog: Optional[Path] = typer.Option(None, "--catalog", help="Board catalog YAML")) -> None:
@@ -53,6 +57,8 @@ def register(app: typer.Typer, console, guarded) -> None:
         from harness.study.schema import load_study
 
         study = load_study(study_file)
+        if out is not None:
+            study = study.model_copy(update={"out": str(out.resolve())})
         if ids:
             from harness.study.plan import states_of
 

@@ -75,7 +75,14 @@ def plan_cells(study: Study, boards: list[str], data: Path | None, produce: bool
                     cells.append(Cell(model=str(model), model_sha256=digest, board=board, emulate=study.emulate,
                                       backend=backend, repeat=r, data=str(data) if data else None,
                                       limit=study.limit, fold=study.fold, quantization=study.quantization, tags=tags))
-    return cells
+    first: dict[str, Cell] = {}
+    for c in cells:  # model files with the same content are the same cell: run once
+        first.setdefault(c.config_hash, c)
+    unique = list(first.values())
+    if len(unique) < len(cells):
+        log(f"study {study.name}: {len(cells) - len(unique)} cells duplicate others (model files with the same "
+            "content) and run once")
+    return unique
 
 
 @dataclass
@@ -108,11 +115,13 @@ def study_slots(study: Study, jobs: int | None, build_root: Path, catalog: Path 
 def run_study(study: Study, *, jobs: int | None = None, session: str | None = None, build_root: Path | None = None,
               catalog: Path | None = None, coordinator: str | None = None, log=print) -> StudyRun:
     """Run the unfinished cells of ``study`` (``jobs`` at once; default the number of cores) and write its report.
+    ``build_root``: default $TINYHIL_BUILD_ROOT, else .tinyhil/build (each job builds in ``<root>/jobs/<slot>``).
     Raises StudyError, FarmError, KeyboardInterrupt (workers stopped, states recorded)."""
     from harness.orchestrate import BUILD_ROOT  # noqa: PLC0415
 
     states = states_of(study, session)
-    slots, boards = study_slots(study, jobs, build_root or BUILD_ROOT, catalog, coordinator)
+    build_root = Path(build_root or os.environ.get("TINYHIL_BUILD_ROOT") or BUILD_ROOT)
+    slots, boards = study_slots(study, jobs, build_root, catalog, coordinator)
     data = fold_data(study, states)
     cells = plan_cells(study, boards, data, log=log, extra_tags=(session,) if session else ())
     log(f"study {study.name}: {len(cells)} cells on {len(slots)} "

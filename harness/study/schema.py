@@ -26,6 +26,7 @@ Errors: :class:`StudyError` (a one-line message naming the field and the fix).
 from __future__ import annotations
 
 import glob
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -85,8 +86,8 @@ class Study(_Strict):
         return self
 
     def resolve(self, path: str | Path) -> Path:
-        """``path`` relative to the study file's folder (absolute paths and ``~`` kept)."""
-        p = Path(path).expanduser()
+        """``path`` relative to the study file's folder (absolute paths and ``~`` kept; ``$VAR`` expanded)."""
+        p = Path(os.path.expandvars(str(path))).expanduser()
         return p if p.is_absolute() else (self.root / p).resolve()
 
     @property
