@@ -19,6 +19,10 @@ command -v qemu-system-arm >/dev/null || need_apt+=(qemu-system-arm)
 # Xtensa lx106 compiler: the ESP32 portability check of the kernels (no ESP32/LX6 toolchain exists in Debian)
 command -v xtensa-lx106-elf-gcc >/dev/null || need_apt+=(gcc-xtensa-lx106 picolibc-xtensa-lx106-elf)
 command -v cc >/dev/null || need_apt+=(gcc)
+# A labgrid farm on localhost (tests/farm, docs/farm.md): ser2net, which labgrid-exporter runs in RFC 2217 mode,
+# and socat, which bridges a pseudo-terminal to a twin's UART
+[[ -x /usr/sbin/ser2net ]] || command -v ser2net >/dev/null || need_apt+=(ser2net)
+command -v socat >/dev/null || need_apt+=(socat)
 BASE_PY=${PYTHON:-python3}
 VENV=${TINYHIL_VENV:-.venv}
 [[ -x $VENV/bin/python ]] || $BASE_PY -c "import ensurepip, venv" 2>/dev/null || need_apt+=(python3-venv)
