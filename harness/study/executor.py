@@ -74,13 +74,21 @@ def run_cells(cells: list[Cell], slots: list[Slot], states: CellStates, out: Pat
     if outcome.skipped:
         log(f"{len(outcome.skipped)} of {len(cells)} cells already finished: skipped")
     lock, procs, stop = threading.Lock(), {}, threading.Event()
+    changed = threading.Condition(lock)
+    inflight = [0]
 
     def take(slot: Slot) -> Cell | None:
-        with lock:
-            for cell in list(queue):
-                if slot.board is None or cell.board == slot.board:
-                    queue.remove(cell)
-                    return cell
+        """The next cell this slot can run; waits while others run cells that may come back (a lost place)."""
+        with changed:
+            while not stop.is_set():
+                for cell in list(queue):
+                    if slot.board is None or cell.board == slot.board:
+                        queue.remove(cell)
+                        inflight[0] += 1
+                        return cell
+                if inflight[0] == 0:
+                    return None
+                changed.wait(0.5)
         return None
 
     def loop(slot: Slot) -> None:
@@ -88,25 +96,33 @@ def run_cells(cells: list[Cell], slots: list[Slot], states: CellStates, out: Pat
             cell = take(slot)
             if cell is None:
                 return
-            t0 = time.monotonic()
-            code = _run_worker(cell, slot, states, out, coordinator, catalog, procs, lock)
-            rec = states.read(cell)
-            if code == EXIT_PLACE_LOST and not stop.is_set():
-                slot.lost = True
-                with lock:
-                    others = [s for s in slots if s.board == cell.board and not s.lost]
-                    if others:
-                        queue.appendleft(cell)
-                        log(f"place {slot.place} lost ({rec.get('reason', '')}); {cell.label} retried on another "
-                            f"{cell.board} place")
-                        continue
-            if rec["status"] in ("pending", "running"):  # the worker died without a verdict
-                rec = {"status": "failed", "reason": f"worker exited with status {code} without recording the cell"}
-                states.write(cell, "failed", reason=rec["reason"])
+            try:
+                run_one(slot, cell)
+            finally:
+                with changed:
+                    inflight[0] -= 1
+                    changed.notify_all()
+
+    def run_one(slot: Slot, cell: Cell) -> None:
+        t0 = time.monotonic()
+        code = _run_worker(cell, slot, states, out, coordinator, catalog, procs, lock)
+        rec = states.read(cell)
+        if code == EXIT_PLACE_LOST and not stop.is_set():
+            slot.lost = True
             with lock:
-                outcome.ran.append((cell, rec))
-            what = rec.get("run_dir") or rec.get("reason", "")
-            log(f"[{slot.name}] {rec['status']:12} {cell.label} ({time.monotonic() - t0:.0f} s) {what}")
+                others = [s for s in slots if s.board == cell.board and not s.lost]
+                if others:
+                    queue.appendleft(cell)
+                    log(f"place {slot.place} lost ({rec.get('reason', '')}); {cell.label} retried on another "
+                        f"{cell.board} place")
+                    return
+        if rec["status"] in ("pending", "running"):  # the worker died without a verdict
+            rec = {"status": "failed", "reason": f"worker exited with status {code} without recording the cell"}
+            states.write(cell, "failed", reason=rec["reason"])
+        with lock:
+            outcome.ran.append((cell, rec))
+        what = rec.get("run_dir") or rec.get("reason", "")
+        log(f"[{slot.name}] {rec['status']:12} {cell.label} ({time.monotonic() - t0:.0f} s) {what}")
 
     threads = [threading.Thread(target=loop, args=(s,), name=f"study-{s.name}", daemon=True) for s in slots]
     for t in threads:
