@@ -39,7 +39,9 @@ def study_cmd(study: Path, out: Path, jobs: int) -> list[str]:
 
 
 def env_for(build: Path) -> dict:
-    return {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'models'}", "TINYHIL_BUILD_ROOT": str(build)}
+    env = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'models'}", "TINYHIL_BUILD_ROOT": str(build)}
+    env.setdefault("TINYHIL_LOCAL_DIR", str(REPO.parent / "shared"))  # the TFLM source tree, as `make test` sets
+    return env
 
 
 def timed_study(study: Path, root: Path, jobs: int) -> float:

@@ -10,8 +10,9 @@ Wiring of one place::
       -> place <name> (tags board=<board>, target=twin) -> tinyhil bench --place <name>
 
 The pty link lives under ``/dev`` because labgrid's exporter only exports serial ports whose path starts with
-``/dev/`` (needs root, as in CI).  socat is restarted whenever ser2net closes the pty (at the end of each
-client's connection), so the next client finds the same link and the same, still running firmware.
+``/dev/`` (needs root, as in CI).  The farm keeps the pty's slave side open itself (never reading it): when
+ser2net closes the port at the end of a client's connection the pty is not hung up, so socat, the link and the
+running firmware stay for the next client.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -47,6 +47,7 @@ class TwinPlace:
     twin: object
     link: Path
     bridge: subprocess.Popen | None = None
+    holder: int | None = None
 
 
 @dataclass
@@ -87,13 +88,15 @@ class LocalFarm:
         twin.load(elf)
         link = Path(f"/dev/tinyhil-farm-{os.getpid()}-{len(self.places)}")
         place = TwinPlace(name, target.board.name, twin, link)
-        place.bridge = self._spawn(["bash", "-c", _bridge_loop(link, twin.url.split("//")[1])], f"{name}-socat.log")
+        place.bridge = self._spawn(["socat", f"pty,link={link},raw,echo=0", f"tcp:{twin.url.split('//')[1]}"],
+                                   f"{name}-socat.log")
+        self.places.append(place)
         deadline = time.monotonic() + 10
         while not link.exists():
             if time.monotonic() > deadline:
                 raise FarmError(f"socat did not create {link}; see {self.workdir}/{name}-socat.log")
             time.sleep(0.05)
-        self.places.append(place)
+        place.holder = os.open(link, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
         self._restart_exporter()
         with Coordinator(self.address) as c:
             _create_place(c, name, f"{self.exporter_name}/{name}/NetworkSerialPort/*",
@@ -106,6 +109,8 @@ class LocalFarm:
             _kill(proc)
         self._procs.clear()
         for p in self.places:
+            if p.holder is not None:
+                os.close(p.holder)
             p.twin.stop()
             p.link.unlink(missing_ok=True)
         self.places.clear()
@@ -139,12 +144,6 @@ class LocalFarm:
         log.close()
         self._procs.append(proc)
         return proc
-
-
-def _bridge_loop(link: Path, hostport: str) -> str:
-    """socat between the pty ``link`` and the twin's TCP UART, restarted when the pty's user closes it."""
-    return (f"trap 'kill $child 2>/dev/null; exit 0' TERM; while true; do "
-            f"socat pty,link={link},raw,echo=0 tcp:{hostport} & child=$!; wait $child; sleep 0.05; done")
 
 
 def _create_place(c: Coordinator, name: str, match: str, tags: dict) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -81,46 +80,38 @@ def test_bench_through_a_place_is_bit_exact_and_counts_like_the_twin(farm, firmw
     assert direct[0].tobytes() == via_place[0].tobytes() and direct[1] == via_place[1]
 
 
-def test_clients_are_serialized_and_never_share_a_board(farm, firmware, tmp_path):
-    events: list[tuple[float, str, str]] = []
-    lock = threading.Lock()
-    errors: list[BaseException] = []
+def _client(farm, hold_s: float, wait_s: float = 120.0) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'models'}"}
+    return subprocess.Popen([sys.executable, str(Path(__file__).with_name("hold_place.py")), farm.address,
+                             "board=stm32f746", str(hold_s), str(wait_s)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
-    def client(tag: str, hold_s: float) -> None:
-        try:
-            with PlaceSession("board=stm32f746", coordinator=farm.address, wait_s=120) as s:
-                with lock:
-                    events.append((time.monotonic(), "acquired", f"{tag}:{s.name}"))
-                with place_connect(s, firmware, run_dir=tmp_path / tag) as dut:
-                    assert dut.device_info["board"] == "stm32f746"
-                time.sleep(hold_s)
-                with lock:
-                    events.append((time.monotonic(), "releasing", f"{tag}:{s.name}"))
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
 
-    first = [threading.Thread(target=client, args=(t, 4.0)) for t in ("c1", "c2")]
-    for t in first:
-        t.start()
-    deadline = time.monotonic() + 60
-    while sum(1 for e in events if e[1] == "acquired") < 2 and time.monotonic() < deadline and not errors:
-        time.sleep(0.05)
-    assert not errors, errors
-    assert sorted(held(farm.address).values()) != [None, None]  # both places held
+def _said(proc: subprocess.Popen) -> dict:
+    out, _ = proc.communicate(timeout=180)
+    said = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in out.splitlines() if " " in line}
+    assert proc.returncode == 0 and "acquired" in said and said.get("board") == "stm32f746", out[-2000:]
+    return said
+
+
+def test_clients_are_serialized_and_never_share_a_board(farm):
+    """Three client processes ask for board=stm32f746 (two places): two get one each at once, the third waits
+    for the first release; a client that cannot wait is told who holds the places."""
+    c1, c2 = _client(farm, 6.0), _client(farm, 6.0)
+    deadline = time.monotonic() + 90
+    while sorted(v is not None for v in held(farm.address).values()) != [True, True]:
+        assert time.monotonic() < deadline and c1.poll() is None and c2.poll() is None, "both places not held"
+        time.sleep(0.1)
     with pytest.raises(FarmError, match=r"no place matching board=stm32f746 became free.*held by"):
         with PlaceSession("board=stm32f746", coordinator=farm.address, wait_s=1):
             pass
-    third = threading.Thread(target=client, args=("c3", 0.0))
-    third.start()
-    for t in (*first, third):
-        t.join(120)
-    assert not errors, errors
-    acquired = {e[2].split(":")[0]: (e[0], e[2].split(":")[1]) for e in events if e[1] == "acquired"}
-    released = {e[2].split(":")[0]: e[0] for e in events if e[1] == "releasing"}
-    assert {acquired["c1"][1], acquired["c2"][1]} == {"twin-a", "twin-b"}  # two clients, two boards
-    assert acquired["c3"][0] > min(released["c1"], released["c2"])  # the third waited for a release
-    holder = "c1" if acquired["c1"][1] == acquired["c3"][1] else "c2"
-    assert acquired["c3"][0] > released[holder]  # ... of the very place it got
+    c3 = _client(farm, 0.0)
+    s1, s2, s3 = _said(c1), _said(c2), _said(c3)
+    first = {s1["acquired"].split()[1], s2["acquired"].split()[1]}
+    assert first == {"twin-a", "twin-b"}  # two clients, two boards
+    got = s3["acquired"].split()[1]
+    before = s1 if s1["acquired"].split()[1] == got else s2  # the client that had the third's place
+    assert float(s3["acquired"].split()[0]) > float(before["releasing"].split()[0])  # it waited for the release
     assert held(farm.address) == {"twin-a": None, "twin-b": None}
 
 
