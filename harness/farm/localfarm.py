@@ -174,15 +174,22 @@ def _wait_port(port: int, proc: subprocess.Popen, log: Path, timeout_s: float = 
 
 
 def _kill(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
+    """Stop ``proc``'s whole process group (the exporter's ser2net children too): SIGTERM, then SIGKILL for
+    whatever is left after 3 s; returns when the group is gone (or after 6 s)."""
+    pgid = proc.pid  # started with start_new_session: the group id is its pid
+    deadline = time.monotonic() + 3.0
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
-            os.killpg(proc.pid, sig)
+            os.killpg(pgid, sig)
         except ProcessLookupError:
-            return
-        try:
-            proc.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+            break
+        while time.monotonic() < deadline:
+            proc.poll()  # reap the leader
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                proc.wait()
+                return
+            time.sleep(0.05)
+        deadline = time.monotonic() + 3.0
+    proc.wait(1.0)

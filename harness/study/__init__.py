@@ -6,4 +6,6 @@ tinyhil runs its cells, N at once, and resumes a study that was interrupted.
 * :mod:`harness.study.executor` — runs pending cells on N twins or one per acquired labgrid place.
 * :mod:`harness.study.worker` — one cell in its own process (``python -m harness.study.worker``).
 * :mod:`harness.study.status` — the ``tinyhil study status`` matrix.
+* :mod:`harness.study.plan` — study file -> cells -> run -> report (:func:`~harness.study.plan.run_study`).
+* :mod:`harness.study.adhoc` — ``tinyhil bench --jobs N`` through the same executor.
 """
