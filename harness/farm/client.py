@@ -12,6 +12,8 @@ Sources: labgrid docs "Usage > Remote access" and ``labgrid/remote/client.py`` (
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -61,7 +63,8 @@ class Coordinator:
         self.address = coordinator_address(address)
         self._pb = pb
         try:
-            self._session = start_session(self.address)
+            with _quiet_root_logger():  # labgrid logs a refused connection on the root logger before raising
+                self._session = start_session(self.address)
         except Exception as exc:  # noqa: BLE001 - labgrid raises its ServerError or grpc errors
             raise FarmError(f"cannot reach the labgrid coordinator at {self.address} ({_first_line(exc)}); start "
                             "labgrid-coordinator there or pass --coordinator HOST:PORT") from None
@@ -150,6 +153,18 @@ class Coordinator:
         except Exception as exc:  # noqa: BLE001 - grpc.aio.AioRpcError
             detail = getattr(exc, "details", lambda: None)() or _first_line(exc)
             raise FarmError(f"labgrid coordinator {self.address}: {what} failed: {detail}") from None
+
+
+@contextlib.contextmanager
+def _quiet_root_logger():
+    """Keep records logged on the root logger (labgrid's) off stderr for the block: tinyhil says it in one line."""
+    root = logging.getLogger()
+    handler = logging.NullHandler()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
 
 
 def _matches(place: PlaceInfo, filters: dict) -> bool:
