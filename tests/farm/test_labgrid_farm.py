@@ -115,6 +115,24 @@ def test_clients_are_serialized_and_never_share_a_board(farm):
     assert held(farm.address) == {"twin-a": None, "twin-b": None}
 
 
+def test_a_study_over_places_runs_one_cell_per_acquired_place(farm, tmp_path, shared_dir):
+    """Two repeats of the fixture model on places board=stm32f746: one worker per place, both cells done and
+    bit-exact, each on a different place, the places released afterwards."""
+    from harness.study.plan import run_study
+    from harness.study.schema import load_study
+
+    study_file = tmp_path / "places.yaml"
+    study_file.write_text(f"name: places\nmodels: [{{path: {MINI}}}]\nplaces: [board=stm32f746]\n"
+                          f"coordinator: {farm.address}\ndata: {shared_dir / 'audio' / 'esc50-cc0'}\nlimit: 1\n"
+                          "repeats: 2\nout: results\nreport: null\n")
+    lines: list[str] = []
+    result = run_study(load_study(study_file), log=lines.append)
+    assert len(result.outcome.ran) == 2, lines
+    assert all(rec["status"] == "done" and rec["bit_exact"] is True for _, rec in result.outcome.ran), lines
+    assert {rec["place"] for _, rec in result.outcome.ran} == {"twin-a", "twin-b"}, lines
+    assert held(farm.address) == {"twin-a": None, "twin-b": None}
+
+
 def test_an_unknown_place_is_one_line_listing_the_places(farm):
     with pytest.raises(FarmError) as err:
         with PlaceSession("twin-z", coordinator=farm.address):
