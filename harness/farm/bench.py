@@ -12,7 +12,8 @@ def bench_elsewhere(place: str | None, coordinator: str | None, jobs: int, model
                     tags: tuple[str, ...], local: Path | None, catalog: Path | None, console,
                     bench_one) -> tuple[list, list, list, list]:
     """Run the bench call's cells on ``place`` (held for the whole call; ``--board``/``--emulate`` must agree with
-    its tags; ``--board`` is ignored) or ``jobs`` at once on twins.  Returns (results, refused, compared, boards) for the bench tables.
+    its tags; ``--board`` is ignored; runs are tagged ``place-<name>``) or ``jobs`` at once on twins.  Returns
+    (results, refused, compared, boards) for the bench tables.
     ``bench_one``: the CLI's single-run helper.  Raises FarmError, TinyhilError."""
     from itertools import product  # noqa: PLC0415
 
@@ -41,7 +42,8 @@ def bench_elsewhere(place: str | None, coordinator: str | None, jobs: int, model
         target = session.target()
         for one, kind in product(models, backends):
             cfg = BenchConfig(model=one, data=data, target=target, out=out, quantization=quantization, limit=limit,
-                              local=local, tags=tags, backend=kind, connector=session.connector())
+                              local=local, tags=(*tags, f"place-{session.name}"), backend=kind,
+                              connector=session.connector())
             bench_one(cfg, single=len(models) * len(backends) == 1, results=results, refused=refused,
                       compared=compared)
         return results, refused, compared, [session.board]

@@ -45,11 +45,13 @@ def run_cell(cell: Cell, out: Path, states: CellStates, build_root: Path, place:
 
                 session = stack.enter_context(PlaceSession(place, coordinator=coordinator, catalog=catalog))
                 target, connector = session.target(emulate=cell.emulate), session.connector()
+                tags = (*cell.tags, f"place-{session.name}")  # which board of the farm ran it
             else:
                 target = get_board(cell.board, catalog).target(cell.emulate)
+                tags = tuple(cell.tags)
             cfg = BenchConfig(model=Path(cell.model), data=Path(cell.data) if cell.data else None, target=target,
                               out=out, quantization=cell.quantization, limit=cell.limit, build_root=build_root,
-                              tags=tuple(cell.tags), backend=parse_backend(cell.backend), connector=connector)
+                              tags=tags, backend=parse_backend(cell.backend), connector=connector)
             result = run_bench(cfg, Console(width=150))
     except MemoryOverflowError as exc:
         states.write(cell, "does-not-fit", reason=str(exc), place=place)

@@ -67,6 +67,7 @@ def test_bench_through_a_place_is_bit_exact_and_counts_like_the_twin(farm, firmw
     run = read_run(runs[0])
     assert run.summary.bit_exact is True and run.summary.board == "stm32f746" and run.summary.target == "twin"
     assert run.summary.counts.unit == "instructions" and (runs[0] / "serial.log").is_file()
+    assert "place-twin-a" in run.tags  # which board of the farm ran it
     assert held(farm.address) == {"twin-a": None, "twin-b": None}  # released after the run
 
     # the same firmware driven directly and through the place: same output bytes, same exact count
@@ -130,6 +131,10 @@ def test_a_study_over_places_runs_one_cell_per_acquired_place(farm, tmp_path, sh
     assert len(result.outcome.ran) == 2, lines
     assert all(rec["status"] == "done" and rec["bit_exact"] is True for _, rec in result.outcome.ran), lines
     assert {rec["place"] for _, rec in result.outcome.ran} == {"twin-a", "twin-b"}, lines
+    from harness.rundir import read_run
+
+    assert {t for _, rec in result.outcome.ran for t in read_run(rec["run_dir"]).tags if t.startswith("place-")} \
+        == {"place-twin-a", "place-twin-b"}
     assert held(farm.address) == {"twin-a": None, "twin-b": None}
 
 
