@@ -131,7 +131,8 @@ class LocalFarm:
                 if all(p.name in got for p in self.places):
                     return
                 if self._exporter.poll() is not None or time.monotonic() > deadline:
-                    raise FarmError(f"labgrid-exporter did not export the twins' ports; see {self.workdir}/exporter.log")
+                    raise FarmError("labgrid-exporter did not export the twins' ports; see "
+                                    f"{self.workdir}/exporter.log")
                 time.sleep(0.1)
                 c._sync()
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Iterator
 
 from harness.errors import FarmError, FlashError
-from harness.farm.client import Coordinator, Resource
+from harness.farm.client import Coordinator
 
 
 class PlaceSession:
@@ -183,7 +183,8 @@ def place_connect(session: PlaceSession, firmware, *, run_dir: Path, infer_timeo
 
 def _check_running_firmware(session: PlaceSession, firmware, info: dict) -> None:
     want = {"board": firmware.target.board.name, "arena_bytes": firmware.arena_bytes,
-            "input_bytes": firmware.compiled.input_tensor.nbytes, "output_bytes": firmware.compiled.output_tensor.nbytes}
+            "input_bytes": firmware.compiled.input_tensor.nbytes,
+            "output_bytes": firmware.compiled.output_tensor.nbytes}
     got = {k: info.get(k) for k in want}
     if got != want:
         raise FlashError(f"place {session.name} runs other firmware ({got}, expected {want}) and has no "

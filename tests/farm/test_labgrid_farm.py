@@ -76,7 +76,8 @@ def test_bench_through_a_place_is_bit_exact_and_counts_like_the_twin(farm, firmw
     x = np.random.default_rng(7).integers(-128, 128, firmware.compiled.input_tensor.shape, dtype=np.int8)
     with connect(firmware, run_dir=tmp_path / "direct") as dut:
         direct = dut.infer(x)
-    with PlaceSession("twin-b", coordinator=farm.address) as s, place_connect(s, firmware, run_dir=tmp_path / "p") as dut:
+    with PlaceSession("twin-b", coordinator=farm.address) as s, \
+            place_connect(s, firmware, run_dir=tmp_path / "p") as dut:
         via_place = dut.infer(x)
     assert direct[0].tobytes() == via_place[0].tobytes() and direct[1] == via_place[1]
 
