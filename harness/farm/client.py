@@ -91,6 +91,10 @@ class Coordinator:
                 if res.allocations:
                     name = res.allocations["main"]
                     break
+                if res.state in (3, 4):  # labgrid ReservationState expired / invalid (the place was deleted)
+                    why = "expired" if res.state == 3 else "became invalid (place deleted?)"
+                    raise FarmError(f"the reservation for {_fmt(filters)} {why}; retry, and check the places with "
+                                    "labgrid-client")
                 if time.monotonic() > deadline:
                     held = [f"{p.name} (held by {p.acquired})" for p in self.places() if _matches(p, filters)]
                     raise FarmError(f"no place matching {_fmt(filters)} became free within {wait_s:.0f} s "
