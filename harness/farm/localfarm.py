@@ -5,7 +5,7 @@ socat's and QEMU's own.
 
 Wiring of one place::
 
-    QEMU twin (firmware running, UART on TCP 127.0.0.1:P, -icount)  <-socat->  /dev/tinyhil-farm-<id>-<n> (pty)
+    QEMU twin (firmware running, UART on TCP 127.0.0.1:P, -icount)  <-socat->  /dev/tinyhil-farm-<tmp>-<n> (pty)
       <- labgrid-exporter RawSerialPort -> ser2net (RFC 2217 on a free port) -> NetworkSerialPort
       -> place <name> (tags board=<board>, target=twin) -> tinyhil bench --place <name>
 
@@ -86,7 +86,7 @@ class LocalFarm:
 
         twin = QemuTwin(target, log_dir=self.workdir / name)
         twin.load(elf)
-        link = Path(f"/dev/tinyhil-farm-{os.getpid()}-{len(self.places)}")
+        link = Path(f"/dev/{self.workdir.name}-{len(self.places)}")  # unique per farm (mkdtemp), also in one process
         place = TwinPlace(name, target.board.name, twin, link)
         place.bridge = self._spawn(["socat", f"pty,link={link},raw,echo=0", f"tcp:{twin.url.split('//')[1]}"],
                                    f"{name}-socat.log")
