@@ -52,6 +52,8 @@ class BenchConfig:
     tags: tuple[str, ...] = ()
     backend: Backend = Backend.TINYHIL
     over_the_air: OverTheAir | None = None  # play and record the clips first (harness.audio, issue 17)
+    connector: object = None  # how the DUT is reached (harness.orchestrate.connect's signature); None: connect
+                              # (a labgrid place: harness.farm.PlaceSession.connector())
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
             energy = meter_for(target)
             if energy is not None:
                 stack.callback(energy.close)
-            dut = stack.enter_context(connect(firmware, run_dir=work))
+            dut = stack.enter_context((cfg.connector or connect)(firmware, run_dir=work))
             progress = stack.enter_context(Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=console, transient=True))

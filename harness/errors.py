@@ -91,3 +91,12 @@ class ModelInvalidError(ModelError):
     """The .tflite file breaks a rule of the model verifier (harness/codegen/verify.py: RULES): a corrupt
     flatbuffer offset, a tensor index out of range, a bad scale or zero point, an inconsistent graph.  The
     message names the tensor or operator (index and name), the rule id and the fix."""
+
+
+class StudyError(TinyhilError):
+    """A study file is missing or malformed, or its cells cannot run (no model matches, unknown place)."""
+
+
+class FarmError(TinyhilError):
+    """A labgrid place cannot be used: coordinator unreachable, place unknown or without a serial port or board
+    tag, place held by someone else past the timeout, or labgrid is not installed."""

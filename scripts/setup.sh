@@ -31,6 +31,10 @@ command -v pactl >/dev/null || need_apt+=(pulseaudio-utils)
 [[ -e /usr/share/alsa/alsa.conf.d/pulse.conf ]] || need_apt+=(libasound2-plugins)
 # pdflatex + booktabs: tests/report compiles the report's LaTeX table (~80 MB; the test checks structure only without it)
 command -v pdflatex >/dev/null || need_apt+=(texlive-latex-recommended)
+# A labgrid farm on localhost (tests/farm, docs/farm.md): ser2net, which labgrid-exporter runs in RFC 2217 mode,
+# and socat, which bridges a pseudo-terminal to a twin's UART
+[[ -x /usr/sbin/ser2net ]] || command -v ser2net >/dev/null || need_apt+=(ser2net)
+command -v socat >/dev/null || need_apt+=(socat)
 BASE_PY=${PYTHON:-python3}
 VENV=${TINYHIL_VENV:-.venv}
 [[ -x $VENV/bin/python ]] || $BASE_PY -c "import ensurepip, venv" 2>/dev/null || need_apt+=(python3-venv)

@@ -206,6 +206,12 @@ def bench(
                                               "or name from `tinyhil audio-devices` (default output)"),
     record_device: Optional[str] = typer.Option(None, "--record-device", help="Microphone for --over-the-air "
                                                 "(default input)"),
+    place: Optional[str] = typer.Option(None, "--place", help="labgrid place (name, or board=NAME for any of "
+                                        "that type) to run on; its board tag picks the board (docs/farm.md)"),
+    coordinator: Optional[str] = typer.Option(None, "--coordinator", help="labgrid coordinator HOST[:PORT] "
+                                              "(default: $LG_COORDINATOR, else localhost)"),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Cells (model x board x backend) at once on twins, "
+                             "each with its own QEMU and build directory"),
 ) -> None:
     """Benchmark a model on a board or its twin: compile, build, flash, stream clips, record results.
 
@@ -226,7 +232,17 @@ def bench(
     meter = MeterSpec.parse(energy_meter) if energy_meter else None
     backends = [parse_backend(b) for b in dict.fromkeys(backend or ["tinyhil"])]
     results, refused, compared = [], [], []
-    for b in boards:
+    if (place or jobs > 1) and over_the_air:
+        raise typer.BadParameter("--over-the-air plays through this host's speaker, one run at a time; "
+                                 "drop --place/--jobs")
+    if place or jobs > 1:  # a labgrid place, or several twins at once: harness.farm / harness.study
+        from harness.farm.bench import bench_elsewhere
+
+        results, refused, compared, boards = bench_elsewhere(
+            place, coordinator, jobs, model or [None], boards, backends, emulate=emulate, data=data, out=out,
+            limit=limit, quantization=quantization, tags=tuple(tag or ()), local=local, catalog=catalog,
+            console=console, bench_one=_bench_one)
+    for b in boards if not (place or jobs > 1) else ():
         try:
             target = b.target(emulate, probe=probes.get(b.name), port=ports.get(b.name), meter=meter)
         except CatalogError:
@@ -438,3 +454,12 @@ _register_audio(app, console, guarded)  # listen, audio-devices (harness.audio)
 
 if __name__ == "__main__":
     main()
+
+
+def _register_study_commands() -> None:
+    from harness.cli.study import register
+
+    register(app, console, guarded)
+
+
+_register_study_commands()  # study run, study status
