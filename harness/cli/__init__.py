@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 from itertools import product
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from harness.errors import TinyhilError
-
+from harness.cli.guard import guarded
 from harness.cli.output import make_console
 
 app = typer.Typer(help="tinyhil: benchmark TinyML audio classifiers on microcontrollers and their emulated twins.",
@@ -51,72 +47,6 @@ def _options(
 
 
 VERBOSITY = [0]  # -1 quiet, 0 normal, 1 verbose (set by the global -q / -v options)
-
-
-CRASH_DIR_ENV = "TINYHIL_CRASH_DIR"
-
-
-def save_traceback(exc: BaseException) -> Path:
-    """Write the traceback of ``exc`` (plus argv and versions) to a new file and return its path.
-
-    The folder is ``$TINYHIL_CRASH_DIR``, else ``$XDG_CACHE_HOME/tinyhil/crash`` (``~/.cache/tinyhil/crash``),
-    else the system temporary folder when that one cannot be written.
-    """
-    import os
-    import sys
-    import tempfile
-    import time
-    import traceback
-
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    header = f"tinyhil internal error\nargv: {sys.argv!r}\npython: {sys.version.split()[0]}\n\n"
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tinyhil" / "crash"
-    name = f"traceback-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.txt"
-    for folder in (Path(os.environ[CRASH_DIR_ENV]) if os.environ.get(CRASH_DIR_ENV) else cache,
-                   Path(tempfile.gettempdir()) / "tinyhil-crash"):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_text(header + text)
-            return folder / name
-        except OSError:
-            continue
-    return Path("<traceback not saved: no writable folder>")
-
-
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
-def guarded(fn):
-    """Run a command so that nothing reaches the user as a traceback.
-
-    A TinyhilError prints its one-line message and exits with status 2; Ctrl-C exits with 130; any other
-    exception (a tinyhil bug) prints one line naming it and the file its traceback was saved to
-    (:func:`save_traceback`) and exits with status 70 (EX_SOFTWARE).  typer/click exits pass through.
-    """
-    import click
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except TinyhilError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(_one_line(exc))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            err_console.print("[bold red]interrupted[/]: emulators and ports were closed; no result was recorded")
-            raise typer.Exit(130) from None
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
-        except Exception as exc:  # noqa: BLE001 - the guard's purpose: no raw exception reaches the user
-            saved = save_traceback(exc)
-            message = _one_line(f"{type(exc).__name__}: {exc}")[:200]
-            err_console.print(f"[bold red]internal error:[/] {escape(message)} (a tinyhil bug; traceback saved to "
-                              f"{escape(str(saved))}; please report it with that file)", highlight=False,
-                              soft_wrap=True)
-            raise typer.Exit(70) from None
-
-    return wrapper
 
 
 BackendOpt = typer.Option(None, "--backend", help="Deployment backend: tinyhil (default), tflm (TFLM reference "
