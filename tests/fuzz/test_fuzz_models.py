@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import shared_path
+from tests.conftest import shared_path
 from harness.codegen.compiler import compile_model
 from fuzzrun import fuzz_models
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import shared_path
+from tests.conftest import shared_path
 from harness.codegen.graph import QuantParams, Tensor
 from harness.data.layouts import iter_samples
 from harness.data.validate import check_data, check_limit

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_shared
+from tests.conftest import require_shared
 from harness.codegen import quant
 from harness.codegen.compiler import compile_model
 from harness.codegen.reader import read_tflite
