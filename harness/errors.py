@@ -100,3 +100,8 @@ class StudyError(TinyhilError):
 class FarmError(TinyhilError):
     """A labgrid place cannot be used: coordinator unreachable, place unknown or without a serial port or board
     tag, place held by someone else past the timeout, or labgrid is not installed."""
+
+
+class NoBaselineError(ResultsError):
+    """`compare --baseline previous` found no earlier run of the same configuration (e.g. the first night):
+    nothing to compare, which is not a regression (exit status 5)."""

@@ -3,7 +3,8 @@
 Registered on the main typer app by :func:`register` (called from ``harness/cli/__init__.py``). Every command reads the
 history database (``--db``, default ``$TINYHIL_DB`` or ``<--results>/history.sqlite``) after importing any run
 directory under ``--results`` that it does not know yet, so runs copied in by hand are found too.
-Exit status: 0 success; ``compare`` 1 when a threshold is passed; 2 for a one-line error (ResultsError ...).
+Exit status: 0 success; ``compare`` 1 when a threshold is passed, 5 when there is no earlier run to compare
+with; 2 for a one-line error (ResultsError ...); README.md lists every status.
 """
 
 from __future__ import annotations
@@ -246,7 +247,7 @@ def compare(
 ) -> None:
     """Per-metric change of CURRENT against BASELINE; exit 1 when a regression threshold is passed."""
     from harness.metrics.regression import compare_runs, comparison_table, load_thresholds
-    from harness.errors import ResultsError
+    from harness.errors import NoBaselineError
     from harness.history import resolve_run
 
     thresholds, source = load_thresholds(config)
@@ -255,7 +256,7 @@ def compare(
         if baseline == "previous":
             base = store.previous(cur)
             if base is None:
-                raise ResultsError(f"no earlier run of the configuration of {cur.run_id} in {store.path}; "
+                raise NoBaselineError(f"no earlier run of the configuration of {cur.run_id} in {store.path}; "
                                    "pass --baseline RUN explicitly (first night: nothing to compare)")
         else:
             base = resolve_run(baseline, store)

@@ -52,7 +52,7 @@ def status_for(exc: BaseException) -> ExitStatus:
         return ExitStatus.DOES_NOT_FIT
     if isinstance(exc, (errors.FlashError, errors.TransportError)):
         return ExitStatus.DUT
-    if type(exc).__name__ == "NoBaselineError":
+    if isinstance(exc, errors.NoBaselineError):
         return ExitStatus.NO_BASELINE
     if isinstance(exc, errors.TinyhilError):
         return ExitStatus.USAGE

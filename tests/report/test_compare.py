@@ -100,7 +100,7 @@ def test_previous_baseline_from_the_history(base, tmp_path):
     proc = compare("previous", night2)
     assert proc.returncode == 1 and "night1" in proc.stdout
     proc = compare("previous", night1)
-    assert proc.returncode == 2 and "no earlier run" in proc.stderr
+    assert proc.returncode == 5 and "no earlier run" in proc.stderr  # nothing to compare (README exit statuses)
 
 
 def test_missing_run_is_a_one_line_error(base, tmp_path):
