@@ -73,3 +73,24 @@ class DataError(TinyhilError):
 class ResultsError(TinyhilError):
     """A run directory or the history database is missing or malformed, a run reference or selection matches
     nothing (or several runs), or a comparison/report setting is invalid."""
+
+
+class CorruptReplyError(ProtocolError):
+    """A DUT reply line failed its protocol-v2 CRC (or lacked one): the link corrupted it; the host re-requests
+    or re-runs, never uses it."""
+
+
+class DutQuarantinedError(TransportError):
+    """The DUT kept failing after resets and retries (a hang, a dead link): it is taken out of the run."""
+
+
+class RunInterruptedError(TinyhilError):
+    """The run was stopped by a signal (SIGINT, SIGTERM, SIGHUP); its folder was kept for ``--resume``."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
+class ProtocolVersionError(ProtocolError):
+    """The firmware speaks another protocol version than the harness (rebuild it from this checkout)."""

@@ -12,12 +12,17 @@ import sys
 from pathlib import Path
 
 #: Bumped on any incompatible change of the wire format; the device reports it in ``profile%``.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 #: Ends every host->device command line (EEMBC runner convention).
 COMMAND_TERMINATOR = b"%"
 #: Ends every device->host line.
 LINE_TERMINATOR = b"\r\n"
+#: Version 2: every device->host line except ``m-ready`` ends in CRC_MARK + 8 lowercase hex digits, the CRC-32
+#: (zlib.crc32) of the line's text before the mark; a host->device command may end the same way (checked).
+CRC_MARK = "*"
+#: Hex digits of a line CRC after CRC_MARK.
+LINE_CRC_DIGITS = 8
 #: Longest command the device accepts, in bytes, without the terminator.
 LINE_MAX_BYTES = 256
 
@@ -85,6 +90,8 @@ ERR_BLOAD_PAYLOAD = ERR_PREFIX + "bload-payload-max-"
 ERR_INFER_USAGE = ERR_PREFIX + "infer-usage-infer-N-W"
 ERR_STACK_UNKNOWN = ERR_PREFIX + "stack-unknown-define-__stack_limit-and-__stack_top-in-the-linker-script"
 ERR_STACK_OVERFLOW = ERR_PREFIX + "stack-overflow-size-"
+#: A command ended in ``*<8 hex>`` that is not the CRC-32 of its text (the link corrupted it): nothing was done.
+ERR_COMMAND_CRC = ERR_PREFIX + "command-crc"
 
 _INTS = {
     "TH_PROTOCOL_VERSION": PROTOCOL_VERSION,
@@ -94,9 +101,10 @@ _INTS = {
     "TH_FRAME_CRC_BYTES": FRAME_CRC_BYTES,
     "TH_FRAME_PAYLOAD_BYTES": FRAME_PAYLOAD_BYTES,
     "TH_FRAME_ABORT_SEQ": FRAME_ABORT_SEQ,
+    "TH_LINE_CRC_DIGITS": LINE_CRC_DIGITS,
 }
 _HEX = {"TH_FRAME_MAGIC", "TH_FRAME_ABORT_SEQ"}
-_CHARS = {"TH_COMMAND_TERMINATOR": COMMAND_TERMINATOR.decode()}
+_CHARS = {"TH_COMMAND_TERMINATOR": COMMAND_TERMINATOR.decode(), "TH_CRC_MARK": CRC_MARK}
 _STRINGS = {
     "TH_LINE_TERMINATOR": LINE_TERMINATOR.decode(),
     "TH_CMD_NAME": CMD_NAME,
@@ -140,6 +148,7 @@ _STRINGS = {
     "TH_ERR_INFER_USAGE": ERR_INFER_USAGE,
     "TH_ERR_STACK_UNKNOWN": ERR_STACK_UNKNOWN,
     "TH_ERR_STACK_OVERFLOW": ERR_STACK_OVERFLOW,
+    "TH_ERR_COMMAND_CRC": ERR_COMMAND_CRC,
 }
 
 HEADER_PATH = Path(__file__).resolve().parents[2] / "targets" / "common" / "th_protocol_constants.h"

@@ -30,7 +30,7 @@ class FaultInjectingTransport:
         self._flips.append((needle, offset))
 
     def drop_line(self, line: str) -> None:
-        """Drop the first DUT line equal to ``line`` (without terminator)."""
+        """Drop the first DUT line equal to ``line`` (without terminator and without a protocol-v2 CRC suffix)."""
         self._drops.append(line.encode("ascii"))
 
     def write(self, data: bytes) -> None:
@@ -59,6 +59,7 @@ class FaultInjectingTransport:
         out = bytearray()
         for raw in lines:
             text = raw.rstrip(b"\r")
+            text = text.rpartition(b"*")[0] or text
             if text in self._drops:
                 self._drops.remove(text)
                 self.fired.append(f"drop {text.decode()}")

@@ -169,17 +169,25 @@ void th_protocol_execute(char *line)
     }
 }
 
+static void ready(void)
+{
+    th_put(TH_MSG_READY);
+    th_end_line_plain();
+}
+
 void th_protocol_run(void)
 {
-    th_put_line(TH_MSG_READY, "");
+    ready();
     for (;;) {
         char *line = th_read_command();
-        if (line != 0) {
-            th_protocol_execute(line);
-        } else {
+        if (line == 0) {
             s_db_expect = 0;
             th_error_line(TH_ERR_LINE_TOO_LONG, TH_LINE_MAX_BYTES);
+        } else if (th_strip_command_crc(line) < 0) {
+            th_put_line(TH_ERR_COMMAND_CRC, ""); /* corrupted on the way: nothing done, the host re-sends */
+        } else {
+            th_protocol_execute(line);
         }
-        th_put_line(TH_MSG_READY, "");
+        ready();
     }
 }

@@ -2,14 +2,16 @@
 #ifndef TH_PROTOCOL_CONSTANTS_H
 #define TH_PROTOCOL_CONSTANTS_H
 
-#define TH_PROTOCOL_VERSION 1u
+#define TH_PROTOCOL_VERSION 2u
 #define TH_LINE_MAX_BYTES 256u
 #define TH_FRAME_MAGIC 0xa5u
 #define TH_FRAME_HEADER_BYTES 5u
 #define TH_FRAME_CRC_BYTES 4u
 #define TH_FRAME_PAYLOAD_BYTES 1024u
 #define TH_FRAME_ABORT_SEQ 0xffffu
+#define TH_LINE_CRC_DIGITS 8u
 #define TH_COMMAND_TERMINATOR '%'
+#define TH_CRC_MARK '*'
 #define TH_LINE_TERMINATOR "\r\n"
 #define TH_CMD_NAME "name"
 #define TH_CMD_PROFILE "profile"
@@ -52,5 +54,6 @@
 #define TH_ERR_INFER_USAGE "e-infer-usage-infer-N-W"
 #define TH_ERR_STACK_UNKNOWN "e-stack-unknown-define-__stack_limit-and-__stack_top-in-the-linker-script"
 #define TH_ERR_STACK_OVERFLOW "e-stack-overflow-size-"
+#define TH_ERR_COMMAND_CRC "e-command-crc"
 
 #endif /* TH_PROTOCOL_CONSTANTS_H */

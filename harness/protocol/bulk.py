@@ -1,0 +1,143 @@
+"""The host side of ``bload`` (targets/PROTOCOL.md, "Binary bulk load"): stop-and-wait CRC frames that survive
+a noisy or stalling link.
+
+* A frame is re-sent on a NAK, on a reply line that failed its CRC (a damaged ACK or NAK), or after the ack
+  timeout.  Re-sends after a timeout are preceded by :data:`RESEND_FILL` zero bytes: if the link dropped bytes
+  of the previous copy, the DUT completes that copy with zeros, fails its CRC and then hunts for the header of
+  this copy, instead of eating its first bytes (a dropped byte costs one re-send, not two).
+* The ack timeout follows the link: 4x the slowest of the last acknowledged frames' round trips (+ 50 ms),
+  until measured ``min(timeout, 2 s)``.  Waits double while the DUT stays silent, so a DUT paused for
+  ``stall_s`` seconds (default 60) resumes the load; NAKs and damaged replies are limited to ``retries``.
+* The payload size adapts between loads: halved (down to 64 bytes) when more than 20 % of frames needed a
+  re-send, doubled back (up to 1024) after a clean load.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from harness.errors import CorruptReplyError, ProtocolError
+from harness.protocol import constants as C
+from harness.protocol.frames import abort_frame, split_frames
+from harness.protocol.lines import ReplyTimeout
+
+#: Zero bytes sent before a frame re-sent after a timeout (covers up to this many bytes dropped per copy).
+RESEND_FILL = bytes(16)
+MIN_PAYLOAD_BYTES = 64
+
+
+class BulkSender:
+    """Mixin of :class:`~harness.protocol.client.DeviceClient` (needs CheckedLink's ``_send``, ``_readline``,
+    ``_lines``, ``transport``, ``stats``, ``timeout``, ``retries``, ``stall_s``, ``ack_timeout``)."""
+
+    payload_bytes: int = C.FRAME_PAYLOAD_BYTES
+    _ack_rtts: deque
+
+    def _ack_wait(self) -> float:
+        if self.ack_timeout is not None:
+            return self.ack_timeout
+        if not self._ack_rtts:
+            return min(self.timeout, 2.0)
+        return min(self.timeout, max(0.1, 4 * max(self._ack_rtts) + 0.05))
+
+    def _load_binary(self, data: bytes, payload_bytes: int) -> int:
+        """One ``bload``; returns the number of frames that needed a re-send.  Raises ProtocolError
+        (refused, or a frame not acknowledged), CorruptReplyError / ReplyTimeout (the ``m-bload`` reply was damaged or lost)."""
+        frames = split_frames(data, payload_bytes)
+        command = f"bload {len(data)} {payload_bytes}"
+        self._send(command)
+        reply = self._readline(min(self.timeout, max(self._ack_wait(), 1.0)), "reply to 'bload'")
+        if reply != f"{C.BLOAD}{len(data)}-{payload_bytes}":
+            if not reply.startswith(C.ERR_PREFIX):
+                raise CorruptReplyError(f"{self._label()}: {command!r} answered {reply!r}; expected "
+                                        f"{C.BLOAD}{len(data)}-{payload_bytes}")
+            while self._readline(self.timeout, "m-ready after a refused 'bload'") != C.READY:
+                pass
+            raise ProtocolError(f"{self._label()}: '{command}%' answered {reply!r}; check the input size "
+                                "(profile%) or load with binary=False")
+        troubled = 0
+        for seq, frame in enumerate(frames):
+            resent, done = self._send_frame(seq & 0xFFFF, frame, last=seq == len(frames) - 1)
+            troubled += resent > 0
+            if done:
+                break
+        # The last frame's ACK means the DUT holds all bytes; m-load-done and m-ready only remain to be read.
+        try:
+            if not done:
+                self._expect_after_ack(C.LOAD_DONE)
+            self._expect_after_ack(C.READY)
+            if resent:  # copies of the last frame may follow as garbage commands: flush them
+                self.resync()
+        except (CorruptReplyError, ReplyTimeout, ProtocolError):
+            self.resync()
+        return troubled
+
+    def _expect_after_ack(self, wanted: str) -> None:
+        line = self._readline(self._ack_wait() + 1.0, f"{wanted} after 'bload'")
+        while line.startswith(C.ACK) or line.startswith(C.NAK):  # re-acks of duplicates
+            line = self._readline(self._ack_wait() + 1.0, f"{wanted} after 'bload'")
+        if line != wanted:
+            raise ProtocolError(f"{self._label()}: expected {wanted!r} after 'bload', got {line!r}")
+
+    def _send_frame(self, seq: int, frame: bytes, last: bool) -> tuple[int, bool]:
+        """Send one frame until acked; returns (re-sends, ``m-load-done`` already seen).  Raises ProtocolError."""
+        ack, nak = f"{C.ACK}{seq}", f"{C.NAK}{seq}-"
+        failures, silent_s, resends = 0, 0.0, 0
+        wait = self._ack_wait()
+        fill = b""
+        last_reply = "nothing"
+        while True:
+            self.transport.write(fill + frame)
+            sent = time.monotonic()
+            deadline = sent + wait
+            outcome = "timeout"
+            while (remaining := deadline - time.monotonic()) > 0:
+                try:
+                    line = self._readline(remaining, f"ack of frame {seq}")
+                except ReplyTimeout:
+                    break
+                except CorruptReplyError:
+                    outcome, last_reply = "corrupt", "a reply line that failed its CRC"
+                    if not last:  # a damaged ACK or NAK: re-send now (a duplicate is re-acked)
+                        break
+                    continue  # the last frame: m-load-done may still confirm it
+                if line == ack or (last and line == C.LOAD_DONE):
+                    self._ack_rtts.append(time.monotonic() - sent)
+                    return resends, line == C.LOAD_DONE
+                if line.startswith(nak):
+                    outcome, last_reply = "nak", line
+                    break
+                self.log.debug("ignored %r while waiting for %s", line, ack)
+            if outcome == "timeout":
+                silent_s += wait
+                last_reply = f"silence for {silent_s:.1f} s"
+                wait = min(wait * 2, max(self._ack_wait(), 2.0))
+                fill = RESEND_FILL
+            else:
+                failures += 1
+                fill = b""
+            if failures >= self.retries or silent_s >= self.stall_s:
+                self._abort()
+                raise ProtocolError(f"{self._label()}: frame {seq} not acknowledged after {resends + 1} sends (last: "
+                                    f"{last_reply}; last bytes {self._lines.tail!r}); the link is too noisy or the "
+                                    "DUT stopped: check the cable and baud rate, or reset the DUT")
+            resends += 1
+            self.resends += 1
+            self.stats.frame_resends += 1
+            self.log.info("re-sending frame %d (last reply %s)", seq, last_reply)
+
+    def _abort(self) -> None:
+        """Best effort: send the abort frame so the DUT returns to command mode, and skip to its m-ready."""
+        self.transport.write(abort_frame())
+        try:
+            while self._readline(self.timeout, "m-ready after the abort frame") != C.READY:
+                pass
+        except (ReplyTimeout, CorruptReplyError):
+            self.log.warning("no clean m-ready after the abort frame; the next command resynchronizes")
+
+    def _adapt_payload(self, frames: int, troubled: int) -> None:
+        if troubled > 0.2 * frames and self.payload_bytes > MIN_PAYLOAD_BYTES:
+            self.payload_bytes = max(MIN_PAYLOAD_BYTES, self.payload_bytes // 2)
+        elif troubled == 0 and self.payload_bytes < C.FRAME_PAYLOAD_BYTES:
+            self.payload_bytes = min(C.FRAME_PAYLOAD_BYTES, self.payload_bytes * 2)

@@ -1,0 +1,160 @@
+"""Checked lines over a Transport (protocol version 2, targets/PROTOCOL.md "Lines" and "Recovery").
+
+:class:`CheckedLink` is the layer under :class:`~harness.protocol.client.DeviceClient`: it sends commands with
+their CRC suffix, returns only DUT lines whose CRC verified, re-synchronizes after noise with short ``%`` pings,
+measures the link's round trip and counts what went wrong (:class:`LinkStats`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from harness.errors import CorruptReplyError, ProtocolVersionError
+from harness.protocol import constants as C
+from harness.protocol.frames import abort_frame
+from harness.protocol.lines import LineReader, ReplyTimeout, verify_line, with_crc
+from harness.transport.serial import Transport
+from harness.transport.transcript import RecordingTransport
+
+log = logging.getLogger("harness.protocol.client")
+
+#: Sent first by :meth:`CheckedLink.resync`: enough zero bytes to complete a bulk-load frame the DUT is still
+#: reading (its CRC then fails and it hunts for headers), so the abort frame after them is always recognized.
+RESYNC_FILL = bytes(C.FRAME_HEADER_BYTES + C.FRAME_PAYLOAD_BYTES + C.FRAME_CRC_BYTES)
+
+
+@dataclass
+class LinkStats:
+    """What the link cost so far: reply lines that failed their CRC, replies re-requested, inferences re-run,
+    bulk-load frames re-sent, re-synchronizations (ping until a clean ``m-ready``)."""
+
+    corrupt_lines: int = 0
+    rerequests: int = 0
+    reruns: int = 0
+    frame_resends: int = 0
+    resyncs: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters as a plain dict (for summaries and logs)."""
+        return asdict(self)
+
+
+class CheckedLink:
+    """Protocol-v2 line layer over ``transport`` for the DUT called ``board``.
+
+    ``timeout``: seconds to wait for a reply line (long commands pass their own); ``ping_timeout``: seconds one
+    resync ping waits for ``m-ready`` before the next ping (default min(timeout, 0.5)).  ``transcript``: record
+    every byte both ways to that file (appended: a reset DUT continues the same transcript).
+    """
+
+    def __init__(self, transport: Transport, board: str = "dut", *, timeout: float = 5.0,
+                 transcript: str | Path | None = None, ping_timeout: float | None = None) -> None:
+        if transcript is not None:
+            transport = RecordingTransport(transport, transcript)
+        self.transport = transport
+        self.board = board
+        self.timeout = timeout
+        self.ping_timeout = min(timeout, 0.5) if ping_timeout is None else ping_timeout
+        self.transcript = None if transcript is None else Path(transcript)
+        self.log = log.getChild(board)
+        self._lines = LineReader(transport, self._label())
+        self.stats = LinkStats()
+        self.rtt_s: float | None = None  #: last measured command round trip (ping -> m-ready), seconds
+
+    def _label(self) -> str:
+        return self.board if self.transcript is None else f"{self.board} (transcript {self.transcript})"
+
+    # -- lines -----------------------------------------------------------------------------------------------
+    def _send(self, command: str) -> None:
+        """Send ``command%``; a non-empty command carries its CRC (``name*1a2b3c4d%``), checked by the DUT."""
+        self.log.debug("> %s%%", command)
+        wire = with_crc(command) if command else ""
+        self.transport.write(wire.encode("ascii") + C.COMMAND_TERMINATOR)
+
+    def _readline(self, timeout: float, waiting_for: str) -> str:
+        """The next DUT line with its CRC verified and removed.  Raises CorruptReplyError, ReplyTimeout."""
+        raw = self._lines.readline(timeout, waiting_for)
+        self.log.debug("< %s", raw)
+        old = raw.startswith(C.PROFILE + "protocol-") and C.CRC_MARK not in raw
+        if old and raw[len(C.PROFILE + "protocol-"):] != str(C.PROTOCOL_VERSION):  # v1 firmware: no line CRCs
+            raise ProtocolVersionError(f"{self._label()}: firmware speaks protocol {raw.rpartition('-')[2]}, harness speaks "
+                                f"{C.PROTOCOL_VERSION}; rebuild the firmware from this checkout")
+        try:
+            return verify_line(raw)
+        except CorruptReplyError as exc:
+            self.stats.corrupt_lines += 1
+            raise CorruptReplyError(f"{self._label()}: {exc} (while waiting for {waiting_for})") from None
+
+    @staticmethod
+    def _short(command: str) -> str:
+        return repr(command if len(command) <= 40 else command[:37] + "...")
+
+    # -- boot and recovery -----------------------------------------------------------------------------------
+    def wait_ready(self, timeout: float, ping_interval: float | None = None) -> None:
+        """Wait up to ``timeout`` s for a clean ``m-ready`` (sent once at boot); other lines are skipped.
+
+        With ``ping_interval`` (s), send an empty command ``%`` whenever the DUT was silent that long (a DUT
+        that booted before the port was opened, or whose boot line was lost); after the first ``m-ready``
+        further replies are drained.  Raises ReplyTimeout (a TransportError) naming the last bytes received."""
+        deadline = time.monotonic() + timeout
+        step = ping_interval or timeout
+        sent = None
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                line = self._lines.readline(min(step, max(remaining, 0.0)), "m-ready (boot)")
+            except ReplyTimeout:
+                if ping_interval is None or time.monotonic() >= deadline:
+                    raise ReplyTimeout(
+                        f"{self._label()}: no m-ready within {timeout:g} s (last bytes received: "
+                        f"{self._lines.tail!r}); check the DUT is flashed, running and on this port (reset it, or "
+                        "pass ping_interval)") from None
+                self.transport.write(C.COMMAND_TERMINATOR)
+                sent = time.monotonic()
+                continue
+            if line == C.READY:
+                if sent is not None:
+                    self.rtt_s = time.monotonic() - sent
+                if ping_interval is not None:
+                    self._lines.drain(min(0.2, step))
+                return
+
+    def resync(self, timeout: float | None = None) -> None:
+        """Bring the DUT back to a known state after noise: send (zero fill +) the bulk-load abort frame + ``%``
+        every ``ping_timeout`` s until a clean ``m-ready`` arrives, then drain what follows until the line is quiet.
+
+        Works whether the DUT was reading a command, hunting for a frame header or inside a frame; a DUT busy
+        with a long inference answers when it is done, so ``timeout`` (default: the client's) should cover one.
+        Raises ReplyTimeout naming the last bytes received when no ping is answered in time."""
+        budget = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + budget
+        attempt = 0
+        while True:
+            packet = (RESYNC_FILL if attempt % 4 == 0 else b"") + abort_frame() + C.COMMAND_TERMINATOR
+            self.transport.write(packet)
+            sent = time.monotonic()
+            step_end = min(sent + self.ping_timeout * (1 + attempt // 4), deadline)
+            try:
+                while True:
+                    line = self._lines.readline(max(step_end - time.monotonic(), 0.0), "m-ready (resync ping)")
+                    if line == C.READY:
+                        break
+            except ReplyTimeout:
+                attempt += 1
+                if time.monotonic() >= deadline:
+                    raise ReplyTimeout(
+                        f"{self._label()}: no m-ready to {attempt} resync pings in {budget:g} s (last bytes received: "
+                        f"{self._lines.tail!r}); the DUT hangs or the link is dead: reset the DUT") from None
+                continue
+            self.rtt_s = time.monotonic() - sent
+            self._lines.drain(min(0.2, max(self.ping_timeout, 4 * self.rtt_s)))
+            self.stats.resyncs += 1
+            self.log.info("resynchronized after %d ping(s)", attempt + 1)
+            return
+
+    def close(self) -> None:
+        """Close the transport (and the transcript)."""
+        self.transport.close()
