@@ -67,17 +67,17 @@ class DeviceClient(BulkSender, CheckedLink):
     ``transcript``: if given, every byte both ways is appended, timestamped, to that file (a replay fixture).
     ``retries``: re-requests of a damaged reply, re-runs of an inference, NAKed sends of one frame, before the
     error is raised.  ``ack_timeout``: seconds to wait for a frame's ack before re-sending it (default: from the
-    measured round trip, see :mod:`harness.protocol.bulk`).  ``stall_s``: seconds a silent DUT may pause a bulk
-    load before it fails.  ``stats`` (:class:`LinkStats`) counts what the link cost.
+    measured round trip, see :mod:`harness.protocol.bulk`).  ``stall_s``: seconds a silent DUT may pause (a bulk load
+    or a resync waits that long before failing; default ``timeout``).  ``stats`` (:class:`LinkStats`) counts what the link cost.
     """
 
     def __init__(self, transport: Transport, board: str = "dut", *, timeout: float = 5.0,
                  transcript: str | Path | None = None, retries: int = 5, ack_timeout: float | None = None,
-                 ping_timeout: float | None = None, stall_s: float = 60.0) -> None:
+                 ping_timeout: float | None = None, stall_s: float | None = None) -> None:
         super().__init__(transport, board, timeout=timeout, transcript=transcript, ping_timeout=ping_timeout)
         self.retries = retries
         self.ack_timeout = ack_timeout
-        self.stall_s = stall_s
+        self.stall_s = timeout if stall_s is None else stall_s
         self.payload_bytes = C.FRAME_PAYLOAD_BYTES
         self._ack_rtts: deque[float] = deque(maxlen=8)
         self.resends = 0  #: frames re-sent so far (NAK, damaged reply or timeout), for reports
@@ -147,7 +147,8 @@ class DeviceClient(BulkSender, CheckedLink):
             lines = self.command(command, per)
             return check(lines) if check else lines
 
-        return self._retrying(self._short(command), attempt, self.retries, resync_timeout=max(per, self.timeout))
+        return self._retrying(self._short(command), attempt, self.retries, resync_timeout=max(per, self.timeout,
+                                                                                               self.stall_s))
 
     # -- API ------------------------------------------------------------------------------------------------
     def name(self) -> str:
@@ -234,7 +235,7 @@ class DeviceClient(BulkSender, CheckedLink):
             return Laps(units.pop(), tuple(count for _, count in laps))
 
         return self._retrying(command, attempt, self.retries if retries is None else retries,
-                              resync_timeout=per * (n + warmup + 1), counter="reruns")
+                              resync_timeout=max(per * (n + warmup + 1), self.stall_s), counter="reruns")
 
     def profile_ops(self, timeout: float | None = None) -> OperatorCounts:
         """``profile-ops%`` (firmware built with TH_PROFILE_OPS): one inference on the loaded input, timed per
@@ -303,5 +304,5 @@ class DeviceClient(BulkSender, CheckedLink):
             return self.results(), laps
 
         per = self.timeout if timeout is None else timeout
-        return self._retrying("inference", attempt, self.retries, resync_timeout=per * (n + warmup + 1),
+        return self._retrying("inference", attempt, self.retries, resync_timeout=max(per * (n + warmup + 1), self.stall_s),
                               counter="reruns")

@@ -127,9 +127,10 @@ class CheckedLink:
         every ``ping_timeout`` s until a clean ``m-ready`` arrives, then drain what follows until the line is quiet.
 
         Works whether the DUT was reading a command, hunting for a frame header or inside a frame; a DUT busy
-        with a long inference answers when it is done, so ``timeout`` (default: the client's) should cover one.
+        with a long inference answers when it is done, so ``timeout`` should cover one (default: the longer of
+        the client's timeout and its ``stall_s``, so a paused DUT is waited for).
         Raises ReplyTimeout naming the last bytes received when no ping is answered in time."""
-        budget = self.timeout if timeout is None else timeout
+        budget = max(self.timeout, getattr(self, "stall_s", 0.0)) if timeout is None else timeout
         deadline = time.monotonic() + budget
         attempt = 0
         while True:
