@@ -6,14 +6,16 @@ a noisy or stalling link.
   of the previous copy, the DUT completes that copy with zeros, fails its CRC and then hunts for the header of
   this copy, instead of eating its first bytes (a dropped byte costs one re-send, not two).
 * The ack timeout follows the link: 4x the slowest of the last acknowledged frames' round trips (+ 50 ms),
-  until measured ``min(timeout, 2 s)``.  Waits double while the DUT stays silent, so a DUT paused for
-  ``stall_s`` seconds (default 60) resumes the load; NAKs and damaged replies are limited to ``retries``.
-* The payload size adapts between loads: halved (down to 64 bytes) when more than 20 % of frames needed a
-  re-send, doubled back (up to 1024) after a clean load.
+  until measured 8x the command round trip.  Waits double while the DUT stays silent (any line from it resets
+  them), so a DUT paused for up to ``stall_s`` seconds resumes the load; NAKs and damaged replies are limited
+  to ``retries`` per frame.
+* The payload size adapts between loads to the byte error rate estimated from the share of frames that
+  needed a re-send (see :meth:`BulkSender._adapt_payload`), 64..1024 bytes.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 
@@ -25,6 +27,8 @@ from harness.protocol.lines import ReplyTimeout
 #: Zero bytes sent before a frame re-sent after a timeout (covers up to this many bytes dropped per copy).
 RESEND_FILL = bytes(16)
 MIN_PAYLOAD_BYTES = 64
+#: Bytes a frame costs besides its payload, for the payload choice: header 5 + CRC 4 + ACK line ~20 + turnaround.
+FRAME_OVERHEAD_BYTES = 73
 
 
 class BulkSender:
@@ -38,7 +42,7 @@ class BulkSender:
         if self.ack_timeout is not None:
             return self.ack_timeout
         if not self._ack_rtts:
-            return min(self.timeout, 2.0)
+            return min(self.timeout, 1.0) if self.rtt_s is None else min(self.timeout, max(0.1, 8 * self.rtt_s + 0.05))
         return min(self.timeout, max(0.1, 4 * max(self._ack_rtts) + 0.05))
 
     def _load_binary(self, data: bytes, payload_bytes: int) -> int:
@@ -47,7 +51,11 @@ class BulkSender:
         frames = split_frames(data, payload_bytes)
         command = f"bload {len(data)} {payload_bytes}"
         self._send(command)
-        reply = self._readline(min(self.timeout, max(self._ack_wait(), 1.0)), "reply to 'bload'")
+        sent = time.monotonic()
+        try:
+            reply = self._readline(max(self._ack_wait(), self.quick_timeout()), "reply to 'bload'")
+        except CorruptReplyError:  # most likely the m-bload line itself: go on, the frames' ACKs will tell
+            reply = f"{C.BLOAD}{len(data)}-{payload_bytes}"
         if reply != f"{C.BLOAD}{len(data)}-{payload_bytes}":
             if not reply.startswith(C.ERR_PREFIX):
                 raise CorruptReplyError(f"{self._label()}: {command!r} answered {reply!r}; expected "
@@ -56,6 +64,7 @@ class BulkSender:
                 pass
             raise ProtocolError(f"{self._label()}: '{command}%' answered {reply!r}; check the input size "
                                 "(profile%) or load with binary=False")
+        self.rtt_s = time.monotonic() - sent
         troubled = 0
         for seq, frame in enumerate(frames):
             resent, done = self._send_frame(seq & 0xFFFF, frame, last=seq == len(frames) - 1)
@@ -87,6 +96,7 @@ class BulkSender:
         wait = self._ack_wait()
         fill = b""
         last_reply = "nothing"
+        stale_nak = False  # after a re-send on silence, the first NAK is the damaged old copy's
         while True:
             self.transport.write(fill + frame)
             sent = time.monotonic()
@@ -98,6 +108,7 @@ class BulkSender:
                 except ReplyTimeout:
                     break
                 except CorruptReplyError:
+                    silent_s, wait = 0.0, self._ack_wait()  # the DUT is alive: not a stall
                     outcome, last_reply = "corrupt", "a reply line that failed its CRC"
                     if not last:  # a damaged ACK or NAK: re-send now (a duplicate is re-acked)
                         break
@@ -105,7 +116,11 @@ class BulkSender:
                 if line == ack or (last and line == C.LOAD_DONE):
                     self._ack_rtts.append(time.monotonic() - sent)
                     return resends, line == C.LOAD_DONE
+                silent_s, wait = 0.0, self._ack_wait()  # the DUT is alive: not a stall
                 if line.startswith(nak):
+                    if stale_nak:
+                        stale_nak = False
+                        continue
                     outcome, last_reply = "nak", line
                     break
                 self.log.debug("ignored %r while waiting for %s", line, ack)
@@ -113,11 +128,11 @@ class BulkSender:
                 silent_s += wait
                 last_reply = f"silence for {silent_s:.1f} s"
                 wait = min(wait * 2, max(self._ack_wait(), 2.0))
-                fill = RESEND_FILL
+                fill, stale_nak = RESEND_FILL, True
             else:
                 failures += 1
-                fill = b""
-            if failures >= self.retries or silent_s >= self.stall_s:
+                fill, stale_nak = b"", False
+            if failures >= self.retries or silent_s > self.stall_s:
                 self._abort()
                 raise ProtocolError(f"{self._label()}: frame {seq} not acknowledged after {resends + 1} sends (last: "
                                     f"{last_reply}; last bytes {self._lines.tail!r}); the link is too noisy or the "
@@ -137,7 +152,18 @@ class BulkSender:
             self.log.warning("no clean m-ready after the abort frame; the next command resynchronizes")
 
     def _adapt_payload(self, frames: int, troubled: int) -> None:
-        if troubled > 0.2 * frames and self.payload_bytes > MIN_PAYLOAD_BYTES:
-            self.payload_bytes = max(MIN_PAYLOAD_BYTES, self.payload_bytes // 2)
-        elif troubled == 0 and self.payload_bytes < C.FRAME_PAYLOAD_BYTES:
-            self.payload_bytes = min(C.FRAME_PAYLOAD_BYTES, self.payload_bytes * 2)
+        """Pick the next load's payload size from this one's share of frames that needed a re-send.
+
+        A frame of ``P + 9`` bytes survives a byte error rate ``e`` with probability ``(1 - e)^(P + 9)``, so
+        ``e ~ -ln(1 - troubled / frames) / (P + 9)``; the throughput ``P / (P + h) * (1 - e)^(P + 9)`` with a
+        per-frame overhead of ``h`` bytes (header, CRC, ACK line and turnaround, ~73 bytes) peaks near
+        ``P = sqrt(h / e)`` (the classic optimal packet length).  Rounded down to a power of two in 64..1024;
+        after a clean load the size doubles back."""
+        size = self.payload_bytes
+        if troubled == 0:
+            self.payload_bytes = min(C.FRAME_PAYLOAD_BYTES, size * 2)
+            return
+        share = min(troubled / max(frames, 1), 0.99)
+        rate = -math.log(1.0 - share) / (size + C.FRAME_HEADER_BYTES + C.FRAME_CRC_BYTES)
+        best = math.sqrt(FRAME_OVERHEAD_BYTES / rate)
+        self.payload_bytes = int(min(C.FRAME_PAYLOAD_BYTES, max(MIN_PAYLOAD_BYTES, 2 ** math.floor(math.log2(best)))))

@@ -141,7 +141,7 @@ class DeviceClient(BulkSender, CheckedLink):
         """An idempotent command: ``command%`` with its reply checked (``check(lines)`` may parse and raise
         ProtocolError), re-requested after a resync while damaged, lost or nonsensical, up to ``retries`` times.
         Returns ``check``'s value (or the lines).  Raises what the last attempt raised."""
-        per = self.timeout if timeout is None else timeout
+        per = self.quick_timeout() if timeout is None else timeout
 
         def attempt():
             lines = self.command(command, per)
@@ -149,6 +149,13 @@ class DeviceClient(BulkSender, CheckedLink):
 
         return self._retrying(self._short(command), attempt, self.retries, resync_timeout=max(per, self.timeout,
                                                                                                self.stall_s))
+
+    def quick_timeout(self) -> float:
+        """Seconds to wait for a line of a command that does not compute (``name``, ``profile``, ``results``):
+        20x the measured round trip, at least 0.3 s, at most the client's timeout (1 s until measured)."""
+        if self.rtt_s is None:
+            return min(self.timeout, 1.0)
+        return min(self.timeout, max(0.3, 20 * self.rtt_s))
 
     # -- API ------------------------------------------------------------------------------------------------
     def name(self) -> str:
@@ -194,7 +201,9 @@ class DeviceClient(BulkSender, CheckedLink):
                 frames = -(-len(data) // self.payload_bytes)
                 try:
                     troubled = self._load_binary(data, self.payload_bytes)
-                except ProtocolError:
+                except (CorruptReplyError, ProtocolVersionError):
+                    raise
+                except ProtocolError:  # a frame was not accepted: the link is worse than this frame size allows
                     self._adapt_payload(frames, frames)
                     raise
                 self._adapt_payload(frames, troubled)
@@ -215,7 +224,7 @@ class DeviceClient(BulkSender, CheckedLink):
     def infer(self, n: int = 1, warmup: int = 0, timeout: float | None = None, retries: int | None = None) -> Laps:
         """``infer n warmup%``: ``warmup`` untimed then ``n`` timed inferences; returns their :class:`Laps`.
 
-        ``timeout``: seconds allowed per inference (default: the client's); the first lap may take
+        ``timeout``: seconds allowed per inference (the watchdog; default: the client's); the first lap may take
         ``(warmup + 1) * timeout``.  A damaged or lost reply re-runs the command after a resync, ``retries``
         times (default: the client's; 0 raises at once, for callers that reload the input themselves).
         Raises ProtocolError/TransportError."""

@@ -151,7 +151,7 @@ class CheckedLink:
                         f"{self._lines.tail!r}); the DUT hangs or the link is dead: reset the DUT") from None
                 continue
             self.rtt_s = time.monotonic() - sent
-            self._lines.drain(min(0.2, max(self.ping_timeout, 4 * self.rtt_s)))
+            self._lines.drain(max(0.05, min(0.2, 10 * self.rtt_s)))
             self.stats.resyncs += 1
             self.log.info("resynchronized after %d ping(s)", attempt + 1)
             return
