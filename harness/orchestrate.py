@@ -25,6 +25,10 @@ from harness.transport.serial import SerialTransport
 REPO = Path(__file__).resolve().parent.parent
 BUILD_ROOT = REPO / ".tinyhil" / "build"
 BOOT_TIMEOUT_S = 20.0
+#: Seconds of silence after which the boot wait pings (``%``): a boot line lost under load costs this much.
+BOOT_PING_S = 1.0
+#: Seconds a silent DUT may pause (a bulk load or a resync waits that long before it resets the DUT).
+STALL_S = 40.0
 
 
 @dataclass(frozen=True)
@@ -96,29 +100,63 @@ def _tflm_sources(compiled: CompiledModel, target: Target, backend: Backend,
     return generated.directory, sources, generated.arena_bytes
 
 
-@contextlib.contextmanager
-def connect(firmware: Firmware, target: Target | None = None, *, run_dir: Path,
-            infer_timeout_s: float = 120.0) -> Iterator[Dut]:
-    """Flash/start ``firmware`` on ``target`` (default: the one it was built for), open its serial link, wait
-    for ``m-ready`` and check that the firmware counts in the target's timer unit; yields a :class:`Dut`.
+class _Link:
+    """Flasher + serial link + client of one DUT, re-openable: :meth:`reset` restarts the twin (QEMU) or
+    re-flashes the board through its probe, then waits for ``m-ready`` again."""
 
-    ``run_dir`` receives ``serial.log`` (the transcript) and, on twins, ``qemu.log``.  Raises FlashError,
-    TransportError, ProtocolError; the emulator, probe and port are released on every exit path."""
-    target = target or firmware.target
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as stack:
-        flasher = flasher_for(target, log_dir=run_dir)
-        stack.callback(flasher.stop)
-        flasher.load(firmware.image)
-        transport = SerialTransport(flasher.url, baudrate=target.board.serial.baudrate)
-        client = DeviceClient(transport, target.board.name, timeout=infer_timeout_s, ack_timeout=5.0,
-                              transcript=run_dir / "serial.log")
-        stack.callback(client.close)
-        client.wait_ready(BOOT_TIMEOUT_S)
-        info = client.device_info()
+    def __init__(self, firmware: Firmware, target: Target, run_dir: Path, infer_timeout_s: float) -> None:
+        self.firmware, self.target, self.run_dir, self.infer_timeout_s = firmware, target, run_dir, infer_timeout_s
+        self.flasher = None
+        self.client: DeviceClient | None = None
+
+    def open(self) -> tuple[DeviceClient, dict]:
+        target, run_dir = self.target, self.run_dir
+        self.flasher = flasher_for(target, log_dir=run_dir)
+        self.flasher.load(self.firmware.image)
+        transport = SerialTransport(self.flasher.url, baudrate=target.board.serial.baudrate)
+        self.client = DeviceClient(transport, target.board.name, timeout=self.infer_timeout_s,
+                                   transcript=run_dir / "serial.log", stall_s=STALL_S)
+        self.client.wait_ready(BOOT_TIMEOUT_S, ping_interval=BOOT_PING_S)
+        info = self.client.device_info()
         if info.get("timer_unit") != target.timer.value:  # e.g. a twin's firmware on a board: counts would lie
             raise ProtocolError(f"{target.name}: the firmware counts {info.get('timer_unit')!r}, this target counts "
                                 f"{target.timer.value!r}; it was built for another target: rebuild (see "
                                 f"{run_dir / 'serial.log'})")
-        yield Dut(client, firmware, run_dir, info)
+        return self.client, info
+
+    def reset(self) -> DeviceClient:
+        """Restart the DUT and return the new client.  Raises FlashError, TransportError."""
+        self.close()
+        return self.open()[0]
+
+    def close(self) -> None:
+        client, flasher, self.client, self.flasher = self.client, self.flasher, None, None
+        try:
+            if client is not None:
+                client.close()
+        finally:
+            if flasher is not None:
+                flasher.stop()
+
+
+@contextlib.contextmanager
+def connect(firmware: Firmware, target: Target | None = None, *, run_dir: Path,
+            infer_timeout_s: float = 120.0) -> Iterator[Dut]:
+    """Flash/start ``firmware`` on ``target`` (default: the one it was built for), open its serial link, wait
+    for ``m-ready`` (pinging every BOOT_PING_S s, so a lost boot line costs no more than that) and check that
+    the firmware counts in the target's timer unit; yields a :class:`Dut` that can reset the DUT (restart the
+    twin, re-flash the board) when it hangs.
+
+    ``run_dir`` receives ``serial.log`` (the transcript, continued across resets) and, on twins, ``qemu.log``.
+    ``infer_timeout_s``: the watchdog of the first inference (later ones: from the measured time, see
+    :class:`Dut`).  Raises FlashError, TransportError, ProtocolError; the emulator, probe and port are released
+    on every exit path."""
+    target = target or firmware.target
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    link = _Link(firmware, target, run_dir, infer_timeout_s)
+    try:
+        client, info = link.open()
+        yield Dut(client, firmware, run_dir, info, reset=link.reset)
+    finally:
+        link.close()
