@@ -113,8 +113,15 @@ def bench(
                                                "js220|js110|ppk2|lpm01a[:PORT] (default: the board's datasheet "
                                                "power model, labelled an estimate)"),
     backend: Optional[list[str]] = BackendOpt,
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an interrupted or failed run from its "
+                                          "kept folder (<out>/.<run id>.work, named in its error) after its last "
+                                          "recorded inference; the other options are taken from that run"),
 ) -> None:
     """Benchmark a model on a board or its twin: compile, build, flash, stream clips, record results.
+
+    A failed or interrupted run (error, Ctrl-C, SIGTERM, SIGHUP) keeps its folder with the transcripts and the
+    inferences finished so far; --resume finishes it.  Exit status: 2 on an error, 128 + the signal number when
+    interrupted (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
 
     With several --model options each model is one run (one run directory each), then one table; a model
     that does not fit the board is reported as such and the others still run (exit status 3 if any did not fit).
@@ -122,11 +129,19 @@ def bench(
     (a board without a twin under --emulate is listed as such).
     """
     from harness.boards import assign_per_board, get_board
-    from harness.errors import CatalogError
+    from harness.errors import CatalogError, RunInterruptedError
     from harness.backends import parse_backend
-    from harness.bench import BenchConfig
+    from harness.bench import BenchConfig, config_from_resume, run_bench
     from harness.target import MeterSpec
 
+    if resume is not None:
+        try:
+            result = run_bench(config_from_resume(resume), console, resume=resume)
+        except RunInterruptedError as exc:
+            err_console.print(f"[bold red]interrupted[/]: {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(128 + exc.signum) from None
+        _print_bench([result], [], [(result.summary, None, "")], n_boards=1)
+        return
     boards = [get_board(b, catalog) for b in dict.fromkeys(board)]
     names = [b.name for b in boards]
     ports, probes = assign_per_board(port, names, "--port"), assign_per_board(probe, names, "--probe")
@@ -144,8 +159,12 @@ def bench(
         for one, kind in product(model or [None], backends):
             cfg = BenchConfig(model=one, data=data, target=target, out=out, quantization=quantization, limit=limit,
                               local=local, tags=tuple(tag or ()), backend=kind)
-            _bench_one(cfg, single=len(model or [None]) * len(backends) == 1 and len(boards) == 1,
-                       results=results, refused=refused, compared=compared)
+            try:
+                _bench_one(cfg, single=len(model or [None]) * len(backends) == 1 and len(boards) == 1,
+                           results=results, refused=refused, compared=compared)
+            except RunInterruptedError as exc:
+                err_console.print(f"[bold red]interrupted[/]: {exc}", highlight=False, soft_wrap=True)
+                raise typer.Exit(128 + exc.signum) from None
     _print_bench(results, refused, compared, n_boards=len(boards))
     if refused:
         raise typer.Exit(3)

@@ -38,12 +38,16 @@ class BulkSender:
     payload_bytes: int = C.FRAME_PAYLOAD_BYTES
     _ack_rtts: deque
 
-    def _ack_wait(self) -> float:
+    def _ack_wait(self, frame_bytes: int | None = None) -> float:
+        """Seconds to wait for the ACK of a frame of ``frame_bytes``: 4x the slowest recent ACK round trip,
+        scaled up to this frame's length (a slow UART takes time per byte) + 50 ms; 1 s until one was seen."""
         if self.ack_timeout is not None:
             return self.ack_timeout
         if not self._ack_rtts:
-            return min(self.timeout, 1.0) if self.rtt_s is None else min(self.timeout, max(0.1, 8 * self.rtt_s + 0.05))
-        return min(self.timeout, max(0.1, 4 * max(self._ack_rtts) + 0.05))
+            return min(self.timeout, 1.0 + 8 * (self.rtt_s or 0.0))
+        size = frame_bytes or max(n for _, n in self._ack_rtts)
+        slowest = max(rtt * max(1.0, size / n) for rtt, n in self._ack_rtts)
+        return min(self.timeout, max(0.1, 4 * slowest + 0.05))
 
     def _load_binary(self, data: bytes, payload_bytes: int) -> int:
         """One ``bload``; returns the number of frames that needed a re-send.  Raises ProtocolError
@@ -93,7 +97,7 @@ class BulkSender:
         """Send one frame until acked; returns (re-sends, ``m-load-done`` already seen).  Raises ProtocolError."""
         ack, nak = f"{C.ACK}{seq}", f"{C.NAK}{seq}-"
         failures, silent_s, resends = 0, 0.0, 0
-        wait = self._ack_wait()
+        wait = self._ack_wait(len(frame))
         fill = b""
         last_reply = "nothing"
         stale_nak = False  # after a re-send on silence, the first NAK is the damaged old copy's
@@ -108,15 +112,15 @@ class BulkSender:
                 except ReplyTimeout:
                     break
                 except CorruptReplyError:
-                    silent_s, wait = 0.0, self._ack_wait()  # the DUT is alive: not a stall
+                    silent_s, wait = 0.0, self._ack_wait(len(frame))  # the DUT is alive: not a stall
                     outcome, last_reply = "corrupt", "a reply line that failed its CRC"
                     if not last:  # a damaged ACK or NAK: re-send now (a duplicate is re-acked)
                         break
                     continue  # the last frame: m-load-done may still confirm it
                 if line == ack or (last and line == C.LOAD_DONE):
-                    self._ack_rtts.append(time.monotonic() - sent)
+                    self._ack_rtts.append((time.monotonic() - sent, len(fill) + len(frame)))
                     return resends, line == C.LOAD_DONE
-                silent_s, wait = 0.0, self._ack_wait()  # the DUT is alive: not a stall
+                silent_s, wait = 0.0, self._ack_wait(len(frame))  # the DUT is alive: not a stall
                 if line.startswith(nak):
                     if stale_nak:
                         stale_nak = False
@@ -127,7 +131,7 @@ class BulkSender:
             if outcome == "timeout":
                 silent_s += wait
                 last_reply = f"silence for {silent_s:.1f} s"
-                wait = min(wait * 2, max(self._ack_wait(), 2.0))
+                wait = min(wait * 2, max(self._ack_wait(len(frame)), 2.0))
                 fill, stale_nak = RESEND_FILL, True
             else:
                 failures += 1

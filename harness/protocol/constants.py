@@ -48,6 +48,10 @@ CMD_INFER = "infer"
 CMD_RESULTS = "results"
 CMD_STACK = "stack"
 CMD_PROFILE_OPS = "profile-ops"
+#: ``sync <token>%`` -> ``m-sync-<token>`` (token: up to SYNC_TOKEN_MAX printable characters): the host's resync
+#: marker, a reply no earlier command can have produced.
+CMD_SYNC = "sync"
+SYNC_TOKEN_MAX = 32
 
 #: Device->host message prefixes (``<prefix>-...``).
 MSG_PREFIX = "m-"
@@ -77,6 +81,7 @@ OP_TOTAL = "m-op-total-"
 STACK_SIZE = "m-stack-size-"
 STACK_BASE = "m-stack-base-"
 STACK_PEAK = "m-stack-peak-"
+SYNC = "m-sync-"
 
 #: Device->host error replies (the command had no effect); those ending in ``-`` are followed by a number.
 ERR_UNKNOWN_COMMAND = ERR_PREFIX + "unknown-command-"  # + the first 32 characters, non-printables as ?
@@ -92,6 +97,7 @@ ERR_STACK_UNKNOWN = ERR_PREFIX + "stack-unknown-define-__stack_limit-and-__stack
 ERR_STACK_OVERFLOW = ERR_PREFIX + "stack-overflow-size-"
 #: A command ended in ``*<8 hex>`` that is not the CRC-32 of its text (the link corrupted it): nothing was done.
 ERR_COMMAND_CRC = ERR_PREFIX + "command-crc"
+ERR_SYNC_USAGE = ERR_PREFIX + "sync-usage-sync-TOKEN"
 
 _INTS = {
     "TH_PROTOCOL_VERSION": PROTOCOL_VERSION,
@@ -102,6 +108,7 @@ _INTS = {
     "TH_FRAME_PAYLOAD_BYTES": FRAME_PAYLOAD_BYTES,
     "TH_FRAME_ABORT_SEQ": FRAME_ABORT_SEQ,
     "TH_LINE_CRC_DIGITS": LINE_CRC_DIGITS,
+    "TH_SYNC_TOKEN_MAX": SYNC_TOKEN_MAX,
 }
 _HEX = {"TH_FRAME_MAGIC", "TH_FRAME_ABORT_SEQ"}
 _CHARS = {"TH_COMMAND_TERMINATOR": COMMAND_TERMINATOR.decode(), "TH_CRC_MARK": CRC_MARK}
@@ -116,6 +123,7 @@ _STRINGS = {
     "TH_CMD_RESULTS": CMD_RESULTS,
     "TH_CMD_STACK": CMD_STACK,
     "TH_CMD_PROFILE_OPS": CMD_PROFILE_OPS,
+    "TH_CMD_SYNC": CMD_SYNC,
     "TH_MSG_READY": READY,
     "TH_MSG_NAME": NAME,
     "TH_MSG_PROFILE": PROFILE,
@@ -136,6 +144,7 @@ _STRINGS = {
     "TH_MSG_STACK_SIZE": STACK_SIZE,
     "TH_MSG_STACK_BASE": STACK_BASE,
     "TH_MSG_STACK_PEAK": STACK_PEAK,
+    "TH_MSG_SYNC": SYNC,
     "TH_ERR_PREFIX": ERR_PREFIX,
     "TH_ERR_UNKNOWN_COMMAND": ERR_UNKNOWN_COMMAND,
     "TH_ERR_LINE_TOO_LONG": ERR_LINE_TOO_LONG,
@@ -149,6 +158,7 @@ _STRINGS = {
     "TH_ERR_STACK_UNKNOWN": ERR_STACK_UNKNOWN,
     "TH_ERR_STACK_OVERFLOW": ERR_STACK_OVERFLOW,
     "TH_ERR_COMMAND_CRC": ERR_COMMAND_CRC,
+    "TH_ERR_SYNC_USAGE": ERR_SYNC_USAGE,
 }
 
 HEADER_PATH = Path(__file__).resolve().parents[2] / "targets" / "common" / "th_protocol_constants.h"

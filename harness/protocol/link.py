@@ -63,6 +63,7 @@ class CheckedLink:
         self._lines = LineReader(transport, self._label())
         self.stats = LinkStats()
         self.rtt_s: float | None = None  #: last measured command round trip (ping -> m-ready), seconds
+        self._sync_counter = 0
 
     def _label(self) -> str:
         return self.board if self.transcript is None else f"{self.board} (transcript {self.transcript})"
@@ -123,38 +124,53 @@ class CheckedLink:
                 return
 
     def resync(self, timeout: float | None = None) -> None:
-        """Bring the DUT back to a known state after noise: send (zero fill +) the bulk-load abort frame + ``%``
-        every ``ping_timeout`` s until a clean ``m-ready`` arrives, then drain what follows until the line is quiet.
+        """Bring the DUT back to a known state after noise.  Each attempt sends (a zero fill every 4th attempt,
+        then) the bulk-load abort frame, ``%`` and ``sync <token>%`` with a fresh token, and waits
+        ``ping_timeout`` s (growing) for ``m-sync-<token>`` and its ``m-ready``; everything before is discarded.
+        The token's reply cannot come from an earlier command, so nothing stale is left behind.
 
         Works whether the DUT was reading a command, hunting for a frame header or inside a frame; a DUT busy
         with a long inference answers when it is done, so ``timeout`` should cover one (default: the longer of
         the client's timeout and its ``stall_s``, so a paused DUT is waited for).
-        Raises ReplyTimeout naming the last bytes received when no ping is answered in time."""
+        Raises ReplyTimeout naming the last bytes received when no attempt is answered in time."""
         budget = max(self.timeout, getattr(self, "stall_s", 0.0)) if timeout is None else timeout
         deadline = time.monotonic() + budget
         attempt = 0
         while True:
+            self._sync_counter += 1
+            token = f"{self._sync_counter:x}"
+            command = f"{C.CMD_SYNC} {token}"
             packet = (RESYNC_FILL if attempt % 4 == 0 else b"") + abort_frame() + C.COMMAND_TERMINATOR
-            self.transport.write(packet)
+            self.transport.write(packet + with_crc(command).encode("ascii") + C.COMMAND_TERMINATOR)
             sent = time.monotonic()
             step_end = min(sent + self.ping_timeout * (1 + attempt // 4), deadline)
+            if self._await_sync(C.SYNC + token, step_end):
+                self.rtt_s = time.monotonic() - sent
+                self.stats.resyncs += 1
+                self.log.info("resynchronized after %d attempt(s)", attempt + 1)
+                return
+            attempt += 1
+            if time.monotonic() >= deadline:
+                raise ReplyTimeout(
+                    f"{self._label()}: no answer to {attempt} resync attempts in {budget:g} s (last bytes received: "
+                    f"{self._lines.tail!r}); the DUT hangs or the link is dead: reset the DUT")
+
+    def _await_sync(self, wanted: str, until: float) -> bool:
+        """True once the line ``wanted`` and then ``m-ready`` arrived (both clean) before ``until``."""
+        seen = False
+        while True:
             try:
-                while True:
-                    line = self._lines.readline(max(step_end - time.monotonic(), 0.0), "m-ready (resync ping)")
-                    if line == C.READY:
-                        break
+                raw = self._lines.readline(max(until - time.monotonic(), 0.0), "resync marker")
             except ReplyTimeout:
-                attempt += 1
-                if time.monotonic() >= deadline:
-                    raise ReplyTimeout(
-                        f"{self._label()}: no m-ready to {attempt} resync pings in {budget:g} s (last bytes received: "
-                        f"{self._lines.tail!r}); the DUT hangs or the link is dead: reset the DUT") from None
+                return False
+            try:
+                line = verify_line(raw)
+            except CorruptReplyError:
+                seen = False
                 continue
-            self.rtt_s = time.monotonic() - sent
-            self._lines.drain(max(0.05, min(0.2, 10 * self.rtt_s)))
-            self.stats.resyncs += 1
-            self.log.info("resynchronized after %d ping(s)", attempt + 1)
-            return
+            if seen and line == C.READY:
+                return True
+            seen = line == wanted
 
     def close(self) -> None:
         """Close the transport (and the transcript)."""

@@ -124,6 +124,23 @@ static void cmd_db_hex(const char *hex)
     }
 }
 
+/* `sync <token>`: echo the token (the host's resync marker, targets/PROTOCOL.md "Recovery"). */
+static void cmd_sync(const char *token)
+{
+    uint32_t n = (uint32_t)strlen(token), i;
+    if (n == 0u || n > TH_SYNC_TOKEN_MAX) {
+        th_put_line(TH_ERR_SYNC_USAGE, "");
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        if (token[i] <= 0x20 || token[i] >= 0x7f) {
+            th_put_line(TH_ERR_SYNC_USAGE, "");
+            return;
+        }
+    }
+    th_put_line(TH_MSG_SYNC, token);
+}
+
 static void cmd_unknown(const char *line)
 {
     char shown[33];
@@ -154,6 +171,8 @@ void th_protocol_execute(char *line)
         th_cmd_bload(ARGS_AFTER(line, TH_CMD_BLOAD));
     } else if (strcmp(line, TH_CMD_INFER) == 0 || starts_with(line, TH_CMD_INFER " ")) {
         th_cmd_infer(line + strlen(TH_CMD_INFER)); /* "" or " N W": the arguments are optional */
+    } else if (starts_with(line, TH_CMD_SYNC " ")) {
+        cmd_sync(ARGS_AFTER(line, TH_CMD_SYNC));
     } else if (strcmp(line, TH_CMD_STACK) == 0) {
         th_cmd_stack();
     } else if (strcmp(line, TH_CMD_RESULTS) == 0) {

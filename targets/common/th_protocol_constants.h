@@ -10,6 +10,7 @@
 #define TH_FRAME_PAYLOAD_BYTES 1024u
 #define TH_FRAME_ABORT_SEQ 0xffffu
 #define TH_LINE_CRC_DIGITS 8u
+#define TH_SYNC_TOKEN_MAX 32u
 #define TH_COMMAND_TERMINATOR '%'
 #define TH_CRC_MARK '*'
 #define TH_LINE_TERMINATOR "\r\n"
@@ -22,6 +23,7 @@
 #define TH_CMD_RESULTS "results"
 #define TH_CMD_STACK "stack"
 #define TH_CMD_PROFILE_OPS "profile-ops"
+#define TH_CMD_SYNC "sync"
 #define TH_MSG_READY "m-ready"
 #define TH_MSG_NAME "m-name-"
 #define TH_MSG_PROFILE "m-profile-"
@@ -42,6 +44,7 @@
 #define TH_MSG_STACK_SIZE "m-stack-size-"
 #define TH_MSG_STACK_BASE "m-stack-base-"
 #define TH_MSG_STACK_PEAK "m-stack-peak-"
+#define TH_MSG_SYNC "m-sync-"
 #define TH_ERR_PREFIX "e-"
 #define TH_ERR_UNKNOWN_COMMAND "e-unknown-command-"
 #define TH_ERR_LINE_TOO_LONG "e-line-too-long-max-"
@@ -55,5 +58,6 @@
 #define TH_ERR_STACK_UNKNOWN "e-stack-unknown-define-__stack_limit-and-__stack_top-in-the-linker-script"
 #define TH_ERR_STACK_OVERFLOW "e-stack-overflow-size-"
 #define TH_ERR_COMMAND_CRC "e-command-crc"
+#define TH_ERR_SYNC_USAGE "e-sync-usage-sync-TOKEN"
 
 #endif /* TH_PROTOCOL_CONSTANTS_H */
