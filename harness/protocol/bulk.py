@@ -36,18 +36,20 @@ class BulkSender:
     ``_lines``, ``transport``, ``stats``, ``timeout``, ``retries``, ``stall_s``, ``ack_timeout``)."""
 
     payload_bytes: int = C.FRAME_PAYLOAD_BYTES
+    ack_floor_s: float = 0.5
     _ack_rtts: deque
 
     def _ack_wait(self, frame_bytes: int | None = None) -> float:
         """Seconds to wait for the ACK of a frame of ``frame_bytes``: 4x the slowest recent ACK round trip,
-        scaled up to this frame's length (a slow UART takes time per byte) + 50 ms; 1 s until one was seen."""
+        scaled up to this frame's length (a slow UART takes time per byte) + 50 ms, at least ``ack_floor_s``
+        (a twin's UART speed varies with the host's load); 1 s until one was seen."""
         if self.ack_timeout is not None:
             return self.ack_timeout
         if not self._ack_rtts:
             return min(self.timeout, 1.0 + 8 * (self.rtt_s or 0.0))
         size = frame_bytes or max(n for _, n in self._ack_rtts)
         slowest = max(rtt * max(1.0, size / n) for rtt, n in self._ack_rtts)
-        return min(self.timeout, max(0.1, 4 * slowest + 0.05))
+        return min(self.timeout, max(self.ack_floor_s, 4 * slowest + 0.05))
 
     def _load_binary(self, data: bytes, payload_bytes: int) -> int:
         """One ``bload``; returns the number of frames that needed a re-send.  Raises ProtocolError

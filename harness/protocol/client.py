@@ -67,17 +67,18 @@ class DeviceClient(BulkSender, CheckedLink):
     ``transcript``: if given, every byte both ways is appended, timestamped, to that file (a replay fixture).
     ``retries``: re-requests of a damaged reply, re-runs of an inference, NAKed sends of one frame, before the
     error is raised.  ``ack_timeout``: seconds to wait for a frame's ack before re-sending it (default: from the
-    measured round trip, see :mod:`harness.protocol.bulk`).  ``stall_s``: seconds a silent DUT may pause (a bulk load
+    measured round trip, at least ``ack_floor_s``, see :mod:`harness.protocol.bulk`).  ``stall_s``: seconds a silent DUT may pause (a bulk load
     or a resync waits that long before failing; default ``timeout``).  ``stats`` (:class:`LinkStats`) counts what the link cost.
     """
 
     def __init__(self, transport: Transport, board: str = "dut", *, timeout: float = 5.0,
                  transcript: str | Path | None = None, retries: int = 5, ack_timeout: float | None = None,
-                 ping_timeout: float | None = None, stall_s: float | None = None) -> None:
+                 ping_timeout: float | None = None, stall_s: float | None = None, ack_floor_s: float = 0.5) -> None:
         super().__init__(transport, board, timeout=timeout, transcript=transcript, ping_timeout=ping_timeout)
         self.retries = retries
         self.ack_timeout = ack_timeout
         self.stall_s = timeout if stall_s is None else stall_s
+        self.ack_floor_s = ack_floor_s
         self.payload_bytes = C.FRAME_PAYLOAD_BYTES
         self._ack_rtts: deque[float] = deque(maxlen=8)
         self.resends = 0  #: frames re-sent so far (NAK, damaged reply or timeout), for reports

@@ -17,7 +17,7 @@ INPUT_BYTES = 4000  # the fixture's host DUT build
 
 def run_noisy(dut, to_dut: FaultRates, to_host: FaultRates, seed: int, inferences: int):
     link = RandomFaultTransport(dut.transport, to_dut, to_host, seed=seed)
-    client = DeviceClient(link, "host", timeout=2.0, ping_timeout=0.2, retries=8)
+    client = DeviceClient(link, "host", timeout=2.0, ping_timeout=0.2, retries=8, ack_floor_s=0.1)
     client.wait_ready(5.0, ping_interval=0.2)
     rng = random.Random(seed)
     for _ in range(inferences):
