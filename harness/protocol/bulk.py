@@ -26,6 +26,9 @@ from harness.protocol.lines import ReplyTimeout
 
 #: Zero bytes sent before a frame re-sent after a timeout (covers up to this many bytes dropped per copy).
 RESEND_FILL = bytes(16)
+#: Zero bytes sent after every frame: they complete a frame that lost up to this many bytes, so the DUT NAKs it
+#: at once instead of waiting for a time-out; otherwise the DUT skips them (and ignores them as commands).
+TAIL_FILL = bytes(4)
 MIN_PAYLOAD_BYTES = 64
 #: Bytes a frame costs besides its payload, for the payload choice: header 5 + CRC 4 + ACK line ~20 + turnaround.
 FRAME_OVERHEAD_BYTES = 73
@@ -104,7 +107,7 @@ class BulkSender:
         last_reply = "nothing"
         stale_nak = False  # after a re-send on silence, the first NAK is the damaged old copy's
         while True:
-            self.transport.write(fill + frame)
+            self.transport.write(fill + frame + TAIL_FILL)
             sent = time.monotonic()
             deadline = sent + wait
             outcome = "timeout"
@@ -120,7 +123,7 @@ class BulkSender:
                         break
                     continue  # the last frame: m-load-done may still confirm it
                 if line == ack or (last and line == C.LOAD_DONE):
-                    self._ack_rtts.append((time.monotonic() - sent, len(fill) + len(frame)))
+                    self._ack_rtts.append((time.monotonic() - sent, len(fill) + len(frame) + len(TAIL_FILL)))
                     return resends, line == C.LOAD_DONE
                 silent_s, wait = 0.0, self._ack_wait(len(frame))  # the DUT is alive: not a stall
                 if line.startswith(nak):

@@ -160,7 +160,7 @@ char *th_read_command(void)
     for (;;) {
         int c = th_port_getc();
         if (c == TH_COMMAND_TERMINATOR) break;
-        if (c == '\r' || c == '\n') continue;
+        if (c == '\r' || c == '\n' || c == 0) continue; /* NUL: the host's fill after frames or a resync */
         if (n < TH_LINE_MAX_BYTES) {
             s_line[n++] = (char)c;
         } else {
