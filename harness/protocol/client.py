@@ -96,17 +96,27 @@ class DeviceClient(BulkSender, CheckedLink):
     def _collect(self, command: str, timeout: float, first_timeout: float | None = None) -> list[str]:
         lines: list[str] = []
         wait = first_timeout or timeout
+        damaged: CorruptReplyError | None = None
         while True:
-            line = self._readline(wait, f"reply to {self._short(command)}")
+            try:
+                line = self._readline(wait, f"reply to {self._short(command)}")
+            except CorruptReplyError as exc:
+                damaged = damaged or exc  # read on to the clean m-ready: then the link is in step again
+                continue
             wait = timeout
             if line == C.READY:
                 break
             lines.append(line)
+        if damaged is not None:
+            damaged.in_sync = True
+            raise damaged
         errors = [line for line in lines if line.startswith(C.ERR_PREFIX)]
         if errors:
             if errors[0] == C.ERR_COMMAND_CRC:
-                raise CorruptReplyError(f"{self._label()}: the DUT received {self._short(command)} damaged "
+                exc = CorruptReplyError(f"{self._label()}: the DUT received {self._short(command)} damaged "
                                         f"({C.ERR_COMMAND_CRC}); the link corrupts bytes, the host re-sends")
+                exc.in_sync = True  # a clean refusal and m-ready: no resync needed before the re-send
+                raise exc
             raise ProtocolError(f"{self._label()}: {self._short(command)} was refused with {errors[0]!r}; "
                                 "check the input size and the firmware's protocol version (profile%)")
         return lines
@@ -130,6 +140,8 @@ class DeviceClient(BulkSender, CheckedLink):
                     break
                 self.log.info("%s failed (%s); resynchronizing and retrying", what, exc)
                 setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+                if getattr(exc, "in_sync", False):
+                    continue
                 try:
                     self.resync(resync_timeout)
                 except ReplyTimeout as dead:

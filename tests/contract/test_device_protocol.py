@@ -226,3 +226,46 @@ def test_c_crc32_matches_zlib(tmp_path):
     for data in (b"", b"123456789", os.urandom(1), os.urandom(65536)):
         got = subprocess.run([str(exe)], input=data, capture_output=True, check=True).stdout.strip()
         assert int(got, 16) == zlib.crc32(data)
+
+
+def test_every_data_line_carries_its_crc_and_ready_does_not(dut: HostDut):
+    """Protocol v2 on the wire, read raw: each line but m-ready ends in *<CRC-32 of its text>."""
+    from harness.protocol.lines import LineReader, line_crc
+
+    client = DeviceClient(dut.transport, "host", timeout=2.0)
+    client.wait_ready(2.0)
+    dut.transport.write(b"profile%name%results%frobnicate%")
+    reader = LineReader(dut.transport)
+    raw = []
+    while len([r for r in raw if r == "m-ready"]) < 4:
+        raw.append(reader.readline(2.0))
+    data = [r for r in raw if r != "m-ready"]
+    assert len(data) >= 15 and all("*" in r for r in data)
+    for r in data:
+        text, _, digits = r.rpartition("*")
+        assert line_crc(text) == "*" + digits, r
+
+
+def test_command_crc_is_checked_by_the_dut(client: DeviceClient):
+    """A command whose CRC suffix does not match is not executed: e-command-crc, then m-ready."""
+    from harness.protocol.lines import with_crc
+
+    good = with_crc("db load 4")
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    client.transport.write(bad.encode() + b"%")
+    lines = []
+    while (line := client._readline(2.0, "reply")) != "m-ready":
+        lines.append(line)
+    assert lines == ["e-command-crc"]
+    with pytest.raises(ProtocolError, match="e-db-not-loading"):  # the db load was not executed
+        client.command("db 00")
+
+
+@pytest.mark.parametrize("command, reply", [("sync 1f", "m-sync-1f"), ("sync", "e-unknown-command-sync"),
+                                            ("sync " + "x" * 33, "e-sync-usage")])
+def test_sync_marker(client: DeviceClient, command: str, reply: str):
+    if reply.startswith("e-"):
+        with pytest.raises(ProtocolError, match=reply):
+            client.command(command)
+    else:
+        assert client.command(command) == [reply]
