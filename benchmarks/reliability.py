@@ -21,6 +21,7 @@ the direction given.  "wrong" = results accepted that differ from the clean run'
 from __future__ import annotations
 
 import argparse
+import functools
 import concurrent.futures
 import random
 import sys
@@ -39,6 +40,7 @@ from harness.transport.faults import FaultRates, RandomFaultTransport  # noqa: E
 from harness.transport.serial import SerialTransport  # noqa: E402
 
 DIRECTIONS = ("to_dut", "to_host", "both")
+print = functools.partial(print, flush=True)  # noqa: A001 - rows appear as they are measured
 
 
 class HostRig:

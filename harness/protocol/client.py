@@ -101,9 +101,15 @@ class DeviceClient(BulkSender, CheckedLink):
             try:
                 line = self._readline(wait, f"reply to {self._short(command)}")
             except CorruptReplyError as exc:
-                damaged = damaged or exc  # read on to the clean m-ready: then the link is in step again
+                damaged = damaged or exc  # read on to a clean m-ready: then the link is in step again
+                wait = min(wait, self.quick_timeout())
                 continue
-            wait = timeout
+            except ReplyTimeout:
+                if damaged is not None:  # the m-ready was lost too: the caller resyncs (asks, not waits)
+                    raise damaged from None
+                raise
+            if damaged is None:
+                wait = timeout
             if line == C.READY:
                 break
             lines.append(line)
