@@ -49,6 +49,7 @@ class BenchConfig:
     build_root: Path = BUILD_ROOT
     tags: tuple[str, ...] = ()
     backend: Backend = Backend.TINYHIL
+    url: str | None = None  #: a DUT already running this model's firmware (``--port URL --no-flash``)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def run_bench(cfg: BenchConfig, console: Console | None = None, *, resume: Path 
             energy = meter_for(target)
             if energy is not None:
                 stack.callback(energy.close)
-            dut = stack.enter_context(connect(firmware, run_dir=work))
+            dut = stack.enter_context(connect(firmware, run_dir=work, url=cfg.url))
             progress = stack.enter_context(Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=console, transient=True))
@@ -192,7 +193,7 @@ def config_to_json(cfg: BenchConfig) -> dict:
     """The configuration of a run as JSON (resume.json); :func:`config_from_resume` reads it back."""
     return {"model": _path(cfg.model), "data": _path(cfg.data), "target": cfg.target.model_dump(mode="json"),
             "out": str(cfg.out), "quantization": cfg.quantization, "limit": cfg.limit, "local": _path(cfg.local),
-            "build_root": str(cfg.build_root), "tags": list(cfg.tags), "backend": cfg.backend.value}
+            "build_root": str(cfg.build_root), "tags": list(cfg.tags), "backend": cfg.backend.value, "url": cfg.url}
 
 
 def config_from_resume(folder: str | Path) -> BenchConfig:
@@ -202,7 +203,8 @@ def config_from_resume(folder: str | Path) -> BenchConfig:
     try:
         return BenchConfig(model=opt(c["model"]), data=opt(c["data"]), target=Target.model_validate(c["target"]),
                            out=Path(c["out"]), quantization=c["quantization"], limit=c["limit"], local=opt(c["local"]),
-                           build_root=Path(c["build_root"]), tags=tuple(c["tags"]), backend=Backend(c["backend"]))
+                           build_root=Path(c["build_root"]), tags=tuple(c["tags"]), backend=Backend(c["backend"]),
+                           url=c.get("url"))
     except (KeyError, ValueError) as exc:
         raise ResultsError(f"{folder}/resume.json does not describe a run ({str(exc).splitlines()[0]}); start the "
                            "run again without --resume") from None

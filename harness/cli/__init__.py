@@ -113,6 +113,9 @@ def bench(
                                                "js220|js110|ppk2|lpm01a[:PORT] (default: the board's datasheet "
                                                "power model, labelled an estimate)"),
     backend: Optional[list[str]] = BackendOpt,
+    no_flash: bool = typer.Option(False, "--no-flash", help="Benchmark the DUT already running at --port URL "
+                                  "(serial port, socket://HOST:PORT, rfc2217://...) without flashing it; its firmware "
+                                  "must report this model's hash (profile%), else the run is refused"),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an interrupted or failed run from its "
                                           "kept folder (<out>/.<run id>.work, named in its error) after its last "
                                           "recorded inference; the other options are taken from that run"),
@@ -143,6 +146,9 @@ def bench(
         _print_bench([result], [], [(result.summary, None, "")], n_boards=1)
         return
     boards = [get_board(b, catalog) for b in dict.fromkeys(board)]
+    if no_flash and (len(boards) != 1 or not port or len(port) != 1 or "=" in port[0]):
+        raise CatalogError("--no-flash needs one --board and one --port URL of the running DUT, e.g. "
+                           "--board stm32f746 --emulate --port socket://127.0.0.1:5555 --no-flash")
     names = [b.name for b in boards]
     ports, probes = assign_per_board(port, names, "--port"), assign_per_board(probe, names, "--probe")
     meter = MeterSpec.parse(energy_meter) if energy_meter else None
@@ -158,7 +164,7 @@ def bench(
             continue
         for one, kind in product(model or [None], backends):
             cfg = BenchConfig(model=one, data=data, target=target, out=out, quantization=quantization, limit=limit,
-                              local=local, tags=tuple(tag or ()), backend=kind)
+                              local=local, tags=tuple(tag or ()), backend=kind, url=port[0] if no_flash else None)
             try:
                 _bench_one(cfg, single=len(model or [None]) * len(backends) == 1 and len(boards) == 1,
                            results=results, refused=refused, compared=compared)

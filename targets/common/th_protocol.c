@@ -64,6 +64,9 @@ static void cmd_profile(void)
     put_kv("board", TH_BOARD_NAME, 0, 1);
     put_kv("kind", TH_TARGET_KIND, 0, 1);
     put_kv("model", th_model_name, 0, 1);
+#ifdef TH_MODEL_SHA
+    put_kv("model_sha", TH_MODEL_SHA, 0, 1); /* first hex digits of the .tflite's SHA-256 (harness/orchestrate.py) */
+#endif
     put_kv("timer_unit", th_port_timer_unit(), 0, 1);
     put_kv("timer_overhead", 0, t1 - t0, 0);
     put_kv("arena_bytes", 0, TH_MODEL_ARENA_BYTES, 0);
