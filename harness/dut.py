@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from harness.errors import DutQuarantinedError, FlashError, ProtocolVersionError, TinyhilError, TransportError
+from harness.errors import (DutQuarantinedError, DutRefusedError, FlashError, ProtocolVersionError, TinyhilError,
+                            TransportError)
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class Dut:
             started = time.monotonic()
             try:
                 raw, laps = self.client.run_inference(data, timeout=self.watchdog_s())
-            except ProtocolVersionError:
+            except (ProtocolVersionError, DutRefusedError):  # the DUT means it: a reset cannot help
                 raise
             except TransportError as exc:
                 failures.append(str(exc))

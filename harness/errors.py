@@ -94,3 +94,8 @@ class RunInterruptedError(TinyhilError):
 
 class ProtocolVersionError(ProtocolError):
     """The firmware speaks another protocol version than the harness (rebuild it from this checkout)."""
+
+
+class DutRefusedError(ProtocolError):
+    """The DUT refused a command with an ``e-...`` reply twice (input size, protocol, build options): retrying or
+    resetting it cannot help."""

@@ -19,7 +19,7 @@ import math
 import time
 from collections import deque
 
-from harness.errors import CorruptReplyError, ProtocolError
+from harness.errors import CorruptReplyError, DutRefusedError, ProtocolError
 from harness.protocol import constants as C
 from harness.protocol.frames import abort_frame, split_frames
 from harness.protocol.lines import ReplyTimeout
@@ -71,8 +71,8 @@ class BulkSender:
                                         f"{C.BLOAD}{len(data)}-{payload_bytes}")
             while self._readline(self.timeout, "m-ready after a refused 'bload'") != C.READY:
                 pass
-            raise ProtocolError(f"{self._label()}: '{command}%' answered {reply!r}; check the input size "
-                                "(profile%) or load with binary=False")
+            raise DutRefusedError(f"{self._label()}: '{command}%' answered {reply!r}; check the input size "
+                                  "(profile%) or load with binary=False")
         self.rtt_s = time.monotonic() - sent
         troubled = 0
         for seq, frame in enumerate(frames):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from harness.errors import CorruptReplyError, ProtocolError, ProtocolVersionError
+from harness.errors import CorruptReplyError, DutRefusedError, ProtocolError, ProtocolVersionError
 from harness.protocol import constants as C
 from harness.protocol.bulk import BulkSender
 from harness.protocol.lines import ReplyTimeout, parse_lap, parse_profile_line
@@ -123,8 +123,8 @@ class DeviceClient(BulkSender, CheckedLink):
                                         f"({C.ERR_COMMAND_CRC}); the link corrupts bytes, the host re-sends")
                 exc.in_sync = True  # a clean refusal and m-ready: no resync needed before the re-send
                 raise exc
-            raise ProtocolError(f"{self._label()}: {self._short(command)} was refused with {errors[0]!r}; "
-                                "check the input size and the firmware's protocol version (profile%)")
+            raise DutRefusedError(f"{self._label()}: {self._short(command)} was refused with {errors[0]!r}; "
+                                  "check the input size and the firmware's protocol version (profile%)")
         return lines
 
     def _retrying(self, what: str, attempt: Callable[[], T], retries: int, resync_timeout: float | None = None,
@@ -220,7 +220,7 @@ class DeviceClient(BulkSender, CheckedLink):
                 frames = -(-len(data) // self.payload_bytes)
                 try:
                     troubled = self._load_binary(data, self.payload_bytes)
-                except (CorruptReplyError, ProtocolVersionError):
+                except (CorruptReplyError, ProtocolVersionError, DutRefusedError):
                     raise
                 except ProtocolError:  # a frame was not accepted: the link is worse than this frame size allows
                     self._adapt_payload(frames, frames)

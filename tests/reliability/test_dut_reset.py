@@ -84,3 +84,20 @@ def test_dut_that_keeps_hanging_is_quarantined(host_dut_exe, tmp_path, fast_watc
         assert str(tmp_path / "serial.log") in message and "\n" not in message
     finally:
         rig.close()
+
+
+def test_refusal_is_raised_without_resets(host_dut_exe, tmp_path):
+    """A refusal (here: an input larger than the firmware's) is the DUT meaning it: no reset, one line."""
+    from harness.errors import DutRefusedError
+
+    rig = Rig(host_dut_exe, tmp_path)
+    try:
+        firmware = fake_firmware()
+        firmware.compiled.input_tensor = SimpleNamespace(dtype=np.uint8, shape=(INPUT_BYTES + 1,),
+                                                         nbytes=INPUT_BYTES + 1)
+        dut = Dut(rig.start(), firmware, tmp_path, device_info={}, reset=rig.start)
+        with pytest.raises(DutRefusedError, match="e-bload-size-max-4000"):
+            dut.infer(np.zeros(INPUT_BYTES + 1, np.uint8))
+        assert dut.resets == 0 and len(rig.duts) == 1
+    finally:
+        rig.close()
