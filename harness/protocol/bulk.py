@@ -59,6 +59,7 @@ class BulkSender:
         (refused, or a frame not acknowledged), CorruptReplyError / ReplyTimeout (the ``m-bload`` reply was damaged or lost)."""
         frames = split_frames(data, payload_bytes)
         command = f"bload {len(data)} {payload_bytes}"
+        self.mid_load = True
         self._send(command)
         sent = time.monotonic()
         try:
@@ -81,6 +82,7 @@ class BulkSender:
             if done:
                 break
         # The last frame's ACK means the DUT holds all bytes; m-load-done and m-ready only remain to be read.
+        self.mid_load = False  # the DUT is back in command mode (a late copy of the last frame is a garbage command)
         try:
             if not done:
                 self._expect_after_ack(C.LOAD_DONE)

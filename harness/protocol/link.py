@@ -64,6 +64,7 @@ class CheckedLink:
         self.stats = LinkStats()
         self.rtt_s: float | None = None  #: last measured command round trip (ping -> m-ready), seconds
         self._sync_counter = 0
+        self.mid_load = False  #: a bulk load may be in progress (the resync then completes an open frame first)
 
     def _label(self) -> str:
         return self.board if self.transcript is None else f"{self.board} (transcript {self.transcript})"
@@ -124,8 +125,8 @@ class CheckedLink:
                 return
 
     def resync(self, timeout: float | None = None) -> None:
-        """Bring the DUT back to a known state after noise.  Each attempt sends (a zero fill every 4th attempt,
-        then) the bulk-load abort frame, ``%`` and ``sync <token>%`` with a fresh token, and waits
+        """Bring the DUT back to a known state after noise.  Each attempt sends (a zero fill when a bulk load was
+        in progress and every 4th attempt, then) the bulk-load abort frame, ``%`` and ``sync <token>%`` with a fresh token, and waits
         ``ping_timeout`` s (growing) for ``m-sync-<token>`` and its ``m-ready``; everything before is discarded.
         The token's reply cannot come from an earlier command, so nothing stale is left behind.
 
@@ -140,7 +141,8 @@ class CheckedLink:
             self._sync_counter += 1
             token = f"{self._sync_counter:x}"
             command = f"{C.CMD_SYNC} {token}"
-            packet = (RESYNC_FILL if attempt % 4 == 0 else b"") + abort_frame() + C.COMMAND_TERMINATOR
+            fill = self.mid_load if attempt == 0 else attempt % 4 == 0  # only a bulk load may leave a frame open
+            packet = (RESYNC_FILL if fill else b"") + abort_frame() + C.COMMAND_TERMINATOR
             self.transport.write(packet + with_crc(command).encode("ascii") + C.COMMAND_TERMINATOR)
             sent = time.monotonic()
             step_end = min(sent + self.ping_timeout * (1 + attempt // 4), deadline)
@@ -148,6 +150,7 @@ class CheckedLink:
                 self.rtt_s = time.monotonic() - sent
                 self.stats.resyncs += 1
                 self.log.info("resynchronized after %d attempt(s)", attempt + 1)
+                self.mid_load = False
                 return
             attempt += 1
             if time.monotonic() >= deadline:
