@@ -10,6 +10,7 @@ results, retries and the wall time against the clean link.
         --inferences 70 --rates 1e-3                                   # ACDNet-20, 30 KB inputs
     python benchmarks/reliability.py --boots 100 --parallel 4          # concurrent twin starts
     python benchmarks/reliability.py --pause 30                        # a DUT frozen 30 s mid-load (host DUT)
+    python benchmarks/reliability.py --kill-trials 20                  # SIGKILL at a random moment, then compare
 
 DUTs: ``host`` = the real protocol code (targets/common) built with gcc around a fake model whose output is a
 checksum of its input (tests/fakes/hostdut.py); ``twin`` = the firmware of ``--model`` on the stm32f746 twin.
@@ -213,6 +214,93 @@ def paused_dut(args, workdir: Path) -> None:
             dut.resume()
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+def _records(out: Path) -> list[tuple] | None:
+    import csv  # noqa: PLC0415
+
+    runs = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    if len(runs) != 1:
+        return None
+    with open(runs[0] / "inferences.csv") as f:
+        return [(r["input_id"], r["crop"], r["count"], r["output"]) for r in csv.DictReader(f)]
+
+
+def kill_trials(args, workdir: Path) -> None:
+    """``--kill-trials`` runs of `tinyhil bench` (``--model`` on the stm32f746 twin, ``--inferences`` tensors),
+    each hit by SIGKILL at a random moment during its inferences: odd trials kill QEMU (the run must reset the
+    twin and complete), even trials kill tinyhil itself (``--resume`` must complete it).  Every finished run
+    must equal an uninterrupted one, outputs and counts."""
+    import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+
+    from harness.codegen.compiler import compile_model  # noqa: PLC0415
+
+    tensor = compile_model(args.model).input_tensor
+    data = workdir / "data"
+    data.mkdir()
+    rng = np.random.default_rng(args.seed)
+    for i in range(args.inferences):
+        np.save(data / f"x{i:04d}.npy", rng.integers(-128, 128, tensor.shape, dtype=np.int8))
+
+    def bench(out: Path, *extra: str) -> subprocess.Popen:
+        base = ["--model", str(args.model), "--data", str(data), "--board", "stm32f746", "--emulate",
+                "--out", str(out)] if not extra else list(extra)
+        return subprocess.Popen([sys.executable, "-m", "harness.cli", "bench", *base], cwd=REPO, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    clean_out = workdir / "clean"
+    proc = bench(clean_out)
+    proc.communicate()
+    truth = _records(clean_out)
+    if proc.returncode != 0 or truth is None:
+        raise SystemExit("the uninterrupted run failed")
+    pick = random.Random(args.seed)
+    rows = {"qemu": [0, 0, 0], "tinyhil": [0, 0, 0]}  # trials, completed, equal
+    started = time.monotonic()
+    for trial in range(args.kill_trials):
+        victim = "qemu" if trial % 2 else "tinyhil"
+        out = workdir / f"t{trial}"
+        proc = bench(out)
+        target_rows = pick.randint(1, max(1, args.inferences - 1))
+        while proc.poll() is None:
+            journals = list(out.glob(".*.work/inferences.partial.csv"))
+            if journals and len(journals[0].read_text().splitlines()) - 1 >= target_rows:
+                break
+            time.sleep(0.02)
+        time.sleep(pick.random() * 0.3)  # a random moment inside the next inference
+        if proc.poll() is None:
+            kids = [p for p in _children(proc.pid) if b"qemu" in Path(f"/proc/{p}/cmdline").read_bytes()]
+            os.kill(kids[0] if victim == "qemu" and kids else proc.pid, signal.SIGKILL)
+        proc.communicate()
+        if victim == "tinyhil":
+            works = list(out.glob(".*.work"))
+            if works:
+                resumed = bench(out, "--resume", str(works[0]))
+                resumed.communicate()
+        got = _records(out)
+        rows[victim][0] += 1
+        rows[victim][1] += got is not None
+        rows[victim][2] += got == truth
+    print(f"SIGKILL at a random moment ({args.inferences} inferences per run, {time.monotonic() - started:.0f} s):")
+    for victim, (n, done, equal) in rows.items():
+        how = "reset, no resume needed" if victim == "qemu" else "then --resume"
+        print(f"  kill {victim:8} ({how}): trials {n}, completed {done}, equal to the uninterrupted run {equal}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dut", choices=("host", "twin"), default="host")
@@ -227,6 +315,7 @@ def main() -> None:
     parser.add_argument("--boots", type=int, default=0, help="concurrent twin starts instead of the error table")
     parser.add_argument("--parallel", type=int, default=4)
     parser.add_argument("--pause", type=float, default=0.0, help="pause a host DUT this long mid-load instead")
+    parser.add_argument("--kill-trials", type=int, default=0, help="SIGKILL trials of `tinyhil bench` instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tinyhil-reliab-") as tmp:
         workdir = Path(tmp)
@@ -235,6 +324,9 @@ def main() -> None:
             return
         if args.pause:
             paused_dut(args, workdir)
+            return
+        if args.kill_trials:
+            kill_trials(args, workdir)
             return
         rig = HostRig(args.input_bytes, workdir) if args.dut == "host" else TwinRig(args.model, workdir)
         error_rate_table(rig, args)
