@@ -159,7 +159,8 @@ class DeviceClient(BulkSender, CheckedLink):
               check: Callable[[list[str]], T] | None = None) -> T | list[str]:
         """An idempotent command: ``command%`` with its reply checked (``check(lines)`` may parse and raise
         ProtocolError), re-requested after a resync while damaged, lost or nonsensical, up to ``retries`` times.
-        Returns ``check``'s value (or the lines).  Raises what the last attempt raised."""
+        ``timeout``: seconds per reply line (default :meth:`quick_timeout`: pass the client's timeout for a
+        command that runs an inference).  Returns ``check``'s value (or the lines).  Raises what the last attempt raised."""
         per = self.quick_timeout() if timeout is None else timeout
 
         def attempt():
@@ -171,10 +172,11 @@ class DeviceClient(BulkSender, CheckedLink):
 
     def quick_timeout(self) -> float:
         """Seconds to wait for a line of a command that does not compute (``name``, ``profile``, ``results``):
-        20x the measured round trip, at least 0.2 s, at most the client's timeout (1 s until measured)."""
+        20x the measured round trip, at least 0.5 s (a twin's UART slows down when the host is loaded), at most
+        the client's timeout (1 s until measured)."""
         if self.rtt_s is None:
             return min(self.timeout, 1.0)
-        return min(self.timeout, max(0.2, 20 * self.rtt_s))
+        return min(self.timeout, max(0.5, 20 * self.rtt_s))
 
     # -- API ------------------------------------------------------------------------------------------------
     def name(self) -> str:
@@ -269,7 +271,7 @@ class DeviceClient(BulkSender, CheckedLink):
         """``profile-ops%`` (firmware built with TH_PROFILE_OPS): one inference on the loaded input, timed per
         operator.  Returns :class:`OperatorCounts` (raw timer deltas, each including one timer read).
         Raises ProtocolError (firmware without TH_PROFILE_OPS: refused; malformed lines) or TransportError."""
-        return self.query("profile-ops", timeout, check=self._parse_ops)
+        return self.query("profile-ops", self.timeout if timeout is None else timeout, check=self._parse_ops)
 
     def _parse_ops(self, lines: list[str]) -> OperatorCounts:
         ops: dict[int, tuple[str, int]] = {}
@@ -304,7 +306,7 @@ class DeviceClient(BulkSender, CheckedLink):
                 raise ProtocolError(f"{self._label()}: 'stack%' answered {sorted(facts)}; want size, base, peak")
             return StackUse(facts["size"], facts["base"], facts["peak"])
 
-        return self.query("stack", timeout, check=parse)
+        return self.query("stack", self.timeout if timeout is None else timeout, check=parse)
 
     def results(self) -> bytes:
         """``results%`` -> the output tensor's raw bytes (decode with the model's output dtype); a damaged reply
