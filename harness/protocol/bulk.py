@@ -160,7 +160,7 @@ class BulkSender:
             while self._readline(self.timeout, "m-ready after the abort frame") != C.READY:
                 pass
         except (ReplyTimeout, CorruptReplyError):
-            self.log.warning("no clean m-ready after the abort frame; the next command resynchronizes")
+            self.log.info("no clean m-ready after the abort frame; the next command resynchronizes")
 
     def _adapt_payload(self, frames: int, troubled: int) -> None:
         """Pick the next load's payload size from this one's share of frames that needed a re-send.
