@@ -187,30 +187,52 @@ def concurrent_boots(args, workdir: Path) -> None:
         print("  " + line)
 
 
+class _PauseAt:
+    """A Transport wrapper that freezes the DUT (``pause()``) just after the ``at``-th write and wakes it
+    ``seconds`` later: a DUT that stops in the middle of a bulk load (after the bload command and a few frames)."""
+
+    def __init__(self, inner, dut, at: int, seconds: float) -> None:
+        self.inner, self.dut, self.at, self.seconds, self.writes = inner, dut, at, seconds, 0
+        self.timer: threading.Timer | None = None
+
+    def write(self, data: bytes) -> None:
+        self.inner.write(data)
+        self.writes += 1
+        if self.writes == self.at:
+            self.dut.pause()
+            self.timer = threading.Timer(self.seconds, self.dut.resume)
+            self.timer.start()
+
+    def read(self, n: int, timeout: float) -> bytes:
+        return self.inner.read(n, timeout)
+
+    def close(self) -> None:
+        if self.timer:
+            self.timer.cancel()
+        self.inner.close()
+
+
 def paused_dut(args, workdir: Path) -> None:
-    """A host DUT frozen (SIGSTOP) for ``--pause`` s in the middle of a bulk load; the run must complete."""
+    """A host DUT frozen (SIGSTOP) for ``--pause`` s in the middle of a bulk load (after the 4th frame of a
+    30 KB input); the inference must complete with the right output."""
     from hostdut import HostDut, build_host_dut, fake_model_output  # noqa: PLC0415
 
     exe = build_host_dut(workdir, {"TH_FAKE_INPUT_BYTES": 30720})
     data = random.Random(args.seed).randbytes(30720)
     with HostDut(exe, "socket") as dut:
-        client = DeviceClient(dut.transport, "dut", timeout=5.0, stall_s=40.0)
+        link = _PauseAt(dut.transport, dut, at=6, seconds=args.pause)
+        client = DeviceClient(link, "dut", timeout=5.0, stall_s=40.0)
         client.wait_ready(5.0)
-        timer = threading.Timer(0.05, dut.pause)
-        resume = threading.Timer(0.05 + args.pause, dut.resume)
         started = time.monotonic()
-        timer.start()
-        resume.start()
         try:
             output, _ = client.run_inference(data)
             ok = output == fake_model_output(data)
-            print(f"DUT paused {args.pause:g} s mid-load: completed, output {'right' if ok else 'WRONG'}, "
-                  f"{time.monotonic() - started:.1f} s, {client.resends} frame re-sends, {client.stats.resyncs} resyncs")
+            print(f"DUT paused {args.pause:g} s mid-load (after write {link.at}): completed, output "
+                  f"{'right' if ok else 'WRONG'}, {time.monotonic() - started:.1f} s, {client.resends} frame re-sends, "
+                  f"{client.stats.resyncs} resyncs")
         except TinyhilError as exc:
             print(f"DUT paused {args.pause:g} s mid-load: FAILED after {time.monotonic() - started:.1f} s: {exc}")
         finally:
-            timer.cancel()
-            resume.cancel()
             dut.resume()
 
 
