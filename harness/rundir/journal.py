@@ -45,11 +45,15 @@ class Journal:
         self.path = Path(folder) / JOURNAL_NAME
 
     def load(self) -> dict[tuple[str, int], JournalEntry]:
-        """{(input id, crop): entry} of every complete row.  Raises ResultsError on a malformed complete row."""
+        """{(input id, crop): entry} of every complete row (a torn last row is cut off the file).  Raises
+        ResultsError on a malformed complete row."""
         if not self.path.exists():
             return {}
         text = self.path.read_text(encoding="utf-8")
         complete = text[:text.rfind("\n") + 1]  # a row without its line end was cut by a crash
+        if complete != text:  # drop it from the file too, so the next append starts a fresh row
+            with open(self.path, "r+", encoding="utf-8") as f:
+                f.truncate(len(complete.encode("utf-8")))
         done: dict[tuple[str, int], JournalEntry] = {}
         for number, row in enumerate(csv.reader(io.StringIO(complete)), 1):
             if number == 1 or not row:
