@@ -45,7 +45,10 @@ print = functools.partial(print, flush=True)  # noqa: A001 - rows appear as they
 
 
 class HostRig:
-    """Host DUT processes of ``input_bytes`` inputs; ``open()`` starts a fresh one and returns its transport."""
+    """Host DUT processes of ``input_bytes`` inputs; ``open()`` starts a fresh one and returns its transport.
+    A local socket answers in microseconds: the client's ack floor and ping wait are set for that link."""
+
+    ack_floor_s, ping_s = 0.05, 0.1
 
     def __init__(self, input_bytes: int, workdir: Path) -> None:
         from hostdut import build_host_dut  # noqa: PLC0415
@@ -68,7 +71,9 @@ class HostRig:
 
 
 class TwinRig:
-    """QEMU twins of ``model``'s firmware on stm32f746; ``open()`` starts a fresh one."""
+    """QEMU twins of ``model``'s firmware on stm32f746; ``open()`` starts a fresh one (client defaults)."""
+
+    ack_floor_s, ping_s = 0.5, 0.5
 
     def __init__(self, model: Path, workdir: Path, board: str = "stm32f746") -> None:
         from harness.boards import get_board  # noqa: PLC0415
@@ -109,7 +114,8 @@ def run_trial(rig, inputs: list[bytes], rates: tuple[FaultRates, FaultRates], se
     results, error = [], ""
     client = None
     try:
-        client = DeviceClient(link, "dut", timeout=timeout, retries=8, stall_s=40.0, ping_timeout=0.5)
+        client = DeviceClient(link, "dut", timeout=timeout, retries=8, stall_s=40.0, ping_timeout=rig.ping_s,
+                              ack_floor_s=rig.ack_floor_s)
         client.wait_ready(20.0, ping_interval=1.0)
         for data in inputs:
             output, laps = client.run_inference(data, timeout=timeout)

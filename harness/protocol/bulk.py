@@ -74,7 +74,7 @@ class BulkSender:
                 pass
             raise DutRefusedError(f"{self._label()}: '{command}%' answered {reply!r}; check the input size "
                                   "(profile%) or load with binary=False")
-        self.rtt_s = time.monotonic() - sent
+        self._rtts.append(time.monotonic() - sent)
         troubled = 0
         for seq, frame in enumerate(frames):
             resent, done = self._send_frame(seq & 0xFFFF, frame, last=seq == len(frames) - 1)

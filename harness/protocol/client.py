@@ -172,11 +172,11 @@ class DeviceClient(BulkSender, CheckedLink):
 
     def quick_timeout(self) -> float:
         """Seconds to wait for a line of a command that does not compute (``name``, ``profile``, ``results``):
-        20x the measured round trip, at least 0.5 s (a twin's UART slows down when the host is loaded), at most
-        the client's timeout (1 s until measured)."""
+        20x the slowest recent round trip (a twin's UART slows down when the host is loaded), at least 0.2 s,
+        at most the client's timeout (1 s until measured)."""
         if self.rtt_s is None:
             return min(self.timeout, 1.0)
-        return min(self.timeout, max(0.5, 20 * self.rtt_s))
+        return min(self.timeout, max(0.2, 20 * self.rtt_s))
 
     # -- API ------------------------------------------------------------------------------------------------
     def name(self) -> str:

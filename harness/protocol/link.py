@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -62,9 +63,14 @@ class CheckedLink:
         self.log = log.getChild(board)
         self._lines = LineReader(transport, self._label())
         self.stats = LinkStats()
-        self.rtt_s: float | None = None  #: last measured command round trip (ping -> m-ready), seconds
+        self._rtts: deque[float] = deque(maxlen=8)  # recent command round trips (command -> first reply), s
         self._sync_counter = 0
         self.mid_load = False  #: a bulk load may be in progress (the resync then completes an open frame first)
+
+    @property
+    def rtt_s(self) -> float | None:
+        """The slowest of the last 8 measured command round trips (seconds), None before the first."""
+        return max(self._rtts) if self._rtts else None
 
     def _label(self) -> str:
         return self.board if self.transcript is None else f"{self.board} (transcript {self.transcript})"
@@ -119,7 +125,7 @@ class CheckedLink:
                 continue
             if line == C.READY:
                 if sent is not None:
-                    self.rtt_s = time.monotonic() - sent
+                    self._rtts.append(time.monotonic() - sent)
                 if ping_interval is not None:
                     self._lines.drain(min(0.2, step))
                 return
@@ -147,7 +153,7 @@ class CheckedLink:
             sent = time.monotonic()
             step_end = min(sent + self.ping_timeout * (1 + attempt // 4), deadline)
             if self._await_sync(C.SYNC + token, step_end):
-                self.rtt_s = time.monotonic() - sent
+                self._rtts.append(time.monotonic() - sent)
                 self.stats.resyncs += 1
                 self.log.info("resynchronized after %d attempt(s)", attempt + 1)
                 self.mid_load = False
