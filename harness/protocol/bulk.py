@@ -60,12 +60,14 @@ class BulkSender:
         frames = split_frames(data, payload_bytes)
         command = f"bload {len(data)} {payload_bytes}"
         self.mid_load = True
+        self._unconfirmed = False
         self._send(command)
         sent = time.monotonic()
         try:
             reply = self._readline(max(self._ack_wait(), self.quick_timeout()), "reply to 'bload'")
         except CorruptReplyError:  # most likely the m-bload line itself: go on, the frames' ACKs will tell
             reply = f"{C.BLOAD}{len(data)}-{payload_bytes}"
+            self._unconfirmed = True  # ... and silence to frame 0 says the DUT never entered bulk-load mode
         if reply != f"{C.BLOAD}{len(data)}-{payload_bytes}":
             if not reply.startswith(C.ERR_PREFIX):
                 raise CorruptReplyError(f"{self._label()}: {command!r} answered {reply!r}; expected "
@@ -128,6 +130,8 @@ class BulkSender:
                     self._ack_rtts.append((time.monotonic() - sent, len(fill) + len(frame) + len(TAIL_FILL)))
                     return resends, line == C.LOAD_DONE
                 silent_s, wait = 0.0, self._ack_wait(len(frame))  # the DUT is alive: not a stall
+                if line.startswith(C.ACK) or line.startswith(C.NAK):
+                    self._unconfirmed = False  # it is in bulk-load mode
                 if line.startswith(nak):
                     if stale_nak:
                         stale_nak = False
@@ -135,6 +139,9 @@ class BulkSender:
                     outcome, last_reply = "nak", line
                     break
                 self.log.debug("ignored %r while waiting for %s", line, ack)
+            if outcome == "timeout" and getattr(self, "_unconfirmed", False):
+                raise CorruptReplyError(f"{self._label()}: no answer to frame {seq} after a damaged 'm-bload' reply: "
+                                        "the DUT did not enter bulk-load mode; resync and load again")
             if outcome == "timeout":
                 silent_s += wait
                 last_reply = f"silence for {silent_s:.1f} s"

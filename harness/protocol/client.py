@@ -116,6 +116,10 @@ class DeviceClient(BulkSender, CheckedLink):
         if damaged is not None:
             damaged.in_sync = True
             raise damaged
+        self._raise_refusal(command, lines)
+        return lines
+
+    def _raise_refusal(self, command: str, lines: list[str]) -> None:
         errors = [line for line in lines if line.startswith(C.ERR_PREFIX)]
         if errors:
             if errors[0] == C.ERR_COMMAND_CRC:
@@ -125,7 +129,6 @@ class DeviceClient(BulkSender, CheckedLink):
                 raise exc
             raise DutRefusedError(f"{self._label()}: {self._short(command)} was refused with {errors[0]!r}; "
                                   "check the input size and the firmware's protocol version (profile%)")
-        return lines
 
     def _retrying(self, what: str, attempt: Callable[[], T], retries: int, resync_timeout: float | None = None,
                   counter: str = "rerequests") -> T:
@@ -256,6 +259,12 @@ class DeviceClient(BulkSender, CheckedLink):
 
         def attempt() -> Laps:
             self._send(command)
+            first = self._readline(max(self.quick_timeout(), min(per, 1.0)), f"{C.INFER_START} (reply to {command!r})")
+            if first != C.INFER_START:  # a refusal (or noise): read the rest and let _collect judge it
+                lines = [first] + (self._collect(command, self.quick_timeout()) if first != C.READY else [])
+                if any(line.startswith(C.ERR_PREFIX) for line in lines):
+                    self._raise_refusal(command, lines)
+                raise ProtocolError(f"{self._label()}: {command!r} answered {first!r}, not {C.INFER_START}")
             lines = self._collect(command, per, first_timeout=per * (warmup + 1))
             laps = [parse_lap(line) for line in lines if line.startswith(C.LAP)]
             units = {unit for unit, _ in laps}

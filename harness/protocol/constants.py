@@ -73,6 +73,8 @@ NAK_HEADER = "header"
 NAK_CRC = "crc"
 LAP = "m-lap-"
 INFER_DONE = "m-infer-done"
+#: First line of ``infer``'s reply, before any inference runs: the host knows at once that the command arrived.
+INFER_START = "m-infer-start"
 RESULTS_HEX = "m-results-hex-"
 #: ``profile-ops%``: ``m-op-<index>-<unit>-<count>`` per operator, then ``m-op-total-<unit>-<count>``.
 OP = "m-op-"
@@ -138,6 +140,7 @@ _STRINGS = {
     "TH_NAK_CRC": NAK_CRC,
     "TH_MSG_LAP": LAP,
     "TH_MSG_INFER_DONE": INFER_DONE,
+    "TH_MSG_INFER_START": INFER_START,
     "TH_MSG_RESULTS_HEX": RESULTS_HEX,
     "TH_MSG_OP": OP,
     "TH_MSG_OP_TOTAL": OP_TOTAL,

@@ -38,6 +38,7 @@
 #define TH_NAK_CRC "crc"
 #define TH_MSG_LAP "m-lap-"
 #define TH_MSG_INFER_DONE "m-infer-done"
+#define TH_MSG_INFER_START "m-infer-start"
 #define TH_MSG_RESULTS_HEX "m-results-hex-"
 #define TH_MSG_OP "m-op-"
 #define TH_MSG_OP_TOTAL "m-op-total-"

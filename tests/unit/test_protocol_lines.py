@@ -77,7 +77,7 @@ def test_client_rejects_wrong_protocol_version(pair):
 
 def test_client_rejects_wrong_lap_count(pair):
     transport, peer = pair
-    peer.sendall(checked("m-lap-cycles-5", "m-infer-done"))
+    peer.sendall(checked("m-infer-start", "m-lap-cycles-5", "m-infer-done"))
     with pytest.raises(ProtocolError, match="1 laps.*want 2"):
         DeviceClient(transport, timeout=1.0).infer(2, retries=0)
     assert peer.recv(100) == with_crc("infer 2 0").encode() + b"%"
