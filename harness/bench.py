@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.data.layouts import data_kind, iter_samples
 from harness.data.validate import check_run_inputs
 from harness.flash.probes import check_link
 from harness.metrics.energy.source import meter_for
-from harness.errors import ResultsError
+from harness.errors import ResultsError, RunInterruptedError, TinyhilError
 from harness.data.fetch import fetch_dataset, fetch_model
 from harness.metrics.device import add_measurements, device_measurements
 from harness.metrics.accuracy import count_stats, top1_accuracy
@@ -27,8 +29,11 @@ from harness.orchestrate import BUILD_ROOT, BuildOptions, connect, prepare
 from harness.data.preprocess import RawCrops
 from harness.reference.segmented import reference_for
 from harness.rundir import Summary, base_manifest, new_run_id, read_run, write_run
+from harness.rundir.journal import Journal
+from harness.rundir.progress import BOOKKEEPING, mark_failed, read_resume_state, work_folder, write_resume_state
 from harness.runner import run_samples
 from harness.history import record_run
+from harness.progress import RunProgress
 from harness.target import Target, TargetKind
 
 if TYPE_CHECKING:
@@ -54,6 +59,7 @@ class BenchConfig:
     over_the_air: OverTheAir | None = None  # play and record the clips first (harness.audio, issue 17)
     connector: object = None  # how the DUT is reached (harness.orchestrate.connect's signature); None: connect
                               # (a labgrid place: harness.farm.PlaceSession.connector())
+    url: str | None = None  #: a DUT already running this model's firmware (``--port URL --no-flash``)
 
 
 @dataclass(frozen=True)
@@ -72,12 +78,18 @@ def qemu_version() -> str:
         return "not installed"
 
 
-def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
+def run_bench(cfg: BenchConfig, console: Console | None = None, *, resume: Path | None = None) -> RunResult:
     """Run one benchmark; returns its run directory and summary.
 
+    Every finished inference is journaled (fsync'd) in the work folder ``<out>/.<run id>.work`` as it
+    completes.  On an error or a signal (SIGINT, SIGTERM, SIGHUP) that folder is kept with the transcripts and
+    a manifest marked failed, the error names it, and nothing is recorded in the history database;
+    ``resume`` (that folder) continues the run after its last journaled inference (use
+    :func:`config_from_resume` for its configuration), giving the same records as an uninterrupted run.
+
     Raises TinyhilError subclasses (ModelError, UnsupportedOperatorError, MemoryOverflowError, BuildError,
-    FlashError, TransportError, DataError, CatalogError, EnergyError); nothing is recorded unless the run
-    completes.
+    FlashError, TransportError, DutQuarantinedError, DataError, CatalogError, EnergyError,
+    RunInterruptedError); nothing is recorded unless the run completes.
     """
     console, target, board = console or Console(), cfg.target, cfg.target.board
     model_path = cfg.model or fetch_model("acdnet20-int8", cfg.local)
@@ -105,40 +117,114 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> RunResult:
     if reference is None:
         console.print("[yellow]note:[/] no host reference for this model's binary operators (needs tensorflow); "
                       "bit_exact will be null (not checked)", highlight=False)
-    run_id = new_run_id(model_path.name, target.name)
-    work = Path(cfg.out) / f".{run_id}.work"
-    work.mkdir(parents=True, exist_ok=True)
+    if resume is not None:
+        run_id, _ = read_resume_state(resume)
+        work = Path(resume)
+    else:
+        run_id = new_run_id(model_path.name, target.name)
+        work = work_folder(cfg.out, run_id)
+        write_resume_state(work, run_id, config_to_json(cfg))
+    journal = Journal(work)
+    done = journal.load()
+    if done:
+        console.print(f"resuming {run_id}: {len(done)} of {n_inferences} inferences already recorded", highlight=False)
     try:
-        with contextlib.ExitStack() as stack:
+        with contextlib.ExitStack() as stack, signals_interrupt():
             energy = meter_for(target)
             if energy is not None:
                 stack.callback(energy.close)
-            dut = stack.enter_context((cfg.connector or connect)(firmware, run_dir=work))
-            progress = stack.enter_context(Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=console, transient=True))
-            task = progress.add_task(f"{board.name} inferences", total=n_inferences)
-            records = run_samples(dut, samples, compiled.output_tensor, reference,
-                                  on_inference=lambda rec: progress.advance(task))
-            unit = dut.timer_unit
+            connector = cfg.connector or functools.partial(connect, url=cfg.url)
+            dut = stack.enter_context(connector(firmware, run_dir=work))
+            progress = stack.enter_context(RunProgress(f"{board.name} inferences", n_inferences, start=len(done)))
+
+            def journal_crop(sample_id, crop, out, count, match) -> None:
+                journal.append(sample_id, crop, out, count.value, count.unit, match)
+                progress.advance()
+
+            records = run_samples(dut, samples, compiled.output_tensor, reference, done=done, on_crop=journal_crop)
+            unit = dut.timer_unit if dut.timer_unit != "unknown" else _journal_unit(done)
             measured = device_measurements(dut.client, target, samples[0].inputs[0], compiled.input_tensor.dtype,
                                            energy)
-        wall = time.monotonic() - started
-        summary = add_measurements(_summary(cfg, firmware, records, unit, memory, samples, wall), measured,
-                                   firmware.elf)
-        described = {**preprocessing.describe(), **data_check.record(), **(ota.describe() if ota else {})}
-        manifest = _manifest(firmware, model_path, unit, ota.played_dir if ota else data_dir, kind, len(samples),
-                             described if kind == "esc50" else {"kind": "npy tensors"})
-        path = write_run(cfg.out, run_id, manifest, summary, records,
-                         extra_files=sorted(work.iterdir()) + (ota.files if ota else []))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+            link = {**dut.client.stats.as_dict(), "resets": dut.resets, "retries": dut.retries}
+    except BaseException as exc:
+        _keep_evidence(work, run_id, exc, journal)
+        raise
+    wall = time.monotonic() - started
+    summary = add_measurements(_summary(cfg, firmware, records, unit, memory, samples, wall), measured,
+                               firmware.elf)
+    described = {**preprocessing.describe(), **data_check.record(), **(ota.describe() if ota else {})}
+    manifest = _manifest(firmware, model_path, unit, ota.played_dir if ota else data_dir, kind, len(samples),
+                         described if kind == "esc50" else {"kind": "npy tensors"})
+    if any(link.values()):
+        console.print(f"link recovered: {link}", highlight=False)
+    extra = sorted(f for f in work.iterdir() if f.name not in BOOKKEEPING) + (ota.files if ota else [])
+    path = write_run(cfg.out, run_id, manifest, summary, records, extra_files=extra)
+    shutil.rmtree(work, ignore_errors=True)
     try:
         record_run(path)
     except ResultsError as exc:
         console.print(f"[yellow]warning:[/] run not recorded in the history database: {exc}; "
                       f"import it later with `tinyhil import {path}`", highlight=False, soft_wrap=True)
     return RunResult(path, read_run(path).summary)  # exactly what was recorded
+
+
+def _journal_unit(done: dict) -> str:
+    units = {entry.unit for entry in done.values()}
+    return units.pop() if len(units) == 1 else "unknown"
+
+
+def _keep_evidence(work: Path, run_id: str, exc: BaseException, journal: Journal) -> None:
+    """Mark the work folder failed and name it in the error (TinyhilError messages are one line)."""
+    journaled = len(journal.load()) if journal.path.exists() else 0
+    mark_failed(work, run_id, str(exc) or type(exc).__name__, journaled)
+    if isinstance(exc, TinyhilError) and exc.args and isinstance(exc.args[0], str):
+        exc.args = (f"{exc.args[0]}; {journaled} inference(s) kept in {work} (serial.log there): resume with "
+                    f"`tinyhil bench --resume {work}`", *exc.args[1:])
+
+
+@contextlib.contextmanager
+def signals_interrupt():
+    """SIGTERM and SIGHUP raise RunInterruptedError in the main thread, like Ctrl-C raises KeyboardInterrupt,
+    so emulators are stopped and evidence kept on every exit path; the old handlers come back afterwards.
+    Outside the main thread (signal handlers cannot be set there) this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, _frame):
+        raise RunInterruptedError(f"interrupted by {signal.Signals(signum).name}", signum)
+
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
+
+
+def config_to_json(cfg: BenchConfig) -> dict:
+    """The configuration of a run as JSON (resume.json); :func:`config_from_resume` reads it back."""
+    return {"model": _path(cfg.model), "data": _path(cfg.data), "target": cfg.target.model_dump(mode="json"),
+            "out": str(cfg.out), "quantization": cfg.quantization, "limit": cfg.limit, "local": _path(cfg.local),
+            "build_root": str(cfg.build_root), "tags": list(cfg.tags), "backend": cfg.backend.value, "url": cfg.url}
+
+
+def config_from_resume(folder: str | Path) -> BenchConfig:
+    """The BenchConfig of the interrupted run whose work folder is ``folder``.  Raises ResultsError."""
+    _, c = read_resume_state(folder)
+    opt = lambda v: None if v is None else Path(v)  # noqa: E731
+    try:
+        return BenchConfig(model=opt(c["model"]), data=opt(c["data"]), target=Target.model_validate(c["target"]),
+                           out=Path(c["out"]), quantization=c["quantization"], limit=c["limit"], local=opt(c["local"]),
+                           build_root=Path(c["build_root"]), tags=tuple(c["tags"]), backend=Backend(c["backend"]),
+                           url=c.get("url"))
+    except (KeyError, ValueError) as exc:
+        raise ResultsError(f"{folder}/resume.json does not describe a run ({str(exc).splitlines()[0]}); start the "
+                           "run again without --resume") from None
+
+
+def _path(p: Path | None) -> str | None:
+    return None if p is None else str(Path(p).resolve())
 
 
 def _manifest(firmware, model_path: Path, unit: str, data_dir: Path, kind: str, n_samples: int,

@@ -6,14 +6,26 @@ It is made by :func:`harness.orchestrate.connect`, which is the only code that f
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from harness.errors import TinyhilError
+from harness.errors import (DutQuarantinedError, DutRefusedError, FlashError, ProtocolVersionError, TinyhilError,
+                            TransportError)
+
+log = logging.getLogger(__name__)
+
+#: The watchdog never goes below this many seconds (scheduling noise of a loaded host, a slow USB bridge).
+WATCHDOG_FLOOR_S = 5.0
+#: Margin of the watchdog over the slowest inference seen so far (load, infer, results).
+WATCHDOG_MARGIN = 10.0
+#: Resets (twin restart / board re-flash) of one inference before the DUT is quarantined.
+RESET_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -32,15 +44,73 @@ class Dut:
     ``client`` for MLPerf-style windows), and returns (output ndarray with the model output's shape and dtype,
     :class:`Counts`).  ``check(x)`` also compares every output byte with the host reference that ``bench``
     uses (TFLM; TFLM segments + the XNOR reference for binary models).  ``run_dir`` holds ``serial.log``.
+
+    Reliability: the client re-requests damaged replies and re-runs an inference (input reloaded) whose reply
+    was damaged or lost.  Each inference has a watchdog (:meth:`watchdog_s`); when the DUT stays silent past
+    it and does not answer resync pings, ``reset`` (from :func:`harness.orchestrate.connect`: restart the twin,
+    re-flash the board) is called and the inference retried, up to RESET_ATTEMPTS times; then the DUT is
+    quarantined (DutQuarantinedError).  ``retries`` and ``resets`` count what that cost.
     """
 
-    def __init__(self, client, firmware, run_dir: Path, device_info: dict[str, Any] | None = None) -> None:
+    def __init__(self, client, firmware, run_dir: Path, device_info: dict[str, Any] | None = None,
+                 reset: Callable[[], Any] | None = None) -> None:
         self.client = client
         self.firmware = firmware
         self.run_dir = Path(run_dir)
         self.timer_unit = "unknown"
+        self.reset_hook = reset
+        self.resets = 0  #: DUT resets so far
+        self.retries = 0  #: inferences retried after a reset
+        self._slowest_s: float | None = None  #: slowest successful inference (load + infer + results), seconds
         if device_info is not None:  # already asked by connect()
             self.__dict__["device_info"] = device_info
+
+    def watchdog_s(self) -> float:
+        """Seconds one inference may take before the DUT is considered hung: until one was measured the
+        client's timeout; then ``max(WATCHDOG_FLOOR_S, WATCHDOG_MARGIN x slowest)``, where ``slowest`` is the
+        larger of the slowest measured inference round trip and its count / the board clock (on a board the
+        cycle count at the clock is the inference's duration; on a twin QEMU's speed sets it, so the measured
+        time dominates)."""
+        if self._slowest_s is None:
+            return self.client.timeout
+        return max(WATCHDOG_FLOOR_S, WATCHDOG_MARGIN * self._slowest_s)
+
+    def _learn(self, count: int, wall_s: float) -> None:
+        clock = getattr(self.board, "clock_hz", 0) or 0
+        seconds = max(wall_s, count / clock if clock else 0.0)
+        self._slowest_s = seconds if self._slowest_s is None else max(self._slowest_s, seconds)
+
+    def _run(self, data: bytes):
+        """Load, infer, read back, with the watchdog; reset and retry on a hang.  Raises DutQuarantinedError."""
+        failures: list[str] = []
+        for attempt in range(RESET_ATTEMPTS + 1):
+            started = time.monotonic()
+            try:
+                raw, laps = self.client.run_inference(data, timeout=self.watchdog_s())
+            except (ProtocolVersionError, DutRefusedError):  # the DUT means it: a reset cannot help
+                raise
+            except TransportError as exc:
+                failures.append(str(exc))
+                if self.reset_hook is None or attempt == RESET_ATTEMPTS:
+                    break
+                self.retries += 1
+                self._reset(exc)
+                continue
+            self._learn(int(laps.counts[0]), time.monotonic() - started)
+            return raw, laps
+        raise DutQuarantinedError(
+            f"{self.board.name}: quarantined after {len(failures)} failed attempt(s) and {self.resets} reset(s) "
+            f"(last: {failures[-1][:300]}); check the board and cable, the transcript is "
+            f"{self.run_dir / 'serial.log'}")
+
+    def _reset(self, why: Exception) -> None:
+        log.warning("%s: resetting the DUT after: %s", self.board.name, why)
+        self.resets += 1
+        try:
+            self.client = self.reset_hook()
+        except (FlashError, TransportError) as exc:
+            raise DutQuarantinedError(f"{self.board.name}: quarantined: the reset failed ({exc}); the transcript is "
+                                      f"{self.run_dir / 'serial.log'}") from None
 
     @property
     def target(self):
@@ -71,10 +141,10 @@ class Dut:
         return self.client.device_info()
 
     def infer(self, x: np.ndarray) -> tuple[np.ndarray, Counts]:
-        """Run one inference on the device; raises TransportError/ProtocolError, or TinyhilError when the
-        output size is not the model's (firmware of another model)."""
+        """Run one inference on the device; raises DutQuarantinedError (hung after resets), TransportError/
+        ProtocolError, or TinyhilError when the output size is not the model's (firmware of another model)."""
         data = np.ascontiguousarray(x, dtype=self.input_tensor.dtype).tobytes()
-        raw, laps = self.client.run_inference(data)
+        raw, laps = self._run(data)
         self.timer_unit = laps.unit
         if len(raw) != self.output_tensor.nbytes:
             raise TinyhilError(f"DUT returned {len(raw)} output bytes, model has {self.output_tensor.nbytes}; "

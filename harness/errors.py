@@ -105,3 +105,29 @@ class FarmError(TinyhilError):
 class NoBaselineError(ResultsError):
     """`compare --baseline previous` found no earlier run of the same configuration (e.g. the first night):
     nothing to compare, which is not a regression (exit status 5)."""
+
+
+class CorruptReplyError(ProtocolError):
+    """A DUT reply line failed its protocol-v2 CRC (or lacked one): the link corrupted it; the host re-requests
+    or re-runs, never uses it."""
+
+
+class DutQuarantinedError(TransportError):
+    """The DUT kept failing after resets and retries (a hang, a dead link): it is taken out of the run."""
+
+
+class RunInterruptedError(TinyhilError):
+    """The run was stopped by a signal (SIGINT, SIGTERM, SIGHUP); its folder was kept for ``--resume``."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
+class ProtocolVersionError(ProtocolError):
+    """The firmware speaks another protocol version than the harness (rebuild it from this checkout)."""
+
+
+class DutRefusedError(ProtocolError):
+    """The DUT refused a command with an ``e-...`` reply twice (input size, protocol, build options): retrying or
+    resetting it cannot help."""

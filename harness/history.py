@@ -41,6 +41,7 @@ from typing import Iterable, Iterator
 
 from harness.errors import ResultsError
 from harness.history_profiles import ProfileRecords, record_profile_file  # noqa: F401 (re-exported)
+from harness.rundir.progress import is_failed
 from harness.rundir import (READ_CONTEXT, RUN_FILES, Manifest, Run, Summary, is_run_dir, layer_profile, read_run,
                             summary_metrics)
 
@@ -179,6 +180,9 @@ class RunStore(ProfileRecords):
         """Record one run directory; returns "added", "updated" (same run id, changed files) or "unchanged".
         Raises ResultsError for a directory that is not a complete run."""
         path = Path(run_dir)
+        if is_failed(path):  # never recorded as valid: resume it, then import the finished run
+            raise ResultsError(f"{path} is a failed or interrupted run (manifest status 'failed'); finish it with "
+                               f"`tinyhil bench --resume {path}`")
         digest = _content_sha256(path) if is_run_dir(path) else None
         old = self._db.execute("SELECT content_sha256, path FROM runs WHERE run_id=?", (path.name,)).fetchone()
         if old and old[0] == digest:

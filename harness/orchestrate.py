@@ -25,6 +25,14 @@ from harness.transport.serial import SerialTransport
 REPO = Path(__file__).resolve().parent.parent
 BUILD_ROOT = REPO / ".tinyhil" / "build"
 BOOT_TIMEOUT_S = 20.0
+#: The firmware reports the first MODEL_SHA_DIGITS hex digits of its model's SHA-256 in ``profile%``
+#: (``model_sha``), defined at build time, so a DUT flashed some other way can be checked (``connect(url=...)``).
+MODEL_SHA_DEFINE = "TH_MODEL_SHA"
+MODEL_SHA_DIGITS = 16
+#: Seconds of silence after which the boot wait pings (``%``): a boot line lost under load costs this much.
+BOOT_PING_S = 1.0
+#: Seconds a silent DUT may pause (a bulk load or a resync waits that long before it resets the DUT).
+STALL_S = 40.0
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,8 @@ def prepare(model: str | Path | CompiledModel, target: Target, options: BuildOpt
         model_dir, sources, arena = compiled.write(models / compiled.sha256[:16]), None, compiled.plan.arena_bytes
     else:
         model_dir, sources, arena = _tflm_sources(compiled, target, options.backend, models)
-    image = build_firmware(target, model_dir, build_root=Path(build_root), defines=options.defines,
+    defines = {MODEL_SHA_DEFINE: f'"{compiled.sha256[:MODEL_SHA_DIGITS]}"', **options.defines}
+    image = build_firmware(target, model_dir, build_root=Path(build_root), defines=defines,
                            app_dir=options.app_dir, stack_bytes=options.stack_bytes, heap_bytes=options.heap_bytes,
                            backend=sources)
     return Firmware(target, compiled, image, options.backend, arena)
@@ -96,29 +105,85 @@ def _tflm_sources(compiled: CompiledModel, target: Target, backend: Backend,
     return generated.directory, sources, generated.arena_bytes
 
 
-@contextlib.contextmanager
-def connect(firmware: Firmware, target: Target | None = None, *, run_dir: Path,
-            infer_timeout_s: float = 120.0) -> Iterator[Dut]:
-    """Flash/start ``firmware`` on ``target`` (default: the one it was built for), open its serial link, wait
-    for ``m-ready`` and check that the firmware counts in the target's timer unit; yields a :class:`Dut`.
+class _Link:
+    """Flasher + serial link + client of one DUT, re-openable: :meth:`reset` restarts the twin (QEMU) or
+    re-flashes the board through its probe, then waits for ``m-ready`` again."""
 
-    ``run_dir`` receives ``serial.log`` (the transcript) and, on twins, ``qemu.log``.  Raises FlashError,
-    TransportError, ProtocolError; the emulator, probe and port are released on every exit path."""
-    target = target or firmware.target
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as stack:
-        flasher = flasher_for(target, log_dir=run_dir)
-        stack.callback(flasher.stop)
-        flasher.load(firmware.image)
-        transport = SerialTransport(flasher.url, baudrate=target.board.serial.baudrate)
-        client = DeviceClient(transport, target.board.name, timeout=infer_timeout_s, ack_timeout=5.0,
-                              transcript=run_dir / "serial.log")
-        stack.callback(client.close)
-        client.wait_ready(BOOT_TIMEOUT_S)
-        info = client.device_info()
+    def __init__(self, firmware: Firmware, target: Target, run_dir: Path, infer_timeout_s: float,
+                 url: str | None = None) -> None:
+        self.firmware, self.target, self.run_dir, self.infer_timeout_s = firmware, target, run_dir, infer_timeout_s
+        self.url = url
+        self.flasher = None
+        self.client: DeviceClient | None = None
+
+    def open(self) -> tuple[DeviceClient, dict]:
+        target, run_dir = self.target, self.run_dir
+        if self.url is None:
+            self.flasher = flasher_for(target, log_dir=run_dir)
+            self.flasher.load(self.firmware.image)
+        transport = SerialTransport(self.url or self.flasher.url, baudrate=target.board.serial.baudrate)
+        self.client = DeviceClient(transport, target.board.name, timeout=self.infer_timeout_s,
+                                   transcript=run_dir / "serial.log", stall_s=STALL_S)
+        self.client.wait_ready(BOOT_TIMEOUT_S, ping_interval=BOOT_PING_S)
+        info = self.client.device_info()
         if info.get("timer_unit") != target.timer.value:  # e.g. a twin's firmware on a board: counts would lie
             raise ProtocolError(f"{target.name}: the firmware counts {info.get('timer_unit')!r}, this target counts "
                                 f"{target.timer.value!r}; it was built for another target: rebuild (see "
                                 f"{run_dir / 'serial.log'})")
-        yield Dut(client, firmware, run_dir, info)
+        if self.url is not None:
+            check_model(info, self.firmware, self.url)
+        return self.client, info
+
+    def reset(self) -> DeviceClient:
+        """Restart the DUT and return the new client.  Raises FlashError, TransportError."""
+        self.close()
+        return self.open()[0]
+
+    def close(self) -> None:
+        client, flasher, self.client, self.flasher = self.client, self.flasher, None, None
+        try:
+            if client is not None:
+                client.close()
+        finally:
+            if flasher is not None:
+                flasher.stop()
+
+
+def check_model(info: dict, firmware: Firmware, where: str) -> None:
+    """Refuse a DUT whose firmware runs another model than ``firmware`` (``model_sha`` of ``profile%``).
+    Raises ProtocolError (one line: what runs there, what was asked, the fix)."""
+    want = firmware.compiled.sha256[:MODEL_SHA_DIGITS]
+    got = info.get("model_sha", "")
+    got = str(got).zfill(MODEL_SHA_DIGITS) if isinstance(got, int) else str(got)  # all-decimal digits parse as int
+    if got != want:
+        runs = f"model {info.get('model')!r} (sha256 {got}...)" if got else f"firmware without a model hash " \
+            f"(model {info.get('model')!r})"
+        raise ProtocolError(f"the DUT at {where} runs {runs}, not {firmware.compiled.path.name} (sha256 {want}...); "
+                            "flash this model's firmware (drop --no-flash) or pass the model that is flashed")
+
+
+@contextlib.contextmanager
+def connect(firmware: Firmware, target: Target | None = None, *, run_dir: Path,
+            infer_timeout_s: float = 120.0, url: str | None = None) -> Iterator[Dut]:
+    """Flash/start ``firmware`` on ``target`` (default: the one it was built for), open its serial link, wait
+    for ``m-ready`` (pinging every BOOT_PING_S s, so a lost boot line costs no more than that) and check that
+    the firmware counts in the target's timer unit; yields a :class:`Dut` that can reset the DUT (restart the
+    twin, re-flash the board) when it hangs.
+
+    ``run_dir`` receives ``serial.log`` (the transcript, continued across resets) and, on twins, ``qemu.log``.
+    ``infer_timeout_s``: the watchdog of the first inference (later ones: from the measured time, see
+    :class:`Dut`).  Raises FlashError, TransportError, ProtocolError; the emulator, probe and port are released
+    on every exit path.
+
+    ``url``: a DUT that is already running (any pyserial URL: a serial port, ``socket://`` to a twin started by
+    hand or behind a proxy, ``rfc2217://``): nothing is flashed, its firmware must report ``firmware``'s model
+    hash (else ProtocolError), and a hung DUT cannot be reset (it is quarantined instead)."""
+    target = target or firmware.target
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    link = _Link(firmware, target, run_dir, infer_timeout_s, url)
+    try:
+        client, info = link.open()
+        yield Dut(client, firmware, run_dir, info, reset=None if url else link.reset)
+    finally:
+        link.close()

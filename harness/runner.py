@@ -8,7 +8,7 @@ compared with the host reference (TFLM) on the same input.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 import numpy as np
 
@@ -45,22 +45,41 @@ class InferenceRecord:
     matches_reference: bool | None
 
 
+#: Called after each finished crop: (sample id, crop index, output, Counts, matches_reference).
+CropHook = Callable[[str, int, np.ndarray, Counts, "bool | None"], None]
+
+
 def run_samples(dut: Inferrer, samples: Iterable[Sample], output_tensor: Tensor,
                 reference: Reference | None = None,
-                on_inference: Callable[[InferenceRecord], None] | None = None) -> list[InferenceRecord]:
+                on_inference: Callable[[InferenceRecord], None] | None = None,
+                done: Mapping[tuple[str, int], Any] | None = None,
+                on_crop: CropHook | None = None) -> list[InferenceRecord]:
     """Run every crop of every sample on ``dut``; returns the records in order.
 
-    Errors from the DUT (TransportError, ProtocolError) propagate: a partial run is never returned.
+    ``done``: inferences finished by an earlier, interrupted attempt ({(sample id, crop): entry with
+    ``output`` (flat values), ``count``, ``matches_reference``}, see :mod:`harness.rundir.journal`); they are
+    taken as recorded, not re-run, so a resumed run equals an uninterrupted one.  ``on_crop`` is called after
+    each crop that ran (to journal it).  Errors from the DUT (TransportError, ProtocolError) propagate: a
+    partial run is never returned.
     """
     records: list[InferenceRecord] = []
+    done = done or {}
     for sample in samples:
         outputs, counts, matches = [], [], []
-        for x in sample.inputs:
+        for crop, x in enumerate(sample.inputs):
+            if (sample.id, crop) in done:
+                entry = done[(sample.id, crop)]
+                outputs.append(np.asarray(entry.output, dtype=output_tensor.dtype).reshape(output_tensor.shape))
+                counts.append(int(entry.count))
+                matches.append(entry.matches_reference)
+                continue
             out, count = dut.infer(x)
             outputs.append(out)
             counts.append(count.value)
             matches.append(None if reference is None else bool(np.array_equal(
                 np.asarray(reference.run(x)).reshape(-1), out.reshape(-1))))
+            if on_crop:
+                on_crop(sample.id, crop, out, count, matches[-1])
         clip_pred = int(np.argmax(aggregate(np.stack(outputs), output_tensor)))
         for crop, (out, count, match) in enumerate(zip(outputs, counts, matches)):
             rec = InferenceRecord(sample.id, crop, sample.label, int(np.argmax(out.reshape(-1))), clip_pred,

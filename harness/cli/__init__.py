@@ -41,7 +41,10 @@ def _options(
     """tinyhil: benchmark TinyML audio classifiers on microcontrollers and their emulated twins."""
     import logging  # noqa: PLC0415
 
+    import harness.progress  # noqa: PLC0415
+
     VERBOSITY[0] = -1 if quiet else (1 if verbose else 0)
+    harness.progress.QUIET = quiet
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -142,8 +145,18 @@ def bench(
                                               "(default: $LG_COORDINATOR, else localhost)"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Cells (model x board x backend) at once on twins, "
                              "each with its own QEMU and build directory"),
+    no_flash: bool = typer.Option(False, "--no-flash", help="Benchmark the DUT already running at --port URL "
+                                  "(serial port, socket://HOST:PORT, rfc2217://...) without flashing it; its firmware "
+                                  "must report this model's hash (profile%), else the run is refused"),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an interrupted or failed run from its "
+                                          "kept folder (<out>/.<run id>.work, named in its error) after its last "
+                                          "recorded inference; the other options are taken from that run"),
 ) -> None:
     """Benchmark a model on a board or its twin: compile, build, flash, stream clips, record results.
+
+    A failed or interrupted run (error, Ctrl-C, SIGTERM, SIGHUP) keeps its folder with the transcripts and the
+    inferences finished so far; --resume finishes it.  Exit status: 2 on an error, 128 + the signal number when
+    interrupted (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
 
     With several --model options each model is one run (one run directory each), then one table; a model
     that does not fit the board is reported as such and the others still run (exit status 3 if any did not fit).
@@ -151,12 +164,23 @@ def bench(
     (a board without a twin under --emulate is listed as such).
     """
     from harness.boards import assign_per_board, get_board
-    from harness.errors import CatalogError
+    from harness.errors import CatalogError, RunInterruptedError
     from harness.backends import parse_backend
-    from harness.bench import BenchConfig
+    from harness.bench import BenchConfig, config_from_resume, run_bench
     from harness.target import MeterSpec
 
+    if resume is not None:
+        try:
+            result = run_bench(config_from_resume(resume), console, resume=resume)
+        except RunInterruptedError as exc:
+            err_console.print(f"[bold red]interrupted[/]: {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(128 + exc.signum) from None
+        _print_bench([result], [], [(result.summary, None, "")], n_boards=1)
+        return
     boards = [get_board(b, catalog) for b in dict.fromkeys(board)]
+    if no_flash and (len(boards) != 1 or not port or len(port) != 1 or "=" in port[0]):
+        raise CatalogError("--no-flash needs one --board and one --port URL of the running DUT, e.g. "
+                           "--board stm32f746 --emulate --port socket://127.0.0.1:5555 --no-flash")
     names = [b.name for b in boards]
     ports, probes = assign_per_board(port, names, "--port"), assign_per_board(probe, names, "--probe")
     meter = MeterSpec.parse(energy_meter) if energy_meter else None
@@ -182,10 +206,14 @@ def bench(
             continue
         for one, kind in product(model or [None], backends):
             cfg = BenchConfig(model=one, data=data, target=target, out=out, quantization=quantization, limit=limit,
-                              local=local, tags=tuple(tag or ()), backend=kind,
+                              local=local, tags=tuple(tag or ()), backend=kind, url=port[0] if no_flash else None,
                               over_the_air=_over_the_air(over_the_air, play_device, record_device))
-            _bench_one(cfg, single=len(model or [None]) * len(backends) == 1 and len(boards) == 1,
-                       results=results, refused=refused, compared=compared)
+            try:
+                _bench_one(cfg, single=len(model or [None]) * len(backends) == 1 and len(boards) == 1,
+                           results=results, refused=refused, compared=compared)
+            except RunInterruptedError as exc:
+                err_console.print(f"[bold red]interrupted[/]: {exc}", highlight=False, soft_wrap=True)
+                raise typer.Exit(128 + exc.signum) from None
     _print_bench(results, refused, compared, n_boards=len(boards))
     if refused:
         raise typer.Exit(3)

@@ -12,12 +12,17 @@ import sys
 from pathlib import Path
 
 #: Bumped on any incompatible change of the wire format; the device reports it in ``profile%``.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 #: Ends every host->device command line (EEMBC runner convention).
 COMMAND_TERMINATOR = b"%"
 #: Ends every device->host line.
 LINE_TERMINATOR = b"\r\n"
+#: Version 2: every device->host line except ``m-ready`` ends in CRC_MARK + 8 lowercase hex digits, the CRC-32
+#: (zlib.crc32) of the line's text before the mark; a host->device command may end the same way (checked).
+CRC_MARK = "*"
+#: Hex digits of a line CRC after CRC_MARK.
+LINE_CRC_DIGITS = 8
 #: Longest command the device accepts, in bytes, without the terminator.
 LINE_MAX_BYTES = 256
 
@@ -43,6 +48,10 @@ CMD_INFER = "infer"
 CMD_RESULTS = "results"
 CMD_STACK = "stack"
 CMD_PROFILE_OPS = "profile-ops"
+#: ``sync <token>%`` -> ``m-sync-<token>`` (token: up to SYNC_TOKEN_MAX printable characters): the host's resync
+#: marker, a reply no earlier command can have produced.
+CMD_SYNC = "sync"
+SYNC_TOKEN_MAX = 32
 
 #: Device->host message prefixes (``<prefix>-...``).
 MSG_PREFIX = "m-"
@@ -64,6 +73,8 @@ NAK_HEADER = "header"
 NAK_CRC = "crc"
 LAP = "m-lap-"
 INFER_DONE = "m-infer-done"
+#: First line of ``infer``'s reply, before any inference runs: the host knows at once that the command arrived.
+INFER_START = "m-infer-start"
 RESULTS_HEX = "m-results-hex-"
 #: ``profile-ops%``: ``m-op-<index>-<unit>-<count>`` per operator, then ``m-op-total-<unit>-<count>``.
 OP = "m-op-"
@@ -72,6 +83,7 @@ OP_TOTAL = "m-op-total-"
 STACK_SIZE = "m-stack-size-"
 STACK_BASE = "m-stack-base-"
 STACK_PEAK = "m-stack-peak-"
+SYNC = "m-sync-"
 
 #: Device->host error replies (the command had no effect); those ending in ``-`` are followed by a number.
 ERR_UNKNOWN_COMMAND = ERR_PREFIX + "unknown-command-"  # + the first 32 characters, non-printables as ?
@@ -85,6 +97,9 @@ ERR_BLOAD_PAYLOAD = ERR_PREFIX + "bload-payload-max-"
 ERR_INFER_USAGE = ERR_PREFIX + "infer-usage-infer-N-W"
 ERR_STACK_UNKNOWN = ERR_PREFIX + "stack-unknown-define-__stack_limit-and-__stack_top-in-the-linker-script"
 ERR_STACK_OVERFLOW = ERR_PREFIX + "stack-overflow-size-"
+#: A command ended in ``*<8 hex>`` that is not the CRC-32 of its text (the link corrupted it): nothing was done.
+ERR_COMMAND_CRC = ERR_PREFIX + "command-crc"
+ERR_SYNC_USAGE = ERR_PREFIX + "sync-usage-sync-TOKEN"
 
 _INTS = {
     "TH_PROTOCOL_VERSION": PROTOCOL_VERSION,
@@ -94,9 +109,11 @@ _INTS = {
     "TH_FRAME_CRC_BYTES": FRAME_CRC_BYTES,
     "TH_FRAME_PAYLOAD_BYTES": FRAME_PAYLOAD_BYTES,
     "TH_FRAME_ABORT_SEQ": FRAME_ABORT_SEQ,
+    "TH_LINE_CRC_DIGITS": LINE_CRC_DIGITS,
+    "TH_SYNC_TOKEN_MAX": SYNC_TOKEN_MAX,
 }
 _HEX = {"TH_FRAME_MAGIC", "TH_FRAME_ABORT_SEQ"}
-_CHARS = {"TH_COMMAND_TERMINATOR": COMMAND_TERMINATOR.decode()}
+_CHARS = {"TH_COMMAND_TERMINATOR": COMMAND_TERMINATOR.decode(), "TH_CRC_MARK": CRC_MARK}
 _STRINGS = {
     "TH_LINE_TERMINATOR": LINE_TERMINATOR.decode(),
     "TH_CMD_NAME": CMD_NAME,
@@ -108,6 +125,7 @@ _STRINGS = {
     "TH_CMD_RESULTS": CMD_RESULTS,
     "TH_CMD_STACK": CMD_STACK,
     "TH_CMD_PROFILE_OPS": CMD_PROFILE_OPS,
+    "TH_CMD_SYNC": CMD_SYNC,
     "TH_MSG_READY": READY,
     "TH_MSG_NAME": NAME,
     "TH_MSG_PROFILE": PROFILE,
@@ -122,12 +140,14 @@ _STRINGS = {
     "TH_NAK_CRC": NAK_CRC,
     "TH_MSG_LAP": LAP,
     "TH_MSG_INFER_DONE": INFER_DONE,
+    "TH_MSG_INFER_START": INFER_START,
     "TH_MSG_RESULTS_HEX": RESULTS_HEX,
     "TH_MSG_OP": OP,
     "TH_MSG_OP_TOTAL": OP_TOTAL,
     "TH_MSG_STACK_SIZE": STACK_SIZE,
     "TH_MSG_STACK_BASE": STACK_BASE,
     "TH_MSG_STACK_PEAK": STACK_PEAK,
+    "TH_MSG_SYNC": SYNC,
     "TH_ERR_PREFIX": ERR_PREFIX,
     "TH_ERR_UNKNOWN_COMMAND": ERR_UNKNOWN_COMMAND,
     "TH_ERR_LINE_TOO_LONG": ERR_LINE_TOO_LONG,
@@ -140,6 +160,8 @@ _STRINGS = {
     "TH_ERR_INFER_USAGE": ERR_INFER_USAGE,
     "TH_ERR_STACK_UNKNOWN": ERR_STACK_UNKNOWN,
     "TH_ERR_STACK_OVERFLOW": ERR_STACK_OVERFLOW,
+    "TH_ERR_COMMAND_CRC": ERR_COMMAND_CRC,
+    "TH_ERR_SYNC_USAGE": ERR_SYNC_USAGE,
 }
 
 HEADER_PATH = Path(__file__).resolve().parents[2] / "targets" / "common" / "th_protocol_constants.h"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
-from harness.errors import ProtocolError, TransportError
-from harness.protocol.constants import LAP, LINE_TERMINATOR, PROFILE
+import zlib
+
+from harness.errors import CorruptReplyError, ProtocolError, TransportError
+from harness.protocol.constants import CRC_MARK, LAP, LINE_CRC_DIGITS, LINE_TERMINATOR, PROFILE, READY
 from harness.transport.serial import Transport
 
 _TAIL_BYTES = 64
@@ -36,7 +38,7 @@ class LineReader:
             if end >= 0:
                 raw = bytes(self._buf[:end + 1])
                 del self._buf[:end + 1]
-                return raw.rstrip(LINE_TERMINATOR).decode("ascii", errors="replace")
+                return raw.rstrip(LINE_TERMINATOR).decode("latin-1")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ReplyTimeout(
@@ -55,6 +57,30 @@ class LineReader:
             dropped += chunk
             self.tail = (self.tail + chunk)[-_TAIL_BYTES:]
         return dropped
+
+
+def line_crc(text: str) -> str:
+    """The protocol-v2 CRC suffix of ``text``: ``*`` + CRC-32 (IEEE 802.3, ``zlib.crc32``) as 8 lowercase hex."""
+    return f"{CRC_MARK}{zlib.crc32(text.encode('latin-1')) & 0xFFFFFFFF:0{LINE_CRC_DIGITS}x}"
+
+
+def with_crc(text: str) -> str:
+    """``text`` followed by its CRC suffix (a host command, or a DUT line in a fake)."""
+    return text + line_crc(text)
+
+
+def verify_line(raw: str) -> str:
+    """Check one DUT line of protocol v2 and return its text without the CRC suffix.
+
+    ``m-ready`` carries no CRC; every other line must end in ``*<8 hex>`` matching the CRC-32 of the text before
+    it.  Raises CorruptReplyError (the link damaged the line: re-request it) otherwise."""
+    if raw == READY:
+        return raw
+    text, mark, digits = raw.rpartition(CRC_MARK)
+    if mark and len(digits) == LINE_CRC_DIGITS and line_crc(text) == CRC_MARK + digits:
+        return text
+    raise CorruptReplyError(f"DUT line {raw[:48]!r} failed its CRC; the serial link corrupts bytes "
+                            "(check the cable/baud rate; the host re-requests the reply)")
 
 
 def parse_lap(line: str) -> tuple[str, int]:

@@ -1,10 +1,17 @@
-"""A fault-injecting Transport wrapper (a first-class fake): corrupts host->DUT bytes, drops DUT->host lines.
+"""Fault-injecting Transport wrappers (first-class fakes of a noisy link).
 
-Used by the protocol tests to prove that a corrupted frame is NAKed and re-sent and that a lost ACK leads to a
-timeout, a re-send and a duplicate the device re-acknowledges.
+* :class:`FaultInjectingTransport`: targeted, one-shot faults (flip a byte of the frame containing X, drop the
+  DUT line Y), for tests that prove one mechanism (a corrupted frame is NAKed and re-sent, a lost ACK leads to a
+  timeout, a re-send and a duplicate the device re-acknowledges).
+* :class:`RandomFaultTransport`: seeded random byte flips, drops, duplicates and stalls at configurable rates in
+  each direction, for the fault tests and the reliability benchmark.
 """
 
 from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
 
 from harness.transport.serial import Transport
 
@@ -30,7 +37,7 @@ class FaultInjectingTransport:
         self._flips.append((needle, offset))
 
     def drop_line(self, line: str) -> None:
-        """Drop the first DUT line equal to ``line`` (without terminator)."""
+        """Drop the first DUT line equal to ``line`` (without terminator and without a protocol-v2 CRC suffix)."""
         self._drops.append(line.encode("ascii"))
 
     def write(self, data: bytes) -> None:
@@ -59,6 +66,7 @@ class FaultInjectingTransport:
         out = bytearray()
         for raw in lines:
             text = raw.rstrip(b"\r")
+            text = text.rpartition(b"*")[0] or text
             if text in self._drops:
                 self._drops.remove(text)
                 self.fired.append(f"drop {text.decode()}")
@@ -68,6 +76,82 @@ class FaultInjectingTransport:
             self._pending[:0] = out[n:]
             del out[n:]
         return bytes(out)
+
+    def close(self) -> None:
+        """Close ``inner``."""
+        self.inner.close()
+
+
+@dataclass(frozen=True)
+class FaultRates:
+    """Per-byte probabilities of one direction: ``flip`` (XOR with a random non-zero mask), ``drop``,
+    ``duplicate``; ``stall``: per-chunk probability of holding the chunk ``stall_s`` seconds first."""
+
+    flip: float = 0.0
+    drop: float = 0.0
+    duplicate: float = 0.0
+    stall: float = 0.0
+    stall_s: float = 0.0
+
+    @classmethod
+    def uniform(cls, rate: float) -> "FaultRates":
+        """Flips, drops and duplicates each at ``rate / 3`` per byte (a total byte error rate of ``rate``)."""
+        return cls(flip=rate / 3, drop=rate / 3, duplicate=rate / 3)
+
+
+class RandomFaultTransport:
+    """Wraps ``inner`` and damages bytes at random, seeded (``seed``): ``to_dut`` rates for writes,
+    ``to_host`` rates for reads.  ``counts`` tallies what fired per direction and kind, e.g.
+    ``{"to_dut.flip": 3, "to_host.drop": 1}``.  The farm's noisy USB bridge, reproducibly, in tests and in
+    ``benchmarks/reliability.py``."""
+
+    def __init__(self, inner: Transport, to_dut: FaultRates = FaultRates(), to_host: FaultRates = FaultRates(),
+                 seed: int = 0) -> None:
+        self.inner = inner
+        self.rates = {"to_dut": to_dut, "to_host": to_host}
+        self._rng = random.Random(seed)
+        self.counts: dict[str, int] = {}
+
+    def _damage(self, data: bytes, direction: str) -> bytes:
+        rates = self.rates[direction]
+        if rates.stall and self._rng.random() < rates.stall:
+            self._tally(direction, "stall")
+            time.sleep(rates.stall_s)
+        if not (rates.flip or rates.drop or rates.duplicate):
+            return data
+        out = bytearray()
+        rng = self._rng
+        for byte in data:
+            r = rng.random()
+            if r < rates.drop:
+                self._tally(direction, "drop")
+                continue
+            r -= rates.drop
+            if r < rates.flip:
+                self._tally(direction, "flip")
+                out.append(byte ^ rng.randrange(1, 256))
+                continue
+            r -= rates.flip
+            out.append(byte)
+            if r < rates.duplicate:
+                self._tally(direction, "duplicate")
+                out.append(byte)
+        return bytes(out)
+
+    def _tally(self, direction: str, kind: str) -> None:
+        key = f"{direction}.{kind}"
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def write(self, data: bytes) -> None:
+        """Forward ``data`` to ``inner``, damaged by the ``to_dut`` rates."""
+        damaged = self._damage(data, "to_dut")
+        if damaged:
+            self.inner.write(damaged)
+
+    def read(self, n: int, timeout: float) -> bytes:
+        """Read from ``inner``, damaged by the ``to_host`` rates (may return ``b""`` when all was dropped)."""
+        data = self.inner.read(n, timeout)
+        return self._damage(data, "to_host") if data else data
 
     def close(self) -> None:
         """Close ``inner``."""

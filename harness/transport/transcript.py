@@ -27,7 +27,7 @@ class RecordingTransport:
         self.inner = inner
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("w", encoding="ascii")
+        self._file = self.path.open("a", encoding="ascii")  # a reset DUT continues the transcript
         self._file.write(HEADER + "\n")
         self._t0 = time.monotonic()
 

@@ -31,7 +31,9 @@ static int header_is(const uint8_t *h, uint16_t seq, uint32_t len)
 }
 
 /* Receive `total` bytes in frames of `chunk` payload bytes into th_model_input.  Stop-and-wait: the host
- * sends the next frame after m-ack-<seq>.  A bad header or CRC is NAKed once and the receiver then hunts,
+ * sends the next frame after m-ack-<seq>.  The host follows each frame with a few zero bytes: when the link
+ * dropped bytes of the frame they complete it at once (its CRC fails: NAK now, not after a host timeout);
+ * otherwise they are skipped here while waiting for the next header (a header starts with the magic, never 0).  A bad header or CRC is NAKed once and the receiver then hunts,
  * byte by byte, for the exact 5-byte header it expects (next seq or a duplicate of the previous one), so
  * leftover bytes of a damaged frame can never be mistaken for data.  Returns 1 when complete, 0 on abort. */
 static int bulk_load(uint32_t total, uint32_t chunk)
@@ -47,7 +49,10 @@ static int bulk_load(uint32_t total, uint32_t chunk)
         uint16_t got_seq;
         uint8_t *dst;
         if (synced) {
-            for (i = 0; i < (int)TH_FRAME_HEADER_BYTES; i++) h[i] = get_byte();
+            do { /* zero bytes between frames are idle fill (the host's tail after each frame): skipped */
+                h[0] = get_byte();
+            } while (h[0] == 0u);
+            for (i = 1; i < (int)TH_FRAME_HEADER_BYTES; i++) h[i] = get_byte();
         } else {
             memmove(h, h + 1, TH_FRAME_HEADER_BYTES - 1u);
             h[TH_FRAME_HEADER_BYTES - 1u] = get_byte();

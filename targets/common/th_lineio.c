@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "th_crc32.h"
 #include "th_port.h"
 #include "th_protocol_constants.h"
 
@@ -14,6 +15,7 @@
 #define OUT_BYTES 64u
 static uint8_t s_out[OUT_BYTES];
 static uint32_t s_out_len;
+static uint32_t s_line_crc; /* CRC-32 of the current reply line's text so far (protocol v2 line CRC) */
 
 static char s_line[TH_LINE_MAX_BYTES + 1u];
 
@@ -25,8 +27,17 @@ static void flush(void)
     }
 }
 
+static void put_raw(const char *s, uint32_t n)
+{
+    while (n-- > 0u) {
+        if (s_out_len == OUT_BYTES) flush();
+        s_out[s_out_len++] = (uint8_t)*s++;
+    }
+}
+
 static void put_bytes(const char *s, uint32_t n)
 {
+    s_line_crc = th_crc32_update(s_line_crc, (const uint8_t *)s, n);
     while (n-- > 0u) {
         if (s_out_len == OUT_BYTES) flush();
         s_out[s_out_len++] = (uint8_t)*s++;
@@ -64,10 +75,39 @@ void th_put_hex(const uint8_t *p, uint32_t n)
     }
 }
 
+static const char kHexDigits[] = "0123456789abcdef";
+
 void th_end_line(void)
 {
-    th_put(TH_LINE_TERMINATOR);
+    char mark[1u + TH_LINE_CRC_DIGITS];
+    uint32_t i;
+    mark[0] = TH_CRC_MARK;
+    for (i = 0; i < TH_LINE_CRC_DIGITS; i++) mark[1u + i] = kHexDigits[(s_line_crc >> (28u - 4u * i)) & 0x0fu];
+    put_raw(mark, sizeof mark);
+    th_end_line_plain();
+}
+
+void th_end_line_plain(void)
+{
+    put_raw(TH_LINE_TERMINATOR, (uint32_t)strlen(TH_LINE_TERMINATOR));
+    s_line_crc = 0;
     flush();
+}
+
+int th_strip_command_crc(char *line)
+{
+    uint32_t n = (uint32_t)strlen(line), i, want = 0;
+    char *mark = strrchr(line, TH_CRC_MARK);
+    if (mark == 0) return 0;
+    if ((uint32_t)(line + n - mark) != 1u + TH_LINE_CRC_DIGITS) return -1;
+    for (i = 1; i <= TH_LINE_CRC_DIGITS; i++) {
+        const char *d = strchr(kHexDigits, mark[i]);
+        if (d == 0 || *d == '\0') return -1;
+        want = (want << 4) | (uint32_t)(d - kHexDigits);
+    }
+    if (th_crc32_update(0, (const uint8_t *)line, (uint32_t)(mark - line)) != want) return -1;
+    *mark = '\0';
+    return 1;
 }
 
 void th_put_line(const char *a, const char *b)
@@ -120,7 +160,7 @@ char *th_read_command(void)
     for (;;) {
         int c = th_port_getc();
         if (c == TH_COMMAND_TERMINATOR) break;
-        if (c == '\r' || c == '\n') continue;
+        if (c == '\r' || c == '\n' || c == 0) continue; /* NUL: the host's fill after frames or a resync */
         if (n < TH_LINE_MAX_BYTES) {
             s_line[n++] = (char)c;
         } else {

@@ -18,8 +18,17 @@ void th_put(const char *s);
 void th_put_u64(uint64_t v);
 void th_put_hex(const uint8_t *p, uint32_t n);
 
-/* Terminate the current reply line (TH_LINE_TERMINATOR) and send what is buffered. */
+/* Terminate the current reply line and send what is buffered: protocol v2 appends TH_CRC_MARK and the CRC-32
+ * of the line's text as 8 lowercase hex digits before TH_LINE_TERMINATOR (targets/PROTOCOL.md, "Lines"). */
 void th_end_line(void);
+
+/* Terminate the current line without a CRC (only m-ready, which carries no data). */
+void th_end_line_plain(void);
+
+/* A command may end in TH_CRC_MARK + 8 hex digits (CRC-32 of the text before the mark): returns 1 and cuts the
+ * suffix off when it matches, 0 when there is no mark (a hand-typed or MLPerf runner command), -1 when the
+ * suffix is malformed or does not match (the link corrupted the command: do not execute it). */
+int th_strip_command_crc(char *line);
 
 /* A whole reply line: a, then b (often ""), then the terminator. */
 void th_put_line(const char *a, const char *b);

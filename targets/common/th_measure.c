@@ -25,6 +25,7 @@ void th_cmd_infer(const char *args)
         th_put_line(TH_ERR_INFER_USAGE, "");
         return;
     }
+    th_put_line(TH_MSG_INFER_START, ""); /* the command arrived: the host's short wait for it ends here */
     for (i = 0; i < warmup; i++) {
         th_model_prepare();
         th_model_invoke();

@@ -64,6 +64,9 @@ static void cmd_profile(void)
     put_kv("board", TH_BOARD_NAME, 0, 1);
     put_kv("kind", TH_TARGET_KIND, 0, 1);
     put_kv("model", th_model_name, 0, 1);
+#ifdef TH_MODEL_SHA
+    put_kv("model_sha", TH_MODEL_SHA, 0, 1); /* first hex digits of the .tflite's SHA-256 (harness/orchestrate.py) */
+#endif
     put_kv("timer_unit", th_port_timer_unit(), 0, 1);
     put_kv("timer_overhead", 0, t1 - t0, 0);
     put_kv("arena_bytes", 0, TH_MODEL_ARENA_BYTES, 0);
@@ -124,6 +127,23 @@ static void cmd_db_hex(const char *hex)
     }
 }
 
+/* `sync <token>`: echo the token (the host's resync marker, targets/PROTOCOL.md "Recovery"). */
+static void cmd_sync(const char *token)
+{
+    uint32_t n = (uint32_t)strlen(token), i;
+    if (n == 0u || n > TH_SYNC_TOKEN_MAX) {
+        th_put_line(TH_ERR_SYNC_USAGE, "");
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        if (token[i] <= 0x20 || token[i] >= 0x7f) {
+            th_put_line(TH_ERR_SYNC_USAGE, "");
+            return;
+        }
+    }
+    th_put_line(TH_MSG_SYNC, token);
+}
+
 static void cmd_unknown(const char *line)
 {
     char shown[33];
@@ -154,6 +174,8 @@ void th_protocol_execute(char *line)
         th_cmd_bload(ARGS_AFTER(line, TH_CMD_BLOAD));
     } else if (strcmp(line, TH_CMD_INFER) == 0 || starts_with(line, TH_CMD_INFER " ")) {
         th_cmd_infer(line + strlen(TH_CMD_INFER)); /* "" or " N W": the arguments are optional */
+    } else if (starts_with(line, TH_CMD_SYNC " ")) {
+        cmd_sync(ARGS_AFTER(line, TH_CMD_SYNC));
     } else if (strcmp(line, TH_CMD_STACK) == 0) {
         th_cmd_stack();
     } else if (strcmp(line, TH_CMD_RESULTS) == 0) {
@@ -169,17 +191,25 @@ void th_protocol_execute(char *line)
     }
 }
 
+static void ready(void)
+{
+    th_put(TH_MSG_READY);
+    th_end_line_plain();
+}
+
 void th_protocol_run(void)
 {
-    th_put_line(TH_MSG_READY, "");
+    ready();
     for (;;) {
         char *line = th_read_command();
-        if (line != 0) {
-            th_protocol_execute(line);
-        } else {
+        if (line == 0) {
             s_db_expect = 0;
             th_error_line(TH_ERR_LINE_TOO_LONG, TH_LINE_MAX_BYTES);
+        } else if (th_strip_command_crc(line) < 0) {
+            th_put_line(TH_ERR_COMMAND_CRC, ""); /* corrupted on the way: nothing done, the host re-sends */
+        } else {
+            th_protocol_execute(line);
         }
-        th_put_line(TH_MSG_READY, "");
+        ready();
     }
 }

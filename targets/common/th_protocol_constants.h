@@ -2,14 +2,17 @@
 #ifndef TH_PROTOCOL_CONSTANTS_H
 #define TH_PROTOCOL_CONSTANTS_H
 
-#define TH_PROTOCOL_VERSION 1u
+#define TH_PROTOCOL_VERSION 2u
 #define TH_LINE_MAX_BYTES 256u
 #define TH_FRAME_MAGIC 0xa5u
 #define TH_FRAME_HEADER_BYTES 5u
 #define TH_FRAME_CRC_BYTES 4u
 #define TH_FRAME_PAYLOAD_BYTES 1024u
 #define TH_FRAME_ABORT_SEQ 0xffffu
+#define TH_LINE_CRC_DIGITS 8u
+#define TH_SYNC_TOKEN_MAX 32u
 #define TH_COMMAND_TERMINATOR '%'
+#define TH_CRC_MARK '*'
 #define TH_LINE_TERMINATOR "\r\n"
 #define TH_CMD_NAME "name"
 #define TH_CMD_PROFILE "profile"
@@ -20,6 +23,7 @@
 #define TH_CMD_RESULTS "results"
 #define TH_CMD_STACK "stack"
 #define TH_CMD_PROFILE_OPS "profile-ops"
+#define TH_CMD_SYNC "sync"
 #define TH_MSG_READY "m-ready"
 #define TH_MSG_NAME "m-name-"
 #define TH_MSG_PROFILE "m-profile-"
@@ -34,12 +38,14 @@
 #define TH_NAK_CRC "crc"
 #define TH_MSG_LAP "m-lap-"
 #define TH_MSG_INFER_DONE "m-infer-done"
+#define TH_MSG_INFER_START "m-infer-start"
 #define TH_MSG_RESULTS_HEX "m-results-hex-"
 #define TH_MSG_OP "m-op-"
 #define TH_MSG_OP_TOTAL "m-op-total-"
 #define TH_MSG_STACK_SIZE "m-stack-size-"
 #define TH_MSG_STACK_BASE "m-stack-base-"
 #define TH_MSG_STACK_PEAK "m-stack-peak-"
+#define TH_MSG_SYNC "m-sync-"
 #define TH_ERR_PREFIX "e-"
 #define TH_ERR_UNKNOWN_COMMAND "e-unknown-command-"
 #define TH_ERR_LINE_TOO_LONG "e-line-too-long-max-"
@@ -52,5 +58,7 @@
 #define TH_ERR_INFER_USAGE "e-infer-usage-infer-N-W"
 #define TH_ERR_STACK_UNKNOWN "e-stack-unknown-define-__stack_limit-and-__stack_top-in-the-linker-script"
 #define TH_ERR_STACK_OVERFLOW "e-stack-overflow-size-"
+#define TH_ERR_COMMAND_CRC "e-command-crc"
+#define TH_ERR_SYNC_USAGE "e-sync-usage-sync-TOKEN"
 
 #endif /* TH_PROTOCOL_CONSTANTS_H */

@@ -105,9 +105,14 @@ def test_frame_never_accepted_raises_and_device_recovers(dut: HostDut, tensor: b
     client = DeviceClient(faulty, "host", timeout=2.0, retries=3)
     client.wait_ready(2.0)
     with pytest.raises(ProtocolError, match="frame 2 not acknowledged after 3 sends.*m-nak-2-crc"):
-        client.load_input(tensor)
+        client.load_input(tensor, payload_bytes=1024)  # a fixed frame size: one load attempt
     assert client.name() == "host-fake"  # the abort frame returned the device to command mode
-    client.load_input(tensor)
+    for _ in range(3):
+        faulty.flip_byte(header(2, 1024), 50)
+    client.load_input(tensor)  # adaptive: the failed load is repeated with 512-byte frames
+    assert client.stats.rerequests == 1 and client.resends == 2 + 2  # 2 re-sends per failed load of frame 2
+    client.infer(1)
+    assert client.results() == fake_model_output(tensor)
 
 
 def test_silent_device_raises_transport_error_within_timeout(dut: HostDut):
@@ -118,7 +123,7 @@ def test_silent_device_raises_transport_error_within_timeout(dut: HostDut):
     last = r"\(last bytes received: b'm-ready\\r\\n'\)"
     with pytest.raises(TransportError, match=r"no reply to 'name'.*within 0.5 s " + last):
         client.name()
-    assert time.monotonic() - start < 1.0
+    assert time.monotonic() - start < 1.5  # the reply wait, then one resync of the client timeout
 
 
 def test_no_boot_line_raises(dut: HostDut):
@@ -221,3 +226,46 @@ def test_c_crc32_matches_zlib(tmp_path):
     for data in (b"", b"123456789", os.urandom(1), os.urandom(65536)):
         got = subprocess.run([str(exe)], input=data, capture_output=True, check=True).stdout.strip()
         assert int(got, 16) == zlib.crc32(data)
+
+
+def test_every_data_line_carries_its_crc_and_ready_does_not(dut: HostDut):
+    """Protocol v2 on the wire, read raw: each line but m-ready ends in *<CRC-32 of its text>."""
+    from harness.protocol.lines import LineReader, line_crc
+
+    client = DeviceClient(dut.transport, "host", timeout=2.0)
+    client.wait_ready(2.0)
+    dut.transport.write(b"profile%name%results%frobnicate%")
+    reader = LineReader(dut.transport)
+    raw = []
+    while len([r for r in raw if r == "m-ready"]) < 4:
+        raw.append(reader.readline(2.0))
+    data = [r for r in raw if r != "m-ready"]
+    assert len(data) >= 15 and all("*" in r for r in data)
+    for r in data:
+        text, _, digits = r.rpartition("*")
+        assert line_crc(text) == "*" + digits, r
+
+
+def test_command_crc_is_checked_by_the_dut(client: DeviceClient):
+    """A command whose CRC suffix does not match is not executed: e-command-crc, then m-ready."""
+    from harness.protocol.lines import with_crc
+
+    good = with_crc("db load 4")
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    client.transport.write(bad.encode() + b"%")
+    lines = []
+    while (line := client._readline(2.0, "reply")) != "m-ready":
+        lines.append(line)
+    assert lines == ["e-command-crc"]
+    with pytest.raises(ProtocolError, match="e-db-not-loading"):  # the db load was not executed
+        client.command("db 00")
+
+
+@pytest.mark.parametrize("command, reply", [("sync 1f", "m-sync-1f"), ("sync", "e-unknown-command-sync"),
+                                            ("sync " + "x" * 33, "e-sync-usage")])
+def test_sync_marker(client: DeviceClient, command: str, reply: str):
+    if reply.startswith("e-"):
+        with pytest.raises(ProtocolError, match=reply):
+            client.command(command)
+    else:
+        assert client.command(command) == [reply]

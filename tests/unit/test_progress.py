@@ -46,3 +46,11 @@ def test_quiet_prints_nothing_and_a_terminal_gets_a_bar_with_eta():
         clock.now += 2
         p.advance(2)
         assert p._bar.tasks[0].completed == 2 and p._bar.tasks[0].fields["rate"] == "1.0/s"
+
+
+def test_a_resumed_run_counts_its_rate_from_this_session():
+    clock, out = FakeClock(), io.StringIO()
+    with RunProgress("x", 10, start=6, stream=out, terminal=False, every_s=1000, clock=clock) as p:
+        clock.now += 8
+        p.advance(4)
+    assert out.getvalue().splitlines() == ["x: 10/10 (100.0%), 0.5/s, elapsed 0:00:08, ETA 0:00:00"]

@@ -10,8 +10,13 @@ import pytest
 from harness.errors import ProtocolError, TransportError
 from harness.protocol.client import HEX_CHUNK_BYTES, DeviceClient
 from harness.protocol.constants import LINE_MAX_BYTES
-from harness.protocol.lines import LineReader, ReplyTimeout, parse_lap, parse_profile_line
+from harness.protocol.lines import LineReader, ReplyTimeout, parse_lap, parse_profile_line, with_crc
 from harness.transport.serial import SocketTransport
+
+
+def checked(*lines: str) -> bytes:
+    """DUT bytes of protocol v2: each line with its CRC suffix, then m-ready."""
+    return b"".join(with_crc(line).encode() + b"\r\n" for line in lines) + b"m-ready\r\n"
 
 
 @pytest.fixture
@@ -60,7 +65,7 @@ def test_parse_profile_line():
 
 
 def test_hex_chunk_fits_the_device_line():
-    assert len("db ") + 2 * HEX_CHUNK_BYTES <= LINE_MAX_BYTES
+    assert len(with_crc("db " + "00" * HEX_CHUNK_BYTES)) <= LINE_MAX_BYTES
 
 
 def test_client_rejects_wrong_protocol_version(pair):
@@ -72,15 +77,15 @@ def test_client_rejects_wrong_protocol_version(pair):
 
 def test_client_rejects_wrong_lap_count(pair):
     transport, peer = pair
-    peer.sendall(b"m-lap-cycles-5\r\nm-infer-done\r\nm-ready\r\n")
+    peer.sendall(checked("m-infer-start", "m-lap-cycles-5", "m-infer-done"))
     with pytest.raises(ProtocolError, match="1 laps.*want 2"):
-        DeviceClient(transport, timeout=1.0).infer(2)
-    assert peer.recv(100) == b"infer 2 0%"
+        DeviceClient(transport, timeout=1.0).infer(2, retries=0)
+    assert peer.recv(100) == with_crc("infer 2 0").encode() + b"%"
 
 
 def test_client_error_is_one_line(pair):
     transport, peer = pair
-    peer.sendall(b"e-unknown-command-results\r\nm-ready\r\n")
+    peer.sendall(checked("e-unknown-command-results"))
     with pytest.raises(ProtocolError) as info:
-        DeviceClient(transport, board="nrf52840", timeout=1.0).results()
+        DeviceClient(transport, board="nrf52840", timeout=1.0).command("results")
     assert "\n" not in str(info.value) and "nrf52840" in str(info.value)

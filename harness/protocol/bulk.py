@@ -1,0 +1,187 @@
+"""The host side of ``bload`` (targets/PROTOCOL.md, "Binary bulk load"): stop-and-wait CRC frames that survive
+a noisy or stalling link.
+
+* A frame is re-sent on a NAK, on a reply line that failed its CRC (a damaged ACK or NAK), or after the ack
+  timeout.  Re-sends after a timeout are preceded by :data:`RESEND_FILL` zero bytes: if the link dropped bytes
+  of the previous copy, the DUT completes that copy with zeros, fails its CRC and then hunts for the header of
+  this copy, instead of eating its first bytes (a dropped byte costs one re-send, not two).
+* The ack timeout follows the link: 4x the slowest of the last acknowledged frames' round trips (+ 50 ms),
+  until measured 8x the command round trip.  Waits double while the DUT stays silent (any line from it resets
+  them), so a DUT paused for up to ``stall_s`` seconds resumes the load; NAKs and damaged replies are limited
+  to ``retries`` per frame.
+* The payload size adapts between loads to the byte error rate estimated from the share of frames that
+  needed a re-send (see :meth:`BulkSender._adapt_payload`), 64..1024 bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+
+from harness.errors import CorruptReplyError, DutRefusedError, ProtocolError
+from harness.protocol import constants as C
+from harness.protocol.frames import abort_frame, split_frames
+from harness.protocol.lines import ReplyTimeout
+
+#: Zero bytes sent before a frame re-sent after a timeout (covers up to this many bytes dropped per copy).
+RESEND_FILL = bytes(16)
+#: Zero bytes sent after every frame: they complete a frame that lost up to this many bytes, so the DUT NAKs it
+#: at once instead of waiting for a time-out; otherwise the DUT skips them (and ignores them as commands).
+TAIL_FILL = bytes(4)
+MIN_PAYLOAD_BYTES = 64
+#: Bytes a frame costs besides its payload, for the payload choice: header 5 + CRC 4 + ACK line ~20 + turnaround.
+FRAME_OVERHEAD_BYTES = 73
+
+
+class BulkSender:
+    """Mixin of :class:`~harness.protocol.client.DeviceClient` (needs CheckedLink's ``_send``, ``_readline``,
+    ``_lines``, ``transport``, ``stats``, ``timeout``, ``retries``, ``stall_s``, ``ack_timeout``)."""
+
+    payload_bytes: int = C.FRAME_PAYLOAD_BYTES
+    ack_floor_s: float = 0.5
+    _ack_rtts: deque
+
+    def _ack_wait(self, frame_bytes: int | None = None) -> float:
+        """Seconds to wait for the ACK of a frame of ``frame_bytes``: 4x the slowest recent ACK round trip,
+        scaled up to this frame's length (a slow UART takes time per byte) + 50 ms, at least ``ack_floor_s``
+        (a twin's UART speed varies with the host's load); 1 s until one was seen."""
+        if self.ack_timeout is not None:
+            return self.ack_timeout
+        if not self._ack_rtts:
+            return min(self.timeout, 1.0 + 8 * (self.rtt_s or 0.0))
+        size = frame_bytes or max(n for _, n in self._ack_rtts)
+        slowest = max(rtt * max(1.0, size / n) for rtt, n in self._ack_rtts)
+        return min(self.timeout, max(self.ack_floor_s, 4 * slowest + 0.05))
+
+    def _load_binary(self, data: bytes, payload_bytes: int) -> int:
+        """One ``bload``; returns the number of frames that needed a re-send.  Raises ProtocolError
+        (refused, or a frame not acknowledged), CorruptReplyError / ReplyTimeout (the ``m-bload`` reply was damaged or lost)."""
+        frames = split_frames(data, payload_bytes)
+        command = f"bload {len(data)} {payload_bytes}"
+        self.mid_load = True
+        self._unconfirmed = False
+        self._send(command)
+        sent = time.monotonic()
+        try:
+            reply = self._readline(max(self._ack_wait(), self.quick_timeout()), "reply to 'bload'")
+        except CorruptReplyError:  # most likely the m-bload line itself: go on, the frames' ACKs will tell
+            reply = f"{C.BLOAD}{len(data)}-{payload_bytes}"
+            self._unconfirmed = True  # ... and silence to frame 0 says the DUT never entered bulk-load mode
+        if reply != f"{C.BLOAD}{len(data)}-{payload_bytes}":
+            if not reply.startswith(C.ERR_PREFIX):
+                raise CorruptReplyError(f"{self._label()}: {command!r} answered {reply!r}; expected "
+                                        f"{C.BLOAD}{len(data)}-{payload_bytes}")
+            while self._readline(self.timeout, "m-ready after a refused 'bload'") != C.READY:
+                pass
+            raise DutRefusedError(f"{self._label()}: '{command}%' answered {reply!r}; check the input size "
+                                  "(profile%) or load with binary=False")
+        self._rtts.append(time.monotonic() - sent)
+        troubled = 0
+        for seq, frame in enumerate(frames):
+            resent, done = self._send_frame(seq & 0xFFFF, frame, last=seq == len(frames) - 1)
+            troubled += resent > 0
+            if done:
+                break
+        # The last frame's ACK means the DUT holds all bytes; m-load-done and m-ready only remain to be read.
+        self.mid_load = False  # the DUT is back in command mode (a late copy of the last frame is a garbage command)
+        try:
+            if not done:
+                self._expect_after_ack(C.LOAD_DONE)
+            self._expect_after_ack(C.READY)
+            if resent:  # copies of the last frame may follow as garbage commands: flush them
+                self.resync()
+        except (CorruptReplyError, ReplyTimeout, ProtocolError):
+            self.resync()
+        return troubled
+
+    def _expect_after_ack(self, wanted: str) -> None:
+        line = self._readline(self._ack_wait() + 1.0, f"{wanted} after 'bload'")
+        while line.startswith(C.ACK) or line.startswith(C.NAK):  # re-acks of duplicates
+            line = self._readline(self._ack_wait() + 1.0, f"{wanted} after 'bload'")
+        if line != wanted:
+            raise ProtocolError(f"{self._label()}: expected {wanted!r} after 'bload', got {line!r}")
+
+    def _send_frame(self, seq: int, frame: bytes, last: bool) -> tuple[int, bool]:
+        """Send one frame until acked; returns (re-sends, ``m-load-done`` already seen).  Raises ProtocolError."""
+        ack, nak = f"{C.ACK}{seq}", f"{C.NAK}{seq}-"
+        failures, silent_s, resends = 0, 0.0, 0
+        wait = self._ack_wait(len(frame))
+        fill = b""
+        last_reply = "nothing"
+        stale_nak = False  # after a re-send on silence, the first NAK is the damaged old copy's
+        while True:
+            self.transport.write(fill + frame + TAIL_FILL)
+            sent = time.monotonic()
+            deadline = sent + wait
+            outcome = "timeout"
+            while (remaining := deadline - time.monotonic()) > 0:
+                try:
+                    line = self._readline(remaining, f"ack of frame {seq}")
+                except ReplyTimeout:
+                    break
+                except CorruptReplyError:
+                    silent_s, wait = 0.0, self._ack_wait(len(frame))  # the DUT is alive: not a stall
+                    outcome, last_reply = "corrupt", "a reply line that failed its CRC"
+                    if not last:  # a damaged ACK or NAK: re-send now (a duplicate is re-acked)
+                        break
+                    continue  # the last frame: m-load-done may still confirm it
+                if line == ack or (last and line == C.LOAD_DONE):
+                    self._ack_rtts.append((time.monotonic() - sent, len(fill) + len(frame) + len(TAIL_FILL)))
+                    return resends, line == C.LOAD_DONE
+                silent_s, wait = 0.0, self._ack_wait(len(frame))  # the DUT is alive: not a stall
+                if line.startswith(C.ACK) or line.startswith(C.NAK):
+                    self._unconfirmed = False  # it is in bulk-load mode
+                if line.startswith(nak):
+                    if stale_nak:
+                        stale_nak = False
+                        continue
+                    outcome, last_reply = "nak", line
+                    break
+                self.log.debug("ignored %r while waiting for %s", line, ack)
+            if outcome == "timeout" and getattr(self, "_unconfirmed", False):
+                raise CorruptReplyError(f"{self._label()}: no answer to frame {seq} after a damaged 'm-bload' reply: "
+                                        "the DUT did not enter bulk-load mode; resync and load again")
+            if outcome == "timeout":
+                silent_s += wait
+                last_reply = f"silence for {silent_s:.1f} s"
+                wait = min(wait * 2, max(self._ack_wait(len(frame)), 2.0))
+                fill, stale_nak = RESEND_FILL, True
+            else:
+                failures += 1
+                fill, stale_nak = b"", False
+            if failures >= self.retries or silent_s > self.stall_s:
+                self._abort()
+                raise ProtocolError(f"{self._label()}: frame {seq} not acknowledged after {resends + 1} sends (last: "
+                                    f"{last_reply}; last bytes {self._lines.tail!r}); the link is too noisy or the "
+                                    "DUT stopped: check the cable and baud rate, or reset the DUT")
+            resends += 1
+            self.resends += 1
+            self.stats.frame_resends += 1
+            self.log.info("re-sending frame %d (last reply %s)", seq, last_reply)
+
+    def _abort(self) -> None:
+        """Best effort: send the abort frame so the DUT returns to command mode, and skip to its m-ready."""
+        self.transport.write(abort_frame())
+        try:
+            while self._readline(self.timeout, "m-ready after the abort frame") != C.READY:
+                pass
+        except (ReplyTimeout, CorruptReplyError):
+            self.log.info("no clean m-ready after the abort frame; the next command resynchronizes")
+
+    def _adapt_payload(self, frames: int, troubled: int) -> None:
+        """Pick the next load's payload size from this one's share of frames that needed a re-send.
+
+        A frame of ``P + 9`` bytes survives a byte error rate ``e`` with probability ``(1 - e)^(P + 9)``, so
+        ``e ~ -ln(1 - troubled / frames) / (P + 9)``; the throughput ``P / (P + h) * (1 - e)^(P + 9)`` with a
+        per-frame overhead of ``h`` bytes (header, CRC, ACK line and turnaround, ~73 bytes) peaks near
+        ``P = sqrt(h / e)`` (the classic optimal packet length).  Rounded down to a power of two in 64..1024;
+        after a clean load the size doubles back."""
+        size = self.payload_bytes
+        if troubled == 0:
+            self.payload_bytes = min(C.FRAME_PAYLOAD_BYTES, size * 2)
+            return
+        share = min(troubled / max(frames, 1), 0.99)
+        rate = -math.log(1.0 - share) / (size + C.FRAME_HEADER_BYTES + C.FRAME_CRC_BYTES)
+        best = math.sqrt(FRAME_OVERHEAD_BYTES / rate)
+        self.payload_bytes = int(min(C.FRAME_PAYLOAD_BYTES, max(MIN_PAYLOAD_BYTES, 2 ** math.floor(math.log2(best)))))
