@@ -57,7 +57,14 @@ def guarded(fn):
 
     See the module docstring for the exit statuses.
     """
+    import importlib
+
     import click
+
+    # typer may vendor its own click (typer._click): its usage errors derive from that module's ClickException
+    vendored = importlib.import_module(typer.BadParameter.__module__)
+    passthrough = (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException,
+                   vendored.ClickException, getattr(vendored, "Exit", typer.Exit))
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -69,7 +76,7 @@ def guarded(fn):
         except KeyboardInterrupt:
             err_console.print("[bold red]interrupted[/]: emulators and ports were closed; no result was recorded")
             raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except passthrough:
             raise
         except Exception as exc:  # noqa: BLE001 - the guard's purpose: no raw exception reaches the user
             saved = save_traceback(exc)

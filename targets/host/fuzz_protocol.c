@@ -46,6 +46,8 @@ void th_model_invoke(void)
     th_fake_ticks += TH_MODEL_INPUT_BYTES;
 }
 
+void th_model_prepare(void) {} /* the firmware's hook before each timed inference (main.c's weak default) */
+
 void th_port_init(void) {}
 
 int th_port_getc(void)
