@@ -199,5 +199,6 @@ def test_beside_labgrids_plugin_which_owns_the_target_fixture(hil):
             assert request.config.getoption("lg_env") is None
             assert tinyhil_options.boards == ["stm32f746"]
     """)
-    result = hil.runpytest_subprocess("--board=stm32f746", "-p", "no:cacheprovider")
+    # pytest-embedded is left out here: its own autouse fixtures would resolve labgrid's `target` (their clash)
+    result = hil.runpytest_subprocess("--board=stm32f746", "-p", "no:cacheprovider", "-p", "no:pytest_embedded")
     result.assert_outcomes(passed=1)
