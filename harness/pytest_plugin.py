@@ -9,6 +9,9 @@ pytest-embedded, labgrid's plugin and others that own ``--port``, ``--target`` o
     --tinyhil-port PATH|URL   serial port of the board (``PATH``, or ``BOARD=PATH``); found from the probe if omitted
     --tinyhil-backend NAME    deployment backend (tinyhil, tflm, tflm-cmsis-nn; repeatable: once per backend)
     --tinyhil-energy-meter KIND[:PORT]  power monitor (js220, js110, ppk2, lpm01a) measuring energy
+    --tinyhil-place NAME      a labgrid place (``board=NAME`` for any of that type), held for the session: its
+                              board tag names the board, its serial port and probe reach the DUT (docs/farm.md)
+    --tinyhil-coordinator HOST[:PORT]  the labgrid coordinator (default $LG_COORDINATOR, else localhost)
 
 When another plugin registered ``--board`` first, tinyhil registers only ``--tinyhil-board`` and says so in the
 report header.
@@ -62,6 +65,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tinyhil-backend", action="append", default=[], metavar="NAME",
                     help="deployment backend of the firmware: tinyhil (default), tflm, tflm-cmsis-nn (repeatable: "
                          "on-device tests run once per backend)")
+    group.addoption("--tinyhil-place", default=None, metavar="NAME",
+                    help="labgrid place to run on (a name, or board=NAME for any of that type), held for the session; "
+                         "its board tag picks the board (docs/farm.md)")
+    group.addoption("--tinyhil-coordinator", default=None, metavar="HOST[:PORT]",
+                    help="labgrid coordinator of --tinyhil-place (default: $LG_COORDINATOR, else localhost)")
     group.addoption("--tinyhil-energy-meter", default=None, metavar="KIND[:PORT]",
                     help="power monitor for energy: js220|js110|ppk2|lpm01a[:PORT] (default: datasheet estimate)")
     parser.addini("tinyhil_build_root", "directory for firmware builds (default: .tinyhil/build in the repo)")
@@ -93,6 +101,7 @@ class TinyhilOptions:
     build_root: Path
     meter: str | None = None
     backends: list = field(default_factory=list)  # harness.backends.Backend values
+    place: object = None                            # harness.farm.PlaceSession held for the session, or None
     pool: dict = field(default_factory=dict)      # (target name, firmware sha256) -> open Dut
     firmware_cache: dict = field(default_factory=dict)
     exits: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
@@ -101,6 +110,8 @@ class TinyhilOptions:
         """The harness.target.Target of ``board_name`` under these options.  Raises CatalogError (no twin)."""
         from harness.boards import get_board  # noqa: PLC0415
 
+        if self.place is not None:
+            return self.place.target()
         return get_board(board_name).target(self.emulate, probe=self.probes.get(board_name),
                                             port=self.ports.get(board_name), meter=self.meter)
 
@@ -112,7 +123,7 @@ class TinyhilOptions:
             self.target(board_name)
         except CatalogError as exc:
             return str(exc)
-        if self.emulate:
+        if self.emulate or self.place is not None:
             return None
         if board_name not in self.probes and board_name not in self.ports:
             return (f"no probe or serial port given for {board_name}: pass --tinyhil-probe UID and/or "
@@ -136,11 +147,32 @@ def pytest_configure(config: pytest.Config) -> None:
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise pytest.UsageError(f"unknown board {unknown[0]!r}; {hint}known boards: {', '.join(sorted(known))}")
     root = config.getini("tinyhil_build_root") or os.environ.get("TINYHIL_BUILD_ROOT") or REPO / ".tinyhil" / "build"
-    config.stash[OPTIONS] = TinyhilOptions(
+    opts = TinyhilOptions(
         boards=boards, emulate=bool(config.getoption("tinyhil_emulate")),
         probes=per_board(config.getoption("tinyhil_probe") or [], boards, "probe"),
         ports=per_board(config.getoption("tinyhil_port") or [], boards, "port"),
         build_root=Path(root), meter=config.getoption("tinyhil_energy_meter"), backends=_backends(config))
+    place = config.getoption("tinyhil_place")
+    if place:
+        _hold_place(opts, place, config.getoption("tinyhil_coordinator"))
+    config.stash[OPTIONS] = opts
+
+
+def _hold_place(opts: TinyhilOptions, place: str, coordinator: str | None) -> None:
+    """Acquire the labgrid place for the session (released in pytest_unconfigure, also on errors and SIGTERM)
+    and take the board from its tags.  pytest.UsageError when it cannot be held or --board disagrees."""
+    from harness.errors import TinyhilError  # noqa: PLC0415
+    from harness.farm.place import PlaceSession  # noqa: PLC0415
+
+    try:
+        session = opts.exits.enter_context(PlaceSession(place, coordinator=coordinator))
+    except TinyhilError as exc:
+        opts.exits.close()
+        raise pytest.UsageError(str(exc)) from None
+    if opts.boards and opts.boards != [session.board.name]:
+        opts.exits.close()
+        raise pytest.UsageError(f"--tinyhil-place {place} is a {session.board.name}; drop --board or name that board")
+    opts.place, opts.boards, opts.emulate = session, [session.board.name], session.is_twin
 
 
 def _backends(config: pytest.Config) -> list:
@@ -165,6 +197,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         return "tinyhil: another plugin owns --board; name tinyhil's boards with --tinyhil-board"
     if not opts or not opts.boards:
         return None
+    if opts.place is not None:
+        return f"tinyhil: labgrid place {opts.place.name} ({opts.boards[0]}, via {opts.place.serial_url})"
     return f"tinyhil: boards {', '.join(opts.boards)} ({'emulated twins' if opts.emulate else 'hardware'})"
 
 
@@ -296,6 +330,7 @@ def tinyhil_dut(request: pytest.FixtureRequest, tinyhil_target, tinyhil_backend,
         from harness.orchestrate import connect  # noqa: PLC0415
 
         run_dir = tmp_path_factory.mktemp(f"dut-{tinyhil_target.name}")
+        connector = tinyhil_options.place.connector() if tinyhil_options.place is not None else connect
         tinyhil_options.pool[key] = tinyhil_options.exits.enter_context(
-            connect(firmware, tinyhil_target, run_dir=run_dir))
+            connector(firmware, tinyhil_target, run_dir=run_dir))
     return tinyhil_options.pool[key]

@@ -139,6 +139,40 @@ def test_a_study_over_places_runs_one_cell_per_acquired_place(farm, tmp_path, sh
     assert held(farm.address) == {"twin-a": None, "twin-b": None}
 
 
+PLACE_TEST = """
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def tinyhil_model():
+    return Path({model!r})
+
+
+def test_on_the_place(tinyhil_dut, tinyhil_board, tinyhil_options):
+    assert tinyhil_board.name == "stm32f746" and tinyhil_options.place.name == "twin-a"
+    x = np.random.default_rng(3).integers(-128, 128, tuple(tinyhil_dut.input_tensor.shape), dtype=np.int8)
+    out, counts = tinyhil_dut.check(x)  # bit-exact with the host TFLM interpreter, or it raises
+    assert counts.unit == "instructions" and counts.value > 0
+"""
+
+
+def test_the_pytest_plugin_runs_on_a_place(farm, tmp_path):
+    """``pytest --tinyhil-place twin-a``: the plugin holds the place for the session, takes the board from its
+    tags and reaches the DUT through RFC 2217; the place is free again afterwards."""
+    (tmp_path / "test_place.py").write_text(PLACE_TEST.format(model=str(MINI)))
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:labgrid -p no:cacheprovider\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--tinyhil-place", "twin-a",
+                           "--tinyhil-coordinator", farm.address, "test_place.py"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "1 passed" in proc.stdout and "labgrid place twin-a (stm32f746, via rfc2217://" in proc.stdout
+    assert held(farm.address) == {"twin-a": None, "twin-b": None}
+
+
 def test_an_unknown_place_is_one_line_listing_the_places(farm):
     with pytest.raises(FarmError) as err:
         with PlaceSession("twin-z", coordinator=farm.address):
