@@ -64,7 +64,7 @@ def test_acdnet_profile_sums_to_the_whole_inference(sessions, tmp_path):
     assert abs(p.total - p.whole) <= 0.01 * p.whole  # done-when: within 1%
     assert sum(r.macs for r in p.rows) == 17_466_660
     top = p.top(5)
-    assert top[0].operator == "CONV_2D" and all(r.count > 0 for r in p.rows)
+    assert top[0].operator.startswith("CONV_2D") and all(r.count > 0 for r in p.rows)
     csv_path, json_path = p.save(tmp_path)
     header = csv_path.read_text().splitlines()[0]
     assert "latency_us_est" in header and "instructions" in header and "cycles" not in header
