@@ -306,5 +306,9 @@ def get_board(name: str, path: str | Path | None = None) -> Board:
     """The catalog entry named ``name``. Raises CatalogError listing the known boards."""
     boards = load_catalog(path)
     if name not in boards:
-        raise CatalogError(f"unknown board {name!r}; known boards: {', '.join(sorted(boards))}")
+        import difflib  # noqa: PLC0415
+
+        close = difflib.get_close_matches(name, list(boards), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise CatalogError(f"unknown board {name!r}; {hint}known boards: {', '.join(sorted(boards))}")
     return boards[name]

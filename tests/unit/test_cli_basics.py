@@ -32,3 +32,9 @@ def test_help_text_keeps_square_brackets_literal():
 def test_usage_error_is_status_2_and_a_misspelled_option_is_named():
     proc = tinyhil("bench", "--bord", "stm32f746")
     assert proc.returncode == 2 and "--bord" in proc.stderr
+
+
+def test_a_misspelled_board_gets_a_suggestion():
+    proc = tinyhil("bench", "--board", "stm32f764", "--emulate")
+    assert proc.returncode == 2
+    assert "unknown board 'stm32f764'; did you mean 'stm32f746'?" in " ".join(proc.stderr.split())
