@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from report_runs import CLIPS, FIXTURE_MODEL, tinyhil
+from report_runs import FIXTURE_MODEL, clips_for_classes, tinyhil
 from tests.conftest import emulator_skip_reason, shared_skip_reason
 
 
@@ -20,10 +20,11 @@ def real_runs(tmp_path_factory) -> dict[str, Path]:
     if reason:
         pytest.skip(reason)
     out = tmp_path_factory.mktemp("real-runs")
+    clips = clips_for_classes(4, tmp_path_factory.mktemp("clips"))  # the fixture model has 4 classes
     runs = {}
     for key, board in (("stm32f746", "stm32f746"), ("nrf52840", "nrf52840"), ("stm32f746-rerun", "stm32f746")):
         before = set(out.iterdir())
-        proc = tinyhil("bench", "--model", str(FIXTURE_MODEL), "--data", str(CLIPS), "--board", board, "--emulate",
+        proc = tinyhil("bench", "--model", str(FIXTURE_MODEL), "--data", str(clips), "--board", board, "--emulate",
                        "--limit", "1", "--out", str(out), "--tag", "ci",
                        env={"TINYHIL_DB": str(out / "bench-history.sqlite")})
         assert proc.returncode == 0, proc.stderr[-2000:]

@@ -18,6 +18,23 @@ FIXTURE_MODEL = REPO / "tests" / "fixtures" / "models" / "conv_1d_acdnet_first.t
 CLIPS = SHARED / "audio" / "esc50-cc0"
 
 
+def clips_for_classes(classes: int, dest: Path) -> Path:
+    """The CC0 clips as an ESC-50 folder for a ``classes``-class fixture model: the audio linked in place, each
+    ``target`` taken modulo ``classes`` (bench refuses labels outside the model's classes).  Returns ``dest``."""
+    import csv
+
+    (dest / "meta").mkdir(parents=True, exist_ok=True)
+    if not (dest / "audio").exists():
+        (dest / "audio").symlink_to(CLIPS / "audio", target_is_directory=True)
+    with open(CLIPS / "meta" / "esc50.csv", newline="") as src:
+        rows = list(csv.DictReader(src))
+    with open(dest / "meta" / "esc50.csv", "w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**r, "target": str(int(r["target"]) % classes)} for r in rows)
+    return dest
+
+
 def tinyhil(*args: str, env: dict | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess:
     """Run the CLI as a user does (a subprocess); ``env`` entries are added to the environment."""
     full = {**os.environ, "COLUMNS": "200"}
