@@ -24,7 +24,8 @@ def test_device_counts(benchmark):
 
 def night(tmp_path, run_dir, *args):
     env = {**os.environ, "RUN_DIR": str(run_dir), "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    # -p no:labgrid: with pytest-embedded also installed, labgrid's `target` fixture would skip every test
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:labgrid",
                            "--benchmark-storage", str(tmp_path / "storage"), *args, "test_night.py"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
