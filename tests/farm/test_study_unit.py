@@ -132,3 +132,21 @@ def test_the_example_studies_are_valid_and_plan_their_cells():
         assert study.boards or study.places
         if study.boards and all(m.zoo is None and m.recipe is None for m in study.models):
             assert plan_cells(study, study.boards, None, produce=False, log=lambda m: None)
+
+
+def test_a_killed_but_unreaped_worker_counts_as_gone():
+    """A worker killed with its study stays a zombie where nobody reaps orphans (a container's init): its cell
+    must read as stale, not running."""
+    import socket
+    import subprocess
+    import time
+
+    from harness.study.cells import _alive
+
+    child = subprocess.Popen(["sleep", "0.05"])
+    time.sleep(0.5)  # exited, not yet waited for: a zombie
+    assert _alive(child.pid, socket.gethostname()) is False
+    child.wait()
+    import os
+
+    assert _alive(os.getpid(), socket.gethostname()) is True
