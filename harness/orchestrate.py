@@ -72,16 +72,26 @@ def prepare(model: str | Path | CompiledModel, target: Target, options: BuildOpt
     Raises ModelError, UnsupportedOperatorError, BuildError, MemoryOverflowError (the model does not fit the
     board: region and bytes), ToolchainMissingError."""
     compiled = model if isinstance(model, CompiledModel) else compile_model(model)
-    models = Path(build_root) / "models"
-    if options.backend is Backend.TINYHIL:
-        model_dir, sources, arena = compiled.write(models / compiled.sha256[:16]), None, compiled.plan.arena_bytes
-    else:
-        model_dir, sources, arena = _tflm_sources(compiled, target, options.backend, models)
-    defines = {MODEL_SHA_DEFINE: f'"{compiled.sha256[:MODEL_SHA_DIGITS]}"', **options.defines}
+    model_dir, sources, arena, defines = model_sources(compiled, target, options.backend, build_root)
+    defines = {**defines, **options.defines}
     image = build_firmware(target, model_dir, build_root=Path(build_root), defines=defines,
                            app_dir=options.app_dir, stack_bytes=options.stack_bytes, heap_bytes=options.heap_bytes,
                            backend=sources)
     return Firmware(target, compiled, image, options.backend, arena)
+
+
+def model_sources(compiled: CompiledModel, target: Target, backend: Backend,
+                  build_root: Path = BUILD_ROOT) -> tuple[Path, BackendSources | None, int, dict]:
+    """What a firmware build of ``compiled`` with ``backend`` needs besides the application: the generated model
+    directory, the backend's sources (None: tinyhil's kernels), its arena (bytes) and the defines naming the
+    model (``TH_MODEL_SHA``, checked through ``profile%``).  Shared by :func:`prepare` and a plain ``pio run``
+    (harness/pio_recipe.py).  Raises UnsupportedOperatorError (an operator TFLM lacks), BuildError."""
+    models = Path(build_root) / "models"
+    if backend is Backend.TINYHIL:
+        model_dir, sources, arena = compiled.write(models / compiled.sha256[:16]), None, compiled.plan.arena_bytes
+    else:
+        model_dir, sources, arena = _tflm_sources(compiled, target, backend, models)
+    return model_dir, sources, arena, {MODEL_SHA_DEFINE: f'"{compiled.sha256[:MODEL_SHA_DIGITS]}"'}
 
 
 def _tflm_sources(compiled: CompiledModel, target: Target, backend: Backend,

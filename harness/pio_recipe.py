@@ -47,21 +47,16 @@ def write_env_recipe(env: str, board: str, twin: bool, model: str, backend: str 
     """Compile ``model`` for ``board`` (its twin when ``twin``) with ``backend`` and write the recipe for PlatformIO
     environment ``env``; returns the recipe path.  Raises TinyhilError subclasses (FetchError, ModelError,
     UnsupportedOperatorError, CatalogError, BuildError)."""
-    from harness.backends import Backend, parse_backend  # noqa: PLC0415
+    from harness.backends import parse_backend  # noqa: PLC0415
     from harness.boards import get_board  # noqa: PLC0415
     from harness.build import make_recipe, write_recipe  # noqa: PLC0415
     from harness.codegen.compiler import compile_model  # noqa: PLC0415
-    from harness.orchestrate import _tflm_sources  # noqa: PLC0415
+    from harness.orchestrate import model_sources  # noqa: PLC0415
 
     target = get_board(board).target(twin)
     compiled = compile_model(model_path(model))
-    chosen = parse_backend(backend)
-    models = build_root / "models"
-    if chosen is Backend.TINYHIL:
-        model_dir, sources = compiled.write(models / compiled.sha256[:16]), None
-    else:
-        model_dir, sources, _ = _tflm_sources(compiled, target, chosen, models)
-    return write_recipe(make_recipe(target, model_dir, backend=sources), build_root / "pio" / env)
+    model_dir, sources, _, defines = model_sources(compiled, target, parse_backend(backend), build_root)
+    return write_recipe(make_recipe(target, model_dir, defines=defines, backend=sources), build_root / "pio" / env)
 
 
 def main(argv: list[str] | None = None) -> int:

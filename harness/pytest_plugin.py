@@ -34,7 +34,6 @@ the plugin imports nothing heavy until a fixture is used.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,14 +137,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "board(*names): run this test only on these catalog boards")
     boards = list(dict.fromkeys(config.getoption("tinyhil_board") or []))
     if boards:
-        from harness.boards import load_catalog  # noqa: PLC0415
+        from harness.boards import get_board  # noqa: PLC0415
+        from harness.errors import CatalogError  # noqa: PLC0415
 
-        known = load_catalog()
-        unknown = [b for b in boards if b not in known]
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], list(known), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise pytest.UsageError(f"unknown board {unknown[0]!r}; {hint}known boards: {', '.join(sorted(known))}")
+        try:
+            for b in boards:
+                get_board(b)  # an unknown name: one line with a did-you-mean
+        except CatalogError as exc:
+            raise pytest.UsageError(str(exc)) from None
     root = config.getini("tinyhil_build_root") or os.environ.get("TINYHIL_BUILD_ROOT") or REPO / ".tinyhil" / "build"
     opts = TinyhilOptions(
         boards=boards, emulate=bool(config.getoption("tinyhil_emulate")),

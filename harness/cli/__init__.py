@@ -35,7 +35,7 @@ def _version(value: bool) -> None:
 def _options(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print tinyhil's version and exit."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only results and errors: no progress, no notes."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or progress lines; results and errors only."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also log each step (builds, flashing, DUT)."),
 ) -> None:
     """tinyhil: benchmark TinyML audio classifiers on microcontrollers and their emulated twins."""
@@ -43,13 +43,11 @@ def _options(
 
     import harness.progress  # noqa: PLC0415
 
-    VERBOSITY[0] = -1 if quiet else (1 if verbose else 0)
     harness.progress.QUIET = quiet
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 
-VERBOSITY = [0]  # -1 quiet, 0 normal, 1 verbose (set by the global -q / -v options)
 
 
 BackendOpt = typer.Option(None, "--backend", help="Deployment backend: tinyhil (default), tflm (TFLM reference "

@@ -52,6 +52,10 @@ def test_pio_run_builds_the_configured_model_from_a_fresh_clone(clone):
 
     model_h = (clone / ".tinyhil" / "build" / "models" / compile_model(REPO / SMALL).sha256[:16] / "model.h")
     assert model_h.is_file()  # the generated model of the configured .tflite, compiled by the build itself
+    import json
+
+    recipe = json.loads((clone / ".tinyhil" / "build" / "pio" / "stm32f746_twin" / "recipe.json").read_text())
+    assert "TH_MODEL_SHA" in recipe["cppdefines"]  # the same model identity as a `tinyhil bench` build
 
 
 @pytest.mark.arm_toolchain
