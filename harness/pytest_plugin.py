@@ -100,7 +100,7 @@ class TinyhilOptions:
     build_root: Path
     meter: str | None = None
     backends: list = field(default_factory=list)  # harness.backends.Backend values
-    place: object = None                            # harness.farm.PlaceSession held for the session, or None
+    place: object = None                            # harness.farm.held.HeldPlace for the session, or None
     pool: dict = field(default_factory=dict)      # (target name, firmware sha256) -> open Dut
     firmware_cache: dict = field(default_factory=dict)
     exits: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
@@ -161,10 +161,10 @@ def _hold_place(opts: TinyhilOptions, place: str, coordinator: str | None) -> No
     """Acquire the labgrid place for the session (released in pytest_unconfigure, also on errors and SIGTERM)
     and take the board from its tags.  pytest.UsageError when it cannot be held or --board disagrees."""
     from harness.errors import TinyhilError  # noqa: PLC0415
-    from harness.farm.place import PlaceSession  # noqa: PLC0415
+    from harness.farm.held import HeldPlace  # noqa: PLC0415
 
-    try:
-        session = opts.exits.enter_context(PlaceSession(place, coordinator=coordinator))
+    try:  # held by a child process: gRPC threads in this one would break plugins that fork (pytest-embedded)
+        session = opts.exits.enter_context(HeldPlace(place, coordinator=coordinator))
     except TinyhilError as exc:
         opts.exits.close()
         raise pytest.UsageError(str(exc)) from None

@@ -142,6 +142,8 @@ def test_a_study_over_places_runs_one_cell_per_acquired_place(farm, tmp_path, sh
 PLACE_TEST = """
 from pathlib import Path
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -156,6 +158,8 @@ def test_on_the_place(tinyhil_dut, tinyhil_board, tinyhil_options):
     x = np.random.default_rng(3).integers(-128, 128, tuple(tinyhil_dut.input_tensor.shape), dtype=np.int8)
     out, counts = tinyhil_dut.check(x)  # bit-exact with the host TFLM interpreter, or it raises
     assert counts.unit == "instructions" and counts.value > 0
+    # the place is held by a child process: no gRPC threads here to break plugins that fork (pytest-embedded)
+    assert "grpc" not in sys.modules
 """
 
 
