@@ -76,6 +76,17 @@ INFER_DONE = "m-infer-done"
 #: First line of ``infer``'s reply, before any inference runs: the host knows at once that the command arrived.
 INFER_START = "m-infer-start"
 RESULTS_HEX = "m-results-hex-"
+#: MLPerf Tiny runner lines (targets/PROTOCOL.md, "The official MLPerf Tiny runner"): only firmware built with
+#: ``TH_MLPERF_ID`` prints them, only after a command that arrived WITHOUT a CRC suffix (typed by hand or sent by
+#: the runner), and WITHOUT a line CRC (the runner's regular expressions end at ``]`` or at the digits).
+#: ``m-name-dut-[<board>-<model>]``, ``m-profile-[...]``, ``m-model-[<id>]``, ``m-lap-us-<us>``,
+#: ``m-results-[<v>,...]``.  tinyhil's client skips them (:func:`harness.protocol.mlperf.is_mlperf_line`).
+MLPERF_NAME = "m-name-dut-["
+MLPERF_PROFILE = "m-profile-["
+MLPERF_MODEL = "m-model-["
+MLPERF_LAP_US = "m-lap-us-"
+MLPERF_RESULTS = "m-results-["
+MLPERF_LIST_END = "]"
 #: ``profile-ops%``: ``m-op-<index>-<unit>-<count>`` per operator, then ``m-op-total-<unit>-<count>``.
 OP = "m-op-"
 OP_TOTAL = "m-op-total-"
@@ -142,6 +153,12 @@ _STRINGS = {
     "TH_MSG_INFER_DONE": INFER_DONE,
     "TH_MSG_INFER_START": INFER_START,
     "TH_MSG_RESULTS_HEX": RESULTS_HEX,
+    "TH_MSG_MLPERF_NAME": MLPERF_NAME,
+    "TH_MSG_MLPERF_PROFILE": MLPERF_PROFILE,
+    "TH_MSG_MLPERF_MODEL": MLPERF_MODEL,
+    "TH_MSG_MLPERF_LAP_US": MLPERF_LAP_US,
+    "TH_MSG_MLPERF_RESULTS": MLPERF_RESULTS,
+    "TH_MSG_MLPERF_LIST_END": MLPERF_LIST_END,
     "TH_MSG_OP": OP,
     "TH_MSG_OP_TOTAL": OP_TOTAL,
     "TH_MSG_STACK_SIZE": STACK_SIZE,

@@ -17,6 +17,7 @@ from harness.errors import CorruptReplyError, ProtocolVersionError
 from harness.protocol import constants as C
 from harness.protocol.frames import abort_frame
 from harness.protocol.lines import LineReader, ReplyTimeout, verify_line, with_crc
+from harness.protocol.mlperf import is_mlperf_line
 from harness.transport.serial import Transport
 from harness.transport.transcript import RecordingTransport
 
@@ -83,9 +84,13 @@ class CheckedLink:
         self.transport.write(wire.encode("ascii") + C.COMMAND_TERMINATOR)
 
     def _readline(self, timeout: float, waiting_for: str) -> str:
-        """The next DUT line with its CRC verified and removed.  Raises CorruptReplyError, ReplyTimeout."""
+        """The next DUT line with its CRC verified and removed; the MLPerf Tiny runner's CRC-less lines (firmware
+        built with TH_MLPERF_ID, after a command without CRC) are skipped.  Raises CorruptReplyError, ReplyTimeout."""
         raw = self._lines.readline(timeout, waiting_for)
         self.log.debug("< %s", raw)
+        while is_mlperf_line(raw):  # nothing tinyhil uses: never taken for data, never counted as corrupt
+            raw = self._lines.readline(timeout, waiting_for)
+            self.log.debug("< %s", raw)
         old = raw.startswith(C.PROFILE + "protocol-") and C.CRC_MARK not in raw
         if old and raw[len(C.PROFILE + "protocol-"):] != str(C.PROTOCOL_VERSION):  # v1 firmware: no line CRCs
             raise ProtocolVersionError(f"{self._label()}: firmware speaks protocol {raw.rpartition('-')[2]}, harness speaks "
@@ -172,6 +177,8 @@ class CheckedLink:
                 raw = self._lines.readline(max(until - time.monotonic(), 0.0), "resync marker")
             except ReplyTimeout:
                 return False
+            if is_mlperf_line(raw):
+                continue
             try:
                 line = verify_line(raw)
             except CorruptReplyError:

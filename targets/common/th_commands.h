@@ -5,6 +5,8 @@
 #ifndef TH_COMMANDS_H
 #define TH_COMMANDS_H
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,6 +27,14 @@ void th_cmd_stack(void);
 /* th_measure.c: `profile-ops`: one inference timed per operator (hooks of th_profile.h). */
 void th_cmd_profile_ops(void);
 #endif
+
+/* th_mlperf.c: `infer` records its timed window (timer at the loop's start, sum of the lap counts, number of
+ * timed inferences; laps = 0: none) for the MLPerf Tiny runner's m-lap-us lines. */
+void th_mlperf_note_window(uint64_t start, uint64_t total, uint32_t laps);
+
+/* th_mlperf.c: after a command that came without a CRC suffix, the extra lines the official MLPerf Tiny runner
+ * parses (firmware built with TH_MLPERF_ID; otherwise nothing).  line = the executed command. */
+void th_mlperf_plain_reply(const char *line);
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,8 @@ void th_model_prepare(void);
 void th_cmd_infer(const char *args)
 {
     uint32_t n = 1, warmup = 0, i;
+    uint64_t start, total = 0;
+    th_mlperf_note_window(0, 0, 0);
     if (th_parse_u32(&args, &n) < 0 || th_parse_u32(&args, &warmup) < 0 || n == 0u) {
         th_put_line(TH_ERR_INFER_USAGE, "");
         return;
@@ -31,6 +33,7 @@ void th_cmd_infer(const char *args)
         th_model_invoke();
     }
     th_port_timestamp();
+    start = th_port_timer_read();
     for (i = 0; i < n; i++) {
         uint64_t t0, t1;
         th_model_prepare();
@@ -42,8 +45,10 @@ void th_cmd_infer(const char *args)
         th_put("-");
         th_put_u64(t1 - t0);
         th_end_line();
+        total += t1 - t0;
     }
     th_port_timestamp();
+    th_mlperf_note_window(start, total, n);
     th_put_line(TH_MSG_INFER_DONE, "");
 }
 

@@ -205,10 +205,14 @@ void th_protocol_run(void)
         if (line == 0) {
             s_db_expect = 0;
             th_error_line(TH_ERR_LINE_TOO_LONG, TH_LINE_MAX_BYTES);
-        } else if (th_strip_command_crc(line) < 0) {
-            th_put_line(TH_ERR_COMMAND_CRC, ""); /* corrupted on the way: nothing done, the host re-sends */
         } else {
-            th_protocol_execute(line);
+            int crc = th_strip_command_crc(line);
+            if (crc < 0) {
+                th_put_line(TH_ERR_COMMAND_CRC, ""); /* corrupted on the way: nothing done, the host re-sends */
+            } else {
+                th_protocol_execute(line);
+                if (crc == 0) th_mlperf_plain_reply(line); /* no CRC: a person or the MLPerf Tiny runner */
+            }
         }
         ready();
     }
