@@ -35,6 +35,8 @@ command -v pdflatex >/dev/null || need_apt+=(texlive-latex-recommended)
 # and socat, which bridges a pseudo-terminal to a twin's UART
 [[ -x /usr/sbin/ser2net ]] || command -v ser2net >/dev/null || need_apt+=(ser2net)
 command -v socat >/dev/null || need_apt+=(socat)
+# libusb: the official MLPerf Tiny runner's pyusb needs a backend to start (tests/mlperf)
+{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } 2>/dev/null | grep libusb-1.0.so.0 >/dev/null || need_apt+=(libusb-1.0-0)
 BASE_PY=${PYTHON:-python3}
 VENV=${TINYHIL_VENV:-.venv}
 [[ -x $VENV/bin/python ]] || $BASE_PY -c "import ensurepip, venv" 2>/dev/null || need_apt+=(python3-venv)
