@@ -67,7 +67,7 @@ static uint64_t to_us(uint64_t count)
 
 static void put_decimal(int64_t num)
 {
-    char digits[FRACTION_DIGITS + 2u];
+    char digits[FRACTION_DIGITS + 1u];
     const uint64_t one = (uint64_t)1 << TH_MLPERF_OUT_SHIFT;
     uint64_t mag = num < 0 ? (uint64_t)(-num) : (uint64_t)num;
     uint64_t whole = mag >> TH_MLPERF_OUT_SHIFT, rest = mag & (one - 1u), frac = 0;
@@ -86,13 +86,12 @@ static void put_decimal(int64_t num)
     if (num < 0) th_put("-");
     th_put_u64(whole);
     th_put(".");
-    digits[FRACTION_DIGITS + 1u] = '\0';
+    digits[FRACTION_DIGITS] = '\0';
     for (i = FRACTION_DIGITS; i > 0u; i--) {
-        digits[i] = (char)('0' + (int)(frac % 10u));
+        digits[i - 1u] = (char)('0' + (int)(frac % 10u));
         frac /= 10u;
     }
-    digits[0] = '\0';
-    th_put(&digits[1]);
+    th_put(digits);
 }
 
 static int32_t output_q(uint32_t i)

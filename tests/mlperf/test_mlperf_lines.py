@@ -34,7 +34,7 @@ def tensor(dtype: str, scale: float, zero_point: int):
 @pytest.mark.parametrize("scale", [0.00390625, 0.1, 1 / 3, 0.0123, 7.5e-9, 3.0, 1024.0])
 def test_scale_fraction_is_the_float32_scale_exactly(scale):
     mult, shift = scale_fraction(scale)
-    assert 0 <= shift <= 60 and mult % 2 == 1 or shift == 0
+    assert 0 <= shift <= 60 and (mult % 2 == 1 or shift == 0)  # no spare factor of two
     assert mult / 2**shift == float(np.float32(scale))
 
 
