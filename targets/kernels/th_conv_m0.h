@@ -1,0 +1,32 @@
+/* ARMv6-M (Cortex-M0/M0+) kernel variants: no SIMD, so the inner loops are written for Thumb-1 (32-bit
+ * multiplies, LDM, accumulators kept in registers).  Each has a portable C twin (host and other cores) with the
+ * same semantics, so host tests check the same blocking and the rp2040 twin checks the assembly.
+ */
+#ifndef TH_CONV_M0_H
+#define TH_CONV_M0_H
+
+#include <stdint.h>
+
+#include "th_conv.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* acc[p] += sum_{k < K} w[k] * col[4k + p] for p = 0..3.  col: K * 4 int32, 4-byte aligned; w: K int8.
+ * Thumb-1 assembly on ARMv6-M (th_dot_1x4_m0_s8.S), C elsewhere (th_conv2d_im2col_m0_s8.c). */
+void th_dot_1x4_m0_s8(const int32_t *col, const int8_t *w, int32_t K, int32_t acc[4]);
+
+/* CONV_2D int8 for cores without the DSP extension (th_conv2d_im2col_m0_s8.c): four output pixels at a time,
+ * their receptive fields gathered as interleaved int32 columns, then each output channel's filter row meets
+ * all four (th_dot_1x4_m0_s8).  Semantics and parameters as th_conv2d_s8 (th_conv.h), bit-exact.
+ * scratch: th_conv2d_im2col_m0_s8_get_buffer_size(p) bytes (16 per filter tap x input channel), 4-byte aligned. */
+void th_conv2d_im2col_m0_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
+                            int8_t *scratch);
+int32_t th_conv2d_im2col_m0_s8_get_buffer_size(const th_conv_s8_params *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TH_CONV_M0_H */
