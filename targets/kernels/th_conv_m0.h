@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "th_conv.h"
+#include "th_fully_connected.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,6 +25,15 @@ void th_dot_1x4_m0_s8(const int32_t *col, const int8_t *w, int32_t K, int32_t ac
 void th_conv2d_im2col_m0_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
                             int8_t *scratch);
 int32_t th_conv2d_im2col_m0_s8_get_buffer_size(const th_conv_s8_params *p);
+
+/* acc[r] += sum_{k < depth} x[k] * w[r * depth + k] for r = 0..3 (four weight rows, one input vector).
+ * Thumb-1 assembly on ARMv6-M (th_dot_4x1_m0_s8.S), C elsewhere (th_fully_connected_m0_s8.c). */
+void th_dot_4x1_m0_s8(const int8_t *x, const int8_t *w, int32_t depth, int32_t acc[4]);
+
+/* FULLY_CONNECTED int8 for cores without the DSP extension (th_fully_connected_m0_s8.c): four rows at a time
+ * (th_dot_4x1_m0_s8).  Semantics as th_fully_connected_s8 (th_fully_connected.h), bit-exact.  No scratch. */
+void th_fully_connected_m0_s8(const th_fully_connected_s8_params *p, const int8_t *input, const int8_t *weights,
+                              int8_t *output);
 
 #ifdef __cplusplus
 }
