@@ -26,6 +26,16 @@ void th_conv2d_im2col_m0_s8(const th_conv_s8_params *p, const int8_t *input, con
                             int8_t *scratch);
 int32_t th_conv2d_im2col_m0_s8_get_buffer_size(const th_conv_s8_params *p);
 
+/* DEPTHWISE_CONV_2D int8, depth multiplier 1, up to 64 taps, for cores without the DSP extension
+ * (th_depthwise_conv2d_m0_s8.c): byte loads, one accumulator per channel.  Semantics as th_depthwise_conv2d_s8
+ * (th_conv.h), bit-exact.  No scratch. */
+void th_depthwise_conv2d_m0_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter,
+                               int8_t *output);
+
+/* acc[i] += sum_{fy, fx < 3} x[i + fy * row + fx * C] * f[i + (3 * fy + fx) * C] for i < n: an interior 3x3
+ * depthwise window of n channels.  Thumb-1 assembly on ARMv6-M (th_dw3x3_m0_s8.S), C elsewhere. */
+void th_dw3x3_m0_s8(const int8_t *x, const int8_t *f, int32_t C, int32_t row, int32_t n, int32_t *acc);
+
 /* acc[r] += sum_{k < depth} x[k] * w[r * depth + k] for r = 0..3 (four weight rows, one input vector).
  * Thumb-1 assembly on ARMv6-M (th_dot_4x1_m0_s8.S), C elsewhere (th_fully_connected_m0_s8.c). */
 void th_dot_4x1_m0_s8(const int8_t *x, const int8_t *w, int32_t depth, int32_t acc[4]);
