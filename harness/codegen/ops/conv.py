@@ -122,7 +122,8 @@ def select_s8_variant(params: dict[str, object], depthwise: bool) -> tuple[str, 
     """The int8 kernel variant for a conv geometry (``params`` as built by :func:`lower`) and its scratch bytes.
 
     Chosen at compile time from the shape; the core-specific code path (SXTB16/SMLAD on cores with the DSP
-    extension, plain 32-bit C on ARMv6-M) is picked inside the variant by the C preprocessor (th_simd.h).
+    extension; on ARMv6-M the th_*_m0_s8 kernels with Thumb-1 assembly inner loops, th_conv_m0.h) is picked
+    inside the variant by the C preprocessor (th_simd.h), so the generated code is the same for every core.
     CONV_2D: th_conv2d_im2col_s8 (scratch: two int16 columns of filter_h * filter_w * in_c values rounded up
     to 4 on DSP cores, four int32 columns on ARMv6-M; the larger, th_conv2d_im2col_s8_get_buffer_size).  DEPTHWISE_CONV_2D: th_depthwise_conv2d_ch4_s8 for depth
     multiplier 1 and windows up to 64 taps (no scratch), else th_depthwise_conv2d_s8 (scratch: one int32
