@@ -11,7 +11,8 @@
  * instructions per 4 MACs).  A 2x2 block costs 13+ per 4 MACs (one operand must be copied before MULS
  * overwrites it) and wider blocks run out of the eight low registers.  The gather costs a few instructions per
  * value, shared by all output channels.  The last group of pixels may hold fewer than four; its unused columns
- * are zero and their outputs are not stored.
+ * are zero and their outputs are not stored.  The four results of a channel are requantized together
+ * (th_requant4_m0_s8, Thumb-1 on ARMv6-M) when its shift is a right shift of 2 or more.
  */
 #include <stddef.h>
 
@@ -37,6 +38,13 @@ void th_dot_1x4_m0_s8(const int32_t *col, const int8_t *w, int32_t K, int32_t ac
     acc[1] = a1;
     acc[2] = a2;
     acc[3] = a3;
+}
+
+/* C twin of the Thumb-1 assembly (th_requant4_m0_s8.S): shift <= -2. */
+void th_requant4_m0_s8(int32_t acc[4], int32_t multiplier, int32_t shift) {
+    for (int32_t j = 0; j < 4; ++j) {
+        acc[j] = th_requant_scale(acc[j], multiplier, shift);
+    }
 }
 #endif
 
@@ -116,6 +124,13 @@ void th_conv2d_im2col_m0_s8(const th_conv_s8_params *p, const int8_t *input, con
                 th_dot_1x4_m0_s8(col, f, K, acc);
                 const int32_t m = mult[oc], s = shift[oc];
                 int8_t *o = out + oc;
+                if (s <= -2) { /* the usual case: four values at once, Thumb-1 on ARMv6-M */
+                    th_requant4_m0_s8(acc, m, s);
+                    for (int32_t j = 0; j < n; ++j, o += oc_n) {
+                        *o = th_requant_clamp(acc[j], off, lo, hi);
+                    }
+                    continue;
+                }
                 for (int32_t j = 0; j < n; ++j, o += oc_n) {
                     *o = th_requant_s8(acc[j], m, s, off, lo, hi);
                 }

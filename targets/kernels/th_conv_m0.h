@@ -18,6 +18,10 @@ extern "C" {
  * Thumb-1 assembly on ARMv6-M (th_dot_1x4_m0_s8.S), C elsewhere (th_conv2d_im2col_m0_s8.c). */
 void th_dot_1x4_m0_s8(const int32_t *col, const int8_t *w, int32_t K, int32_t acc[4]);
 
+/* acc[j] = th_requant_scale(acc[j], multiplier, shift) for j < 4 (th_requant.h); shift <= -2 only.
+ * Thumb-1 assembly on ARMv6-M (th_requant4_m0_s8.S), C elsewhere (th_conv2d_im2col_m0_s8.c). */
+void th_requant4_m0_s8(int32_t acc[4], int32_t multiplier, int32_t shift);
+
 /* CONV_2D int8 for cores without the DSP extension (th_conv2d_im2col_m0_s8.c): four output pixels at a time,
  * their receptive fields gathered as interleaved int32 columns, then each output channel's filter row meets
  * all four (th_dot_1x4_m0_s8).  Semantics and parameters as th_conv2d_s8 (th_conv.h), bit-exact.
