@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "th_conv.h"
+#include "th_conv_m0.h"
 #include "th_requant.h"
 #include "th_simd.h"
 
@@ -26,6 +27,9 @@
 static int32_t th_col_len(const th_conv_s8_params *p) { return (p->filter_h * p->filter_w * p->in_c + 3) & ~3; }
 
 int32_t th_conv2d_im2col_s8_get_buffer_size(const th_conv_s8_params *p) {
+#if !TH_HAVE_DSP
+    return th_conv2d_im2col_m0_s8_get_buffer_size(p);
+#endif
     return 2 * 2 * th_col_len(p); /* two int16 columns */
 }
 
@@ -155,13 +159,10 @@ static inline void th_block_2x2(const int8_t *f, const int8_t *g, const int16_t 
 void th_conv2d_im2col_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
                          int8_t *scratch) {
 #if !TH_HAVE_DSP
-    /* Plain cores (ARMv6-M): a 1x1 window's input is already a contiguous int8 row, which the portable kernel
-     * reads directly; measured on the rp2040 twin it needs fewer instructions than im2col there (DS-CNN
-     * pointwise: 4.1 M vs 5.1 M), while im2col wins for real windows (DS-CNN conv0: 3.7 M vs 11.9 M). */
-    if (p->filter_h * p->filter_w == 1) {
-        th_conv2d_s8(p, input, filter, output);
-        return;
-    }
+    /* Plain cores (ARMv6-M): one channel x four pixels with int32 columns (th_conv2d_im2col_m0_s8.c; its
+     * scratch need is the larger one, see conv.py), Thumb-1 assembly inner loop on the M0/M0+. */
+    th_conv2d_im2col_m0_s8(p, input, filter, output, scratch);
+    return;
 #endif
     /* Parameters in locals: the int8 output stores may alias anything, so struct fields would be reloaded. */
     const int32_t K = p->filter_h * p->filter_w * p->in_c;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "th_conv.h"
+#include "th_conv_m0.h"
 #include "th_requant.h"
 #include "th_simd.h"
 
@@ -84,6 +85,12 @@ static inline void th_dw_ch4_3x3(const int8_t *x, int32_t row, const int8_t *f, 
 
 void th_depthwise_conv2d_ch4_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter,
                                 int8_t *output) {
+#if !TH_HAVE_DSP
+    /* Plain cores (ARMv6-M): no unaligned word loads there (each th_read_s8x4 is a memcpy); byte loads per
+     * channel instead (th_depthwise_conv2d_m0_s8.c). */
+    th_depthwise_conv2d_m0_s8(p, input, filter, output);
+    return;
+#endif
     /* Parameters in locals: the int8 output stores may alias anything, so struct fields would be reloaded. */
     const int32_t C = p->in_c, in_h = p->in_h, in_w = p->in_w;
     const int32_t fh = p->filter_h, fw = p->filter_w, dh = p->dilation_h, dw = p->dilation_w;

@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 
+#include "th_conv_m0.h"
 #include "th_fully_connected.h"
 #include "th_requant.h"
 #include "th_simd.h"
@@ -54,9 +55,9 @@ static inline void th_fc_rows(const int8_t *x, const int8_t *w, int32_t depth, i
 void th_fully_connected_x4_s8(const th_fully_connected_s8_params *p, const int8_t *input, const int8_t *weights,
                               int8_t *output) {
 #if !TH_HAVE_DSP
-    /* Plain cores (ARMv6-M): the portable kernel's byte loop needs fewer instructions than unpacking words
-     * without SXTB16 (rp2040 twin, anomaly-detection autoencoder: 5.49 M with the unpacking loop). */
-    th_fully_connected_s8(p, input, weights, output);
+    /* Plain cores (ARMv6-M): four rows per input value with byte loads, Thumb-1 assembly on the M0/M0+
+     * (th_fully_connected_m0_s8.c); unpacking words without SXTB16 costs more than byte loads there. */
+    th_fully_connected_m0_s8(p, input, weights, output);
     return;
 #endif
     const int32_t depth = p->accum_depth;

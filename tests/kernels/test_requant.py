@@ -15,13 +15,15 @@ from harness.codegen.compiler import KERNELS_DIR
 HERE = Path(__file__).resolve().parent
 
 
-def test_requant_fast_form_equals_tflite_two_step(tmp_path):
+@pytest.mark.parametrize("defines", [[], ["-DTH_REQUANT_SPLIT16"]], ids=["smlal", "armv6m_split16"])
+def test_requant_fast_form_equals_tflite_two_step(tmp_path, defines):
+    """The fast form (and its ARMv6-M form with 16x16 multiplies, TH_REQUANT_SPLIT16) equals TFLite's two steps."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         pytest.skip("no host C compiler")
     exe = tmp_path / "requant_check"
     subprocess.run([cc, "-O2", "-std=c99", "-Wall", "-Werror", "-fsanitize=undefined",
-                    "-fno-sanitize-recover=undefined", f"-I{KERNELS_DIR}", str(HERE / "requant_check.c"),
+                    "-fno-sanitize-recover=undefined", *defines, f"-I{KERNELS_DIR}", str(HERE / "requant_check.c"),
                     "-o", str(exe)], check=True, capture_output=True, text=True)
     proc = subprocess.run([str(exe), "2000000"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -141,13 +141,18 @@ POOL_CASES = {
 
 #: cases also built with TH_FORCE_NO_DSP (the ARMv6-M paths; every variant and block remainder is covered)
 NO_DSP_CASES = ("conv_c4_1x5_s2_acdnet_op1", "conv_1x1_c64_oc63", "conv_c23_3x3_same_oc23", "conv_c7_3x3_valid_odd_pixels",
-                "dw_c23_3x3_same_relu", "dw_c5_3x3_same_partial_s2", "fc_37x50_relu", "pool_2x2_c23")
+                "dw_c23_3x3_same_relu", "dw_c5_3x3_same_partial_s2", "fc_37x50_relu", "pool_2x2_c23",
+                # ARMv6-M variants (th_*_m0_s8): pixel groups of 1-3, dilation, batches, left shifts, row remainders
+                "conv_c1_1x9_s2_acdnet_op0", "conv_c5_2x3_rect_s1x2_dil_w2", "conv_batches2", "conv_relu6_left_shift",
+                "conv_1x1_s2_c16_oc1", "conv_tiny_multiplier", "fc_640x7", "fc_batches3_tiny_multiplier",
+                "fc_3x1_nobias_pertensor", "dw_c8_5x5_s3", "dw_c1_3x3")
 
 
 def _use_no_dsp_compiler(tmp_path: Path, monkeypatch) -> None:
-    """Make HostModel build with TH_FORCE_NO_DSP (a compiler wrapper) into its own cache directory."""
+    """Make HostModel build with TH_FORCE_NO_DSP and TH_REQUANT_SPLIT16 (the ARMv6-M requantization, th_requant.h)
+    through a compiler wrapper into its own cache directory."""
     cc = tmp_path / "cc_no_dsp"
-    cc.write_text('#!/bin/sh\nexec "${REAL_CC:-cc}" -DTH_FORCE_NO_DSP "$@"\n')
+    cc.write_text('#!/bin/sh\nexec "${REAL_CC:-cc}" -DTH_FORCE_NO_DSP -DTH_REQUANT_SPLIT16 "$@"\n')
     cc.chmod(cc.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("REAL_CC", os.environ.get("CC", "cc"))
     monkeypatch.setenv("CC", str(cc))
@@ -198,11 +203,12 @@ def test_plain_path_matches_reference(case, tmp_path, monkeypatch):
 
 
 def test_im2col_scratch_matches_get_buffer_size():
-    """The lowering's scratch request equals the kernel's _get_buffer_size (two int16 columns, K rounded to 4)."""
+    """The lowering's scratch request is the larger _get_buffer_size of the two core paths: two int16 columns
+    (K rounded to 4) on DSP cores, four int32 columns on ARMv6-M (th_conv2d_im2col_m0_s8)."""
     graph = conv_graph(np.random.default_rng(0), "CONV_2D", (5, 5, 7), 3, filt=(3, 3))
     call = ops.lower(graph.operators[0], graph)
     assert call.function == "th_conv2d_im2col_s8"
-    assert call.scratch_bytes == 2 * 2 * 64  # K = 63 -> 64 int16 per column
+    assert call.scratch_bytes == max(2 * 2 * 64, 4 * 4 * 63)  # K = 63: 64 int16 per column / 4 x 63 int32
 
 
 def test_mixed_variant_model_matches_tflm():

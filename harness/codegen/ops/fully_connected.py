@@ -8,7 +8,8 @@ output's last dimension, and the number of rows is output elements / out_depth, 
 keep_num_dims true/false all reduce to the same row loop.
 
 int8 lowers to the optimized th_fully_connected_x4_s8 (four rows at a time, SXTB16/SMLAD where the core has
-the DSP extension); th_fully_connected_s8 stays the portable reference it is tested against.
+the DSP extension, th_fully_connected_m0_s8's Thumb-1 loop on ARMv6-M); th_fully_connected_s8 stays the
+portable reference it is tested against.
 
 Supported: int8 (int8 constant weights with zero point 0, per-tensor or per-channel; int32 bias or none) and
 float32; fused NONE/RELU/RELU6/RELU_N1_TO_1.  Refused: other dtypes (hybrid, int16, int4), shuffled weight
