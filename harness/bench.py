@@ -147,8 +147,8 @@ def run_bench(cfg: BenchConfig, console: Console | None = None, *, resume: Path 
             records = run_samples(dut, samples, compiled.output_tensor, reference, done=done, on_crop=journal_crop,
                                   infer=delivery.bind(dut))
             unit = dut.timer_unit if dut.timer_unit != "unknown" else _journal_unit(done)
-            measured = device_measurements(dut.client, target, samples[0].inputs[0], compiled.input_tensor.dtype,
-                                           energy)
+            measured = device_measurements(dut.client, target, samples[-1].inputs[0], compiled.input_tensor.dtype,
+                                           energy, reload=delivery.reloader(dut.client, samples[-1]))
             link = {**dut.client.stats.as_dict(), "resets": dut.resets, "retries": dut.retries}
     except BaseException as exc:
         _keep_evidence(work, run_id, exc, journal)

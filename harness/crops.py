@@ -84,6 +84,15 @@ class CropDelivery:
 
         return infer
 
+    def reloader(self, client, sample: Sample) -> Callable[[], None] | None:
+        """For the measurements after the run (latency windows, stack): put crop 0 of ``sample`` into the input
+        tensor by ``clip crop`` when the DUT still holds its clip (the last sample's, after the run), else None
+        (upload it).  Saves uploading one input per latency window."""
+        plan = self.plans.get(sample.id)
+        if plan is None or getattr(client, "loaded_clip", None) is not plan:
+            return None
+        return lambda: client.cut_crop(plan, 0)
+
     def describe(self) -> dict:
         """The manifest's ``preprocessing.crop_delivery``: where crops were cut, the clip buffer, bytes uploaded
         per clip (inputs only, frames' overhead excluded) and why any clip was cut on the host."""

@@ -56,7 +56,7 @@ class ClipCommands:
 
         return self.query(f"{C.CMD_CLIP_CROP} {start} {length} {fill}", check=parse)  # type: ignore[attr-defined]
 
-    def _crop_checked(self, plan: ClipPlan, k: int) -> None:
+    def cut_crop(self, plan: ClipPlan, k: int) -> None:
         """Crop ``k`` of ``plan`` into the input tensor, loading the clip first when the DUT does not hold it;
         the DUT's CRC must equal the host crop's.  Raises ClipMismatchError when it does not even after a
         reload (the firmware cuts differently from the host: a bug, not noise)."""
@@ -85,7 +85,7 @@ class ClipCommands:
         returns (output bytes, laps) like :meth:`DeviceClient.run_inference`, retried as a unit the same way
         (a damaged or lost ``infer`` reply re-cuts the crop before the re-run)."""
         def attempt():
-            self._crop_checked(plan, k)
+            self.cut_crop(plan, k)
             laps = self.infer(n, warmup, timeout=timeout, retries=0)  # type: ignore[attr-defined]
             return self.results(), laps  # type: ignore[attr-defined]
 
