@@ -211,7 +211,8 @@ def config_to_json(cfg: BenchConfig) -> dict:
     """The configuration of a run as JSON (resume.json); :func:`config_from_resume` reads it back."""
     return {"model": _path(cfg.model), "data": _path(cfg.data), "target": cfg.target.model_dump(mode="json"),
             "out": str(cfg.out), "quantization": cfg.quantization, "limit": cfg.limit, "local": _path(cfg.local),
-            "build_root": str(cfg.build_root), "tags": list(cfg.tags), "backend": cfg.backend.value, "url": cfg.url, "crops": cfg.crops}
+            "build_root": str(cfg.build_root), "tags": list(cfg.tags), "backend": cfg.backend.value, "url": cfg.url,
+            "crops": cfg.crops}
 
 
 def config_from_resume(folder: str | Path) -> BenchConfig:

@@ -64,7 +64,8 @@ class CropDelivery:
     def bind(self, dut) -> Callable[[Sample, int, np.ndarray], tuple]:
         """The per-crop inference for :func:`harness.runner.run_samples` on ``dut`` (a :class:`harness.dut.Dut`):
         ``(sample, crop index, host crop) -> (output, Counts)``, cut on the DUT where its clip buffer allows."""
-        capacity = dut.device_info.get("clip_bytes", 0)
+        info = getattr(dut, "device_info", None) if hasattr(dut, "infer_crop") else None  # fakes may have neither
+        capacity = (info or {}).get("clip_bytes", 0)
         self.capacity = capacity if isinstance(capacity, int) else 0
         for sid, plan in self.plans.items():
             if plan is None:

@@ -62,8 +62,8 @@ def run_samples(dut: Inferrer, samples: Iterable[Sample], output_tensor: Tensor,
     ``output`` (flat values), ``count``, ``matches_reference``}, see :mod:`harness.rundir.journal`); they are
     taken as recorded, not re-run, so a resumed run equals an uninterrupted one.  ``on_crop`` is called after
     each crop that ran (to journal it).  ``infer(sample, crop index, x)``: how one crop runs (default
-    ``dut.infer(x)``; bench passes :meth:`harness.crops.CropDelivery.bind` to cut crops on the DUT).  Errors from the DUT (TransportError, ProtocolError) propagate: a
-    partial run is never returned.
+    ``dut.infer(x)``; bench passes :meth:`harness.crops.CropDelivery.bind` to cut crops on the DUT).  Errors
+    from the DUT (TransportError, ProtocolError) propagate: a partial run is never returned.
     """
     records: list[InferenceRecord] = []
     done = done or {}

@@ -25,6 +25,9 @@ class ClipCommands:
     (by identity), None when unknown (a new client, e.g. after a reset, knows nothing)."""
 
     loaded_clip: ClipPlan | None = None
+    retries: int
+    timeout: float
+    stall_s: float
 
     def load_clip(self, data: bytes) -> None:
         """``clip load N P%`` and the frames of ``data`` (1 .. clip_bytes bytes), as robust as ``bload``
@@ -33,7 +36,7 @@ class ClipCommands:
         if not data:
             raise ValueError("load_clip needs at least one byte")
         self.loaded_clip = None
-        self._load_adaptive(bytes(data), C.CMD_CLIP_LOAD, C.CLIP_LOAD)  # type: ignore[attr-defined]
+        self._load_adaptive(bytes(data), C.CMD_CLIP_LOAD, C.CLIP_LOAD)
 
     def crop(self, start: int, length: int, fill: int) -> int:
         """``clip crop S L F%``: the DUT copies bytes [start, start + length) of its clip into the input tensor
@@ -51,10 +54,10 @@ class ClipCommands:
                         return int(digits, 16)
                     except ValueError:
                         break
-            raise ProtocolError(f"{self._label()}: no {C.CLIP_CROP}<8 hex> line in reply to 'clip crop'; "  # type: ignore[attr-defined]
+            raise ProtocolError(f"{self._label()}: no {C.CLIP_CROP}<8 hex> line in reply to 'clip crop'; "
                                 "rebuild the firmware from this checkout")
 
-        return self.query(f"{C.CMD_CLIP_CROP} {start} {length} {fill}", check=parse)  # type: ignore[attr-defined]
+        return self.query(f"{C.CMD_CLIP_CROP} {start} {length} {fill}", check=parse)
 
     def cut_crop(self, plan: ClipPlan, k: int) -> None:
         """Crop ``k`` of ``plan`` into the input tensor, loading the clip first when the DUT does not hold it;
@@ -75,7 +78,7 @@ class ClipCommands:
             self.loaded_clip = None
             if fresh:
                 raise ClipMismatchError(
-                    f"{self._label()}: the DUT's crop {k} has CRC-32 {crc:08x}, the host's {plan.crc(k):08x}, right "  # type: ignore[attr-defined]
+                    f"{self._label()}: the DUT's crop {k} has CRC-32 {crc:08x}, the host's {plan.crc(k):08x}, right "
                     "after loading the clip; the firmware's 'clip crop' differs from the host preprocessing: rebuild "
                     "the firmware from this checkout")
 
@@ -86,10 +89,10 @@ class ClipCommands:
         (a damaged or lost ``infer`` reply re-cuts the crop before the re-run)."""
         def attempt():
             self.cut_crop(plan, k)
-            laps = self.infer(n, warmup, timeout=timeout, retries=0)  # type: ignore[attr-defined]
-            return self.results(), laps  # type: ignore[attr-defined]
+            laps = self.infer(n, warmup, timeout=timeout, retries=0)
+            return self.results(), laps
 
-        per = self.timeout if timeout is None else timeout  # type: ignore[attr-defined]
-        return self._retrying("crop inference", attempt, self.retries,  # type: ignore[attr-defined]
-                              resync_timeout=max(per * (n + warmup + 1), self.stall_s),  # type: ignore[attr-defined]
+        per = self.timeout if timeout is None else timeout
+        return self._retrying("crop inference", attempt, self.retries,
+                              resync_timeout=max(per * (n + warmup + 1), self.stall_s),
                               counter="reruns")

@@ -1,18 +1,23 @@
 """Clip crops on the stm32f746 twin (issue 12, item 8): `bench` of the small raw-waveform fixture model (ACDNet's
 30,225-sample input) on two real clips, once with the crops cut by the DUT from one uploaded clip and once with
 host-cut crops: the same outputs and instruction counts (both bit-exact with the host reference), about a third
-of the bytes uploaded, and the manifest says where the crops were cut and how big the clip buffer is."""
+of the bytes uploaded, and the manifest says where the crops were cut and how big the clip buffer is; a run
+interrupted in the middle of a clip and resumed equals the uninterrupted one."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import signal
 from pathlib import Path
 
 import pytest
 
-from harness.bench import BenchConfig, run_bench
+from harness.bench import BenchConfig, config_from_resume, run_bench
 from harness.boards import get_board
+from harness.errors import RunInterruptedError
+from harness.orchestrate import connect
 from tests.conftest import shared_path
 
 RAW_MINI = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "raw_mini_int8.tflite"
@@ -67,3 +72,30 @@ def test_manifest_and_bytes_moved(runs):
     auto_bytes, host_bytes = (uploaded_bytes(runs[m] / "serial.log") for m in ("auto", "host"))
     # 2 clips: 2 x 100,000 B + the post-run measurements (cut from the held clip) vs 20 x 30,225 B + 7 x 30,225 B
     assert auto_bytes < 0.4 * host_bytes, (auto_bytes, host_bytes)
+
+
+@contextlib.contextmanager
+def interrupted_after(crops: int, firmware, run_dir):
+    """connect(), but the DUT's crop inference number ``crops + 1`` is interrupted as by SIGTERM."""
+    with connect(firmware, run_dir=run_dir) as dut:
+        real, calls = dut.infer_crop, []
+
+        def infer_crop(plan, k):
+            calls.append(k)
+            if len(calls) > crops:
+                raise RunInterruptedError("interrupted by SIGTERM (test)", signal.SIGTERM)
+            return real(plan, k)
+
+        dut.infer_crop = infer_crop
+        yield dut
+
+
+def test_a_run_interrupted_mid_clip_resumes_to_the_same_records(runs, tmp_path):
+    target = get_board("stm32f746").target(True)
+    cfg = BenchConfig(model=RAW_MINI, data=CLIPS, target=target, out=tmp_path, limit=2, crops="auto",
+                      connector=lambda firmware, run_dir: interrupted_after(6, firmware, run_dir))
+    with pytest.raises(RunInterruptedError):
+        run_bench(cfg)
+    work = next(tmp_path.glob(".*.work"))
+    resumed = run_bench(config_from_resume(work), resume=work).path  # crops 6..9 of clip 1: its clip uploaded again
+    assert records(resumed) == records(runs["auto"])
