@@ -10,6 +10,7 @@
  * linker script defines neither (ESP-IDF, PlatformIO's registry platforms) has no clip buffer: profile%
  * reports clip_bytes 0 and the host sends host-cut crops (harness/crops.py).
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "model.h"
@@ -27,7 +28,12 @@ static uint8_t s_clip_static[TH_CLIP_BYTES];
 extern uint8_t __clip_start[] __attribute__((weak));
 extern uint8_t __clip_end[] __attribute__((weak));
 #define CLIP_BASE __clip_start
-#define CLIP_CAPACITY ((__clip_start != 0 && __clip_end > __clip_start) ? (uint32_t)(__clip_end - __clip_start) : 0u)
+#define CLIP_CAPACITY linker_capacity()
+static uint32_t linker_capacity(void)
+{
+    uintptr_t start = (uintptr_t)__clip_start, end = (uintptr_t)__clip_end;
+    return (start != 0u && end > start) ? (uint32_t)(end - start) : 0u;
+}
 #endif
 
 /* The words after "clip " of the two sub-commands ("load", "crop"), from the generated header. */
