@@ -1,5 +1,5 @@
 """Clip crops on the stm32f746 twin (issue 12, item 8): `bench` of the small raw-waveform fixture model (ACDNet's
-30,225-sample input) on two real clips, once with the crops cut by the DUT from one uploaded clip and once with
+30,225-sample input) on a real clip, once with the crops cut by the DUT from one uploaded clip and once with
 host-cut crops: the same outputs and instruction counts (both bit-exact with the host reference), about a third
 of the bytes uploaded, and the manifest says where the crops were cut and how big the clip buffer is; a run
 interrupted in the middle of a clip and resumed equals the uninterrupted one."""
@@ -47,7 +47,7 @@ def runs(tmp_path_factory):
     target = get_board("stm32f746").target(True)
     done = {}
     for mode in ("auto", "host"):
-        cfg = BenchConfig(model=RAW_MINI, data=CLIPS, target=target, out=out / mode, limit=2, crops=mode)
+        cfg = BenchConfig(model=RAW_MINI, data=CLIPS, target=target, out=out / mode, limit=1, crops=mode)
         done[mode] = run_bench(cfg).path
     return done
 
@@ -59,18 +59,18 @@ def records(run: Path) -> list[tuple]:
 
 def test_device_crops_give_the_host_crops_outputs_and_counts(runs):
     dut, host = records(runs["auto"]), records(runs["host"])
-    assert len(dut) == 20 and dut == host
+    assert len(dut) == 10 and dut == host
     assert {r[4].lower() for r in dut} == {"true"}  # every output equals the TFLM reference on the host's crop
 
 
 def test_manifest_and_bytes_moved(runs):
     dut = json.loads((runs["auto"] / "manifest.json").read_text())["preprocessing"]["crop_delivery"]
     host = json.loads((runs["host"] / "manifest.json").read_text())["preprocessing"]["crop_delivery"]
-    assert dut["clips_cut_on_dut"] == 2 and dut["mean_clip_upload_bytes"] == 100_000
+    assert dut["clips_cut_on_dut"] == 1 and dut["mean_clip_upload_bytes"] == 100_000
     assert dut["clip_buffer_bytes"] > 100_000  # the RAM above the stack on a 320 KB board
-    assert host["clips_cut_on_dut"] == 0 and host["host_crops_because"] == {"host crops requested": 2}
+    assert host["clips_cut_on_dut"] == 0 and host["host_crops_because"] == {"host crops requested": 1}
     auto_bytes, host_bytes = (uploaded_bytes(runs[m] / "serial.log") for m in ("auto", "host"))
-    # 2 clips: 2 x 100,000 B + the post-run measurements (cut from the held clip) vs 20 x 30,225 B + 7 x 30,225 B
+    # 100,000 B (the post-run measurements cut from the held clip) vs 10 x 30,225 B + 7 x 30,225 B (measurements)
     assert auto_bytes < 0.4 * host_bytes, (auto_bytes, host_bytes)
 
 
@@ -92,10 +92,10 @@ def interrupted_after(crops: int, firmware, run_dir):
 
 def test_a_run_interrupted_mid_clip_resumes_to_the_same_records(runs, tmp_path):
     target = get_board("stm32f746").target(True)
-    cfg = BenchConfig(model=RAW_MINI, data=CLIPS, target=target, out=tmp_path, limit=2, crops="auto",
+    cfg = BenchConfig(model=RAW_MINI, data=CLIPS, target=target, out=tmp_path, limit=1, crops="auto",
                       connector=lambda firmware, run_dir: interrupted_after(6, firmware, run_dir))
     with pytest.raises(RunInterruptedError):
         run_bench(cfg)
     work = next(tmp_path.glob(".*.work"))
-    resumed = run_bench(config_from_resume(work), resume=work).path  # crops 6..9 of clip 1: its clip uploaded again
+    resumed = run_bench(config_from_resume(work), resume=work).path  # crops 6..9: the clip uploaded again
     assert records(resumed) == records(runs["auto"])
