@@ -134,3 +134,14 @@ def test_both_input_quantization_modes_reach_the_dut_as_host_crops(client, tmp_p
             out, _ = infer(s, k, x)
             assert out == fake_model_output(x.tobytes()), f"{s.id} crop {k}"
     assert delivery.describe()["clips_cut_on_dut"] == cut_on_dut
+
+
+def test_a_dut_that_cuts_differently_is_refused_not_retried_forever(client, monkeypatch):
+    """A crop whose CRC differs even right after a reload is a firmware bug: ClipMismatchError, one line."""
+    from harness.errors import ClipMismatchError
+
+    plan = random_plan(6)
+    monkeypatch.setattr(ClipPlan, "crc", lambda self, k: 0x12345678)  # the host's crop "differs" from the DUT's
+    with pytest.raises(ClipMismatchError, match="differs from the host preprocessing") as info:
+        client.run_crop_inference(plan, 1)
+    assert "\n" not in str(info.value) and client.loaded_clip is None
