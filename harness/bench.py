@@ -27,6 +27,7 @@ from harness.metrics.memory import memory_use
 from harness.backends import Backend
 from harness.orchestrate import BUILD_ROOT, BuildOptions, connect, prepare
 from harness.data.preprocess import RawCrops
+from harness.crops import CropDelivery
 from harness.reference.segmented import reference_for
 from harness.rundir import Summary, base_manifest, new_run_id, read_run, write_run
 from harness.rundir.journal import Journal
@@ -60,6 +61,7 @@ class BenchConfig:
     connector: object = None  # how the DUT is reached (harness.orchestrate.connect's signature); None: connect
                               # (a labgrid place: harness.farm.PlaceSession.connector())
     url: str | None = None  #: a DUT already running this model's firmware (``--port URL --no-flash``)
+    crops: str = "auto"  #: raw-waveform crops cut on the DUT where possible ("auto") or on the host ("host")
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def run_bench(cfg: BenchConfig, console: Console | None = None, *, resume: Path 
     kind = data_kind(data_dir)
     samples = list(iter_samples(data_dir, compiled.input_tensor, preprocessing, cfg.limit))
     n_inferences = sum(len(s.inputs) for s in samples)
+    delivery = CropDelivery.for_run(cfg.crops, preprocessing, data_dir, kind, samples, compiled.input_tensor)
     reference = reference_for(model_path, compiled)  # None: outputs not checked, bit_exact reported null
     if reference is None:
         console.print("[yellow]note:[/] no host reference for this model's binary operators (needs tensorflow); "
@@ -141,10 +144,11 @@ def run_bench(cfg: BenchConfig, console: Console | None = None, *, resume: Path 
                 journal.append(sample_id, crop, out, count.value, count.unit, match)
                 progress.advance()
 
-            records = run_samples(dut, samples, compiled.output_tensor, reference, done=done, on_crop=journal_crop)
+            records = run_samples(dut, samples, compiled.output_tensor, reference, done=done, on_crop=journal_crop,
+                                  infer=delivery.bind(dut))
             unit = dut.timer_unit if dut.timer_unit != "unknown" else _journal_unit(done)
-            measured = device_measurements(dut.client, target, samples[0].inputs[0], compiled.input_tensor.dtype,
-                                           energy)
+            measured = device_measurements(dut.client, target, samples[-1].inputs[0], compiled.input_tensor.dtype,
+                                           energy, reload=delivery.reloader(dut.client, samples[-1]))
             link = {**dut.client.stats.as_dict(), "resets": dut.resets, "retries": dut.retries}
     except BaseException as exc:
         _keep_evidence(work, run_id, exc, journal)
@@ -152,7 +156,8 @@ def run_bench(cfg: BenchConfig, console: Console | None = None, *, resume: Path 
     wall = time.monotonic() - started
     summary = add_measurements(_summary(cfg, firmware, records, unit, memory, samples, wall), measured,
                                firmware.elf)
-    described = {**preprocessing.describe(), **data_check.record(), **(ota.describe() if ota else {})}
+    described = {**preprocessing.describe(), **data_check.record(), **(ota.describe() if ota else {}),
+                 "crop_delivery": delivery.describe()}
     manifest = _manifest(firmware, model_path, unit, ota.played_dir if ota else data_dir, kind, len(samples),
                          described if kind == "esc50" else {"kind": "npy tensors"})
     if any(link.values()):
@@ -206,7 +211,8 @@ def config_to_json(cfg: BenchConfig) -> dict:
     """The configuration of a run as JSON (resume.json); :func:`config_from_resume` reads it back."""
     return {"model": _path(cfg.model), "data": _path(cfg.data), "target": cfg.target.model_dump(mode="json"),
             "out": str(cfg.out), "quantization": cfg.quantization, "limit": cfg.limit, "local": _path(cfg.local),
-            "build_root": str(cfg.build_root), "tags": list(cfg.tags), "backend": cfg.backend.value, "url": cfg.url}
+            "build_root": str(cfg.build_root), "tags": list(cfg.tags), "backend": cfg.backend.value, "url": cfg.url,
+            "crops": cfg.crops}
 
 
 def config_from_resume(folder: str | Path) -> BenchConfig:
@@ -217,7 +223,7 @@ def config_from_resume(folder: str | Path) -> BenchConfig:
         return BenchConfig(model=opt(c["model"]), data=opt(c["data"]), target=Target.model_validate(c["target"]),
                            out=Path(c["out"]), quantization=c["quantization"], limit=c["limit"], local=opt(c["local"]),
                            build_root=Path(c["build_root"]), tags=tuple(c["tags"]), backend=Backend(c["backend"]),
-                           url=c.get("url"))
+                           url=c.get("url"), crops=c.get("crops", "auto"))
     except (KeyError, ValueError) as exc:
         raise ResultsError(f"{folder}/resume.json does not describe a run ({str(exc).splitlines()[0]}); start the "
                            "run again without --resume") from None

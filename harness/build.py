@@ -115,7 +115,8 @@ def make_recipe(target: Target, model_dir: Path, *, app_dir: Path | None = None,
     sources and libraries), the board port, the model.
 
     ``defines`` become -D flags (value None or "" for a bare -D); ``TH_BOARD_NAME`` and ``TH_TARGET_KIND``
-    (C strings) and ``TH_RAM_FOR_DATA_BYTES`` (board RAM less stack and heap) are always defined.
+    (C strings), ``TH_RAM_FOR_DATA_BYTES`` (board RAM less stack and heap) and ``TH_BAUD`` (boards.yaml
+    ``serial.baudrate``, the UART rate of the board ports) are always defined.
     Raises BuildError if a directory is missing.
     """
     board = target.board
@@ -127,7 +128,8 @@ def make_recipe(target: Target, model_dir: Path, *, app_dir: Path | None = None,
             raise BuildError(f"{what} directory {d} does not exist; generate the model first or fix the path")
     cppdefines = {"TH_BOARD_NAME": f'"{board.name}"', "TH_TARGET_KIND": f'"{target.kind.value}"',
                   # RAM left for static data (the TFLM seam keeps a copy of the input only if it fits)
-                  "TH_RAM_FOR_DATA_BYTES": str(board.ram_bytes - stack_bytes - heap_bytes)}
+                  "TH_RAM_FOR_DATA_BYTES": str(board.ram_bytes - stack_bytes - heap_bytes),
+                  "TH_BAUD": str(board.serial.baudrate)}  # the board port's UART rate (boards.yaml serial.baudrate)
     cppdefines.update(backend.cppdefines if backend else {})
     cppdefines.update({k: "" if v is None else str(v) for k, v in (defines or {}).items()})
     kernels = backend.source_dirs if backend else {"kernels": str(TARGETS / "kernels")}

@@ -80,13 +80,14 @@ class Dut:
         seconds = max(wall_s, count / clock if clock else 0.0)
         self._slowest_s = seconds if self._slowest_s is None else max(self._slowest_s, seconds)
 
-    def _run(self, data: bytes):
-        """Load, infer, read back, with the watchdog; reset and retry on a hang.  Raises DutQuarantinedError."""
+    def _run(self, unit: Callable[[Any, float], tuple[bytes, Any]]):
+        """``unit(client, watchdog_s)`` (load, infer, read back) with the watchdog; reset and retry on a hang.
+        Raises DutQuarantinedError."""
         failures: list[str] = []
         for attempt in range(RESET_ATTEMPTS + 1):
             started = time.monotonic()
             try:
-                raw, laps = self.client.run_inference(data, timeout=self.watchdog_s())
+                raw, laps = unit(self.client, self.watchdog_s())
             except (ProtocolVersionError, DutRefusedError):  # the DUT means it: a reset cannot help
                 raise
             except TransportError as exc:
@@ -144,7 +145,15 @@ class Dut:
         """Run one inference on the device; raises DutQuarantinedError (hung after resets), TransportError/
         ProtocolError, or TinyhilError when the output size is not the model's (firmware of another model)."""
         data = np.ascontiguousarray(x, dtype=self.input_tensor.dtype).tobytes()
-        raw, laps = self._run(data)
+        return self._decode(*self._run(lambda client, watchdog: client.run_inference(data, timeout=watchdog)))
+
+    def infer_crop(self, plan, k: int) -> tuple[np.ndarray, Counts]:
+        """Like :meth:`infer` for crop ``k`` of ``plan`` (a :class:`harness.data.clips.ClipPlan`): the DUT cuts
+        the crop from its clip buffer (the clip uploaded once per plan, again after a reset), checked by CRC
+        against the host's crop (``clip crop``, targets/PROTOCOL.md).  Raises like :meth:`infer`."""
+        return self._decode(*self._run(lambda client, watchdog: client.run_crop_inference(plan, k, timeout=watchdog)))
+
+    def _decode(self, raw: bytes, laps) -> tuple[np.ndarray, Counts]:
         self.timer_unit = laps.unit
         if len(raw) != self.output_tensor.nbytes:
             raise TinyhilError(f"DUT returned {len(raw)} output bytes, model has {self.output_tensor.nbytes}; "

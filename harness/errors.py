@@ -131,3 +131,8 @@ class ProtocolVersionError(ProtocolError):
 class DutRefusedError(ProtocolError):
     """The DUT refused a command with an ``e-...`` reply twice (input size, protocol, build options): retrying or
     resetting it cannot help."""
+
+
+class ClipMismatchError(ProtocolError):
+    """The DUT's ``clip crop`` wrote other bytes than the host's crop (CRC-32 differs) even right after the clip
+    was loaded again: the firmware cuts differently from the host preprocessing (issue 12, item 8)."""

@@ -53,14 +53,17 @@ def run_samples(dut: Inferrer, samples: Iterable[Sample], output_tensor: Tensor,
                 reference: Reference | None = None,
                 on_inference: Callable[[InferenceRecord], None] | None = None,
                 done: Mapping[tuple[str, int], Any] | None = None,
-                on_crop: CropHook | None = None) -> list[InferenceRecord]:
+                on_crop: CropHook | None = None,
+                infer: Callable[[Sample, int, np.ndarray], tuple[np.ndarray, Counts]] | None = None,
+                ) -> list[InferenceRecord]:
     """Run every crop of every sample on ``dut``; returns the records in order.
 
     ``done``: inferences finished by an earlier, interrupted attempt ({(sample id, crop): entry with
     ``output`` (flat values), ``count``, ``matches_reference``}, see :mod:`harness.rundir.journal`); they are
     taken as recorded, not re-run, so a resumed run equals an uninterrupted one.  ``on_crop`` is called after
-    each crop that ran (to journal it).  Errors from the DUT (TransportError, ProtocolError) propagate: a
-    partial run is never returned.
+    each crop that ran (to journal it).  ``infer(sample, crop index, x)``: how one crop runs (default
+    ``dut.infer(x)``; bench passes :meth:`harness.crops.CropDelivery.bind` to cut crops on the DUT).  Errors
+    from the DUT (TransportError, ProtocolError) propagate: a partial run is never returned.
     """
     records: list[InferenceRecord] = []
     done = done or {}
@@ -73,7 +76,7 @@ def run_samples(dut: Inferrer, samples: Iterable[Sample], output_tensor: Tensor,
                 counts.append(int(entry.count))
                 matches.append(entry.matches_reference)
                 continue
-            out, count = dut.infer(x)
+            out, count = infer(sample, crop, x) if infer else dut.infer(x)
             outputs.append(out)
             counts.append(count.value)
             matches.append(None if reference is None else bool(np.array_equal(

@@ -15,14 +15,19 @@ from harness.metrics.memory import memory_components
 from harness.target import Target
 
 
-def device_measurements(client, target: Target, x: np.ndarray, dtype, energy: EnergySource | None = None) -> dict:
+def device_measurements(client, target: Target, x: np.ndarray, dtype, energy: EnergySource | None = None,
+                        reload=None) -> dict:
     """Latency (``target.rules``), energy and peak stack on a connected DUT for input ``x``; returns summary
     fields.  ``energy``: from :func:`harness.metrics.energy.source.meter_for` (None: energy not measured).
+    ``reload()``: puts ``x`` into the input tensor before each window (default: upload it with ``bload``;
+    bench passes a ``clip crop`` of the clip the DUT holds, issue 12 item 8).
     Raises MeasurementError, EnergyError, ProtocolError, TransportError."""
     data = np.ascontiguousarray(x, dtype=dtype).tobytes()
 
-    def reload() -> None:
+    def upload() -> None:
         client.load_input(data)
+
+    reload = reload or upload
 
     latency = measure_latency(client, target, reload)
     result = None if energy is None else energy.measure(client, latency, reload)

@@ -54,24 +54,27 @@ class BulkSender:
         slowest = max(rtt * max(1.0, size / n) for rtt, n in self._ack_rtts)
         return min(self.timeout, max(self.ack_floor_s, 4 * slowest + 0.05))
 
-    def _load_binary(self, data: bytes, payload_bytes: int) -> int:
-        """One ``bload``; returns the number of frames that needed a re-send.  Raises ProtocolError
-        (refused, or a frame not acknowledged), CorruptReplyError / ReplyTimeout (the ``m-bload`` reply was damaged or lost)."""
+    def _load_binary(self, data: bytes, payload_bytes: int, command_name: str = C.CMD_BLOAD,
+                     announce: str = C.BLOAD) -> int:
+        """One ``bload`` (or, with ``command_name`` ``clip load`` and ``announce`` ``m-clip-load-``, a load into
+        the clip buffer: the same frames); returns the number of frames that needed a re-send.  Raises
+        ProtocolError (refused, or a frame not acknowledged), CorruptReplyError / ReplyTimeout (the
+        announcement reply was damaged or lost)."""
         frames = split_frames(data, payload_bytes)
-        command = f"bload {len(data)} {payload_bytes}"
+        command = f"{command_name} {len(data)} {payload_bytes}"
+        expected = f"{announce}{len(data)}-{payload_bytes}"
         self.mid_load = True
         self._unconfirmed = False
         self._send(command)
         sent = time.monotonic()
         try:
-            reply = self._readline(max(self._ack_wait(), self.quick_timeout()), "reply to 'bload'")
+            reply = self._readline(max(self._ack_wait(), self.quick_timeout()), f"reply to {command_name!r}")
         except CorruptReplyError:  # most likely the m-bload line itself: go on, the frames' ACKs will tell
-            reply = f"{C.BLOAD}{len(data)}-{payload_bytes}"
+            reply = expected
             self._unconfirmed = True  # ... and silence to frame 0 says the DUT never entered bulk-load mode
-        if reply != f"{C.BLOAD}{len(data)}-{payload_bytes}":
+        if reply != expected:
             if not reply.startswith(C.ERR_PREFIX):
-                raise CorruptReplyError(f"{self._label()}: {command!r} answered {reply!r}; expected "
-                                        f"{C.BLOAD}{len(data)}-{payload_bytes}")
+                raise CorruptReplyError(f"{self._label()}: {command!r} answered {reply!r}; expected {expected}")
             while self._readline(self.timeout, "m-ready after a refused 'bload'") != C.READY:
                 pass
             raise DutRefusedError(f"{self._label()}: '{command}%' answered {reply!r}; check the input size "

@@ -18,6 +18,7 @@ from typing import Callable, TypeVar
 from harness.errors import CorruptReplyError, DutRefusedError, ProtocolError, ProtocolVersionError
 from harness.protocol import constants as C
 from harness.protocol.bulk import BulkSender
+from harness.protocol.clip import ClipCommands
 from harness.protocol.lines import ReplyTimeout, parse_lap, parse_profile_line
 from harness.protocol.link import CheckedLink, LinkStats
 from harness.transport.serial import Transport
@@ -60,7 +61,7 @@ class StackUse:
     peak: int
 
 
-class DeviceClient(BulkSender, CheckedLink):
+class DeviceClient(ClipCommands, BulkSender, CheckedLink):
     """Talks to one DUT running targets/common/th_protocol.c (protocol version 2).
 
     ``timeout``: seconds to wait for each reply line (infer scales it, see :meth:`infer`).
@@ -221,18 +222,23 @@ class DeviceClient(BulkSender, CheckedLink):
         elif payload_bytes is not None:
             self._load_binary(data, payload_bytes)
         else:
-            def attempt() -> None:
-                frames = -(-len(data) // self.payload_bytes)
-                try:
-                    troubled = self._load_binary(data, self.payload_bytes)
-                except (CorruptReplyError, ProtocolVersionError, DutRefusedError):
-                    raise
-                except ProtocolError:  # a frame was not accepted: the link is worse than this frame size allows
-                    self._adapt_payload(frames, frames)
-                    raise
-                self._adapt_payload(frames, troubled)
+            self._load_adaptive(data, C.CMD_BLOAD, C.BLOAD)
 
-            self._retrying("bload", attempt, self.retries)
+    def _load_adaptive(self, data: bytes, command_name: str, announce: str) -> None:
+        """Binary frames of the adaptive payload size, the load repeated with smaller frames after a failure
+        (up to ``retries`` loads): ``bload`` into the input tensor or ``clip load`` into the clip buffer."""
+        def attempt() -> None:
+            frames = -(-len(data) // self.payload_bytes)
+            try:
+                troubled = self._load_binary(data, self.payload_bytes, command_name, announce)
+            except (CorruptReplyError, ProtocolVersionError, DutRefusedError):
+                raise
+            except ProtocolError:  # a frame was not accepted: the link is worse than this frame size allows
+                self._adapt_payload(frames, frames)
+                raise
+            self._adapt_payload(frames, troubled)
+
+        self._retrying(command_name, attempt, self.retries)
 
     def _load_hex(self, data: bytes) -> None:
         def attempt() -> None:

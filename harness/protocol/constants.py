@@ -52,6 +52,12 @@ CMD_PROFILE_OPS = "profile-ops"
 #: marker, a reply no earlier command can have produced.
 CMD_SYNC = "sync"
 SYNC_TOKEN_MAX = 32
+#: ``clip load N [P]%`` (binary frames, as ``bload``, into the DUT's clip buffer outside the tensor arena) and
+#: ``clip crop S L F%`` (copy clip bytes S..S+L into the input tensor, F outside the clip): one upload per clip,
+#: the DUT cuts the crops (issue 12, item 8; targets/PROTOCOL.md, "Clip crops").
+CMD_CLIP = "clip"
+CMD_CLIP_LOAD = "clip load"
+CMD_CLIP_CROP = "clip crop"
 
 #: Device->host message prefixes (``<prefix>-...``).
 MSG_PREFIX = "m-"
@@ -95,6 +101,10 @@ STACK_SIZE = "m-stack-size-"
 STACK_BASE = "m-stack-base-"
 STACK_PEAK = "m-stack-peak-"
 SYNC = "m-sync-"
+#: ``m-clip-load-N-P``: the device takes N clip bytes in binary frames of P; ``m-clip-crop-crc-<8 hex>``: the
+#: CRC-32 of the input tensor bytes the crop wrote (the host compares it with its own crop).
+CLIP_LOAD = "m-clip-load-"
+CLIP_CROP = "m-clip-crop-crc-"
 
 #: Device->host error replies (the command had no effect); those ending in ``-`` are followed by a number.
 ERR_UNKNOWN_COMMAND = ERR_PREFIX + "unknown-command-"  # + the first 32 characters, non-printables as ?
@@ -111,6 +121,10 @@ ERR_STACK_OVERFLOW = ERR_PREFIX + "stack-overflow-size-"
 #: A command ended in ``*<8 hex>`` that is not the CRC-32 of its text (the link corrupted it): nothing was done.
 ERR_COMMAND_CRC = ERR_PREFIX + "command-crc"
 ERR_SYNC_USAGE = ERR_PREFIX + "sync-usage-sync-TOKEN"
+ERR_CLIP_USAGE = ERR_PREFIX + "clip-usage-clip-load-N-P-or-clip-crop-S-L-F"
+ERR_CLIP_SIZE = ERR_PREFIX + "clip-load-size-max-"
+ERR_CLIP_CROP_SIZE = ERR_PREFIX + "clip-crop-length-max-"
+ERR_CLIP_EMPTY = ERR_PREFIX + "clip-empty-load-a-clip-first"
 
 _INTS = {
     "TH_PROTOCOL_VERSION": PROTOCOL_VERSION,
@@ -137,6 +151,9 @@ _STRINGS = {
     "TH_CMD_STACK": CMD_STACK,
     "TH_CMD_PROFILE_OPS": CMD_PROFILE_OPS,
     "TH_CMD_SYNC": CMD_SYNC,
+    "TH_CMD_CLIP": CMD_CLIP,
+    "TH_CMD_CLIP_LOAD": CMD_CLIP_LOAD,
+    "TH_CMD_CLIP_CROP": CMD_CLIP_CROP,
     "TH_MSG_READY": READY,
     "TH_MSG_NAME": NAME,
     "TH_MSG_PROFILE": PROFILE,
@@ -165,6 +182,8 @@ _STRINGS = {
     "TH_MSG_STACK_BASE": STACK_BASE,
     "TH_MSG_STACK_PEAK": STACK_PEAK,
     "TH_MSG_SYNC": SYNC,
+    "TH_MSG_CLIP_LOAD": CLIP_LOAD,
+    "TH_MSG_CLIP_CROP": CLIP_CROP,
     "TH_ERR_PREFIX": ERR_PREFIX,
     "TH_ERR_UNKNOWN_COMMAND": ERR_UNKNOWN_COMMAND,
     "TH_ERR_LINE_TOO_LONG": ERR_LINE_TOO_LONG,
@@ -179,6 +198,10 @@ _STRINGS = {
     "TH_ERR_STACK_OVERFLOW": ERR_STACK_OVERFLOW,
     "TH_ERR_COMMAND_CRC": ERR_COMMAND_CRC,
     "TH_ERR_SYNC_USAGE": ERR_SYNC_USAGE,
+    "TH_ERR_CLIP_USAGE": ERR_CLIP_USAGE,
+    "TH_ERR_CLIP_SIZE": ERR_CLIP_SIZE,
+    "TH_ERR_CLIP_CROP_SIZE": ERR_CLIP_CROP_SIZE,
+    "TH_ERR_CLIP_EMPTY": ERR_CLIP_EMPTY,
 }
 
 HEADER_PATH = Path(__file__).resolve().parents[2] / "targets" / "common" / "th_protocol_constants.h"

@@ -30,13 +30,13 @@ static int header_is(const uint8_t *h, uint16_t seq, uint32_t len)
            h[3] == (uint8_t)len && h[4] == (uint8_t)(len >> 8);
 }
 
-/* Receive `total` bytes in frames of `chunk` payload bytes into th_model_input.  Stop-and-wait: the host
+/* Receive `total` bytes in frames of `chunk` payload bytes into base[0..total).  Stop-and-wait: the host
  * sends the next frame after m-ack-<seq>.  The host follows each frame with a few zero bytes: when the link
  * dropped bytes of the frame they complete it at once (its CRC fails: NAK now, not after a host timeout);
  * otherwise they are skipped here while waiting for the next header (a header starts with the magic, never 0).  A bad header or CRC is NAKed once and the receiver then hunts,
  * byte by byte, for the exact 5-byte header it expects (next seq or a duplicate of the previous one), so
  * leftover bytes of a damaged frame can never be mistaken for data.  Returns 1 when complete, 0 on abort. */
-static int bulk_load(uint32_t total, uint32_t chunk)
+int th_bulk_receive(uint8_t *base, uint32_t total, uint32_t chunk)
 {
     uint8_t h[TH_FRAME_HEADER_BYTES];
     uint32_t off = 0;
@@ -60,7 +60,7 @@ static int bulk_load(uint32_t total, uint32_t chunk)
         if (header_is(h, seq, want)) {
             got_seq = seq;
             len = want;
-            dst = th_model_input + off;
+            dst = base + off;
         } else if (off > 0u && header_is(h, (uint16_t)(seq - 1u), chunk)) {
             got_seq = (uint16_t)(seq - 1u); /* duplicate: our ack was lost; check it, re-ack, keep nothing */
             len = chunk;
@@ -118,5 +118,5 @@ void th_cmd_bload(const char *args)
     th_put("-");
     th_put_u64(chunk);
     th_end_line();
-    (void)bulk_load(n, chunk);
+    (void)th_bulk_receive(th_model_input, n, chunk);
 }

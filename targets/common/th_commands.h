@@ -17,6 +17,17 @@ void th_hex_load_cancel(void);
 /* th_bulk_load.c: `bload N [P]` (args = the text after "bload"): CRC-32 frames into th_model_input. */
 void th_cmd_bload(const char *args);
 
+/* th_bulk_load.c: receive `total` bytes in CRC-32 frames of `chunk` payload bytes into base[0..total) (after the
+ * caller's announcement line); prints m-load-done or m-bload-abort.  Returns 1 when complete, 0 on abort. */
+int th_bulk_receive(uint8_t *base, uint32_t total, uint32_t chunk);
+
+/* th_clip.c: `clip load N [P]` / `clip crop S L F` (args = the text after "clip"): a clip buffer outside the
+ * tensor arena, loaded once, and crops of it copied into th_model_input. */
+void th_cmd_clip(const char *args);
+
+/* th_clip.c: bytes the clip buffer holds (0: this build has none), reported by profile% as clip_bytes. */
+uint32_t th_clip_capacity(void);
+
 /* th_measure.c: `infer [N [W]]` (args = the text after "infer"): timed inferences, one m-lap- line each. */
 void th_cmd_infer(const char *args);
 

@@ -80,6 +80,7 @@ static void cmd_profile(void)
 #else
     put_kv("profile_ops", 0, 0, 0);
 #endif
+    put_kv("clip_bytes", 0, th_clip_capacity(), 0); /* the clip buffer of `clip load` (th_clip.c); 0: none */
 }
 
 static void cmd_db_load(const char *args)
@@ -174,6 +175,8 @@ void th_protocol_execute(char *line)
         th_cmd_bload(ARGS_AFTER(line, TH_CMD_BLOAD));
     } else if (strcmp(line, TH_CMD_INFER) == 0 || starts_with(line, TH_CMD_INFER " ")) {
         th_cmd_infer(line + strlen(TH_CMD_INFER)); /* "" or " N W": the arguments are optional */
+    } else if (starts_with(line, TH_CMD_CLIP " ")) {
+        th_cmd_clip(ARGS_AFTER(line, TH_CMD_CLIP)); /* clip load / clip crop: th_clip.c */
     } else if (starts_with(line, TH_CMD_SYNC " ")) {
         cmd_sync(ARGS_AFTER(line, TH_CMD_SYNC));
     } else if (strcmp(line, TH_CMD_STACK) == 0) {

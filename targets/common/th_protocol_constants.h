@@ -24,6 +24,9 @@
 #define TH_CMD_STACK "stack"
 #define TH_CMD_PROFILE_OPS "profile-ops"
 #define TH_CMD_SYNC "sync"
+#define TH_CMD_CLIP "clip"
+#define TH_CMD_CLIP_LOAD "clip load"
+#define TH_CMD_CLIP_CROP "clip crop"
 #define TH_MSG_READY "m-ready"
 #define TH_MSG_NAME "m-name-"
 #define TH_MSG_PROFILE "m-profile-"
@@ -52,6 +55,8 @@
 #define TH_MSG_STACK_BASE "m-stack-base-"
 #define TH_MSG_STACK_PEAK "m-stack-peak-"
 #define TH_MSG_SYNC "m-sync-"
+#define TH_MSG_CLIP_LOAD "m-clip-load-"
+#define TH_MSG_CLIP_CROP "m-clip-crop-crc-"
 #define TH_ERR_PREFIX "e-"
 #define TH_ERR_UNKNOWN_COMMAND "e-unknown-command-"
 #define TH_ERR_LINE_TOO_LONG "e-line-too-long-max-"
@@ -66,5 +71,9 @@
 #define TH_ERR_STACK_OVERFLOW "e-stack-overflow-size-"
 #define TH_ERR_COMMAND_CRC "e-command-crc"
 #define TH_ERR_SYNC_USAGE "e-sync-usage-sync-TOKEN"
+#define TH_ERR_CLIP_USAGE "e-clip-usage-clip-load-N-P-or-clip-crop-S-L-F"
+#define TH_ERR_CLIP_SIZE "e-clip-load-size-max-"
+#define TH_ERR_CLIP_CROP_SIZE "e-clip-crop-length-max-"
+#define TH_ERR_CLIP_EMPTY "e-clip-empty-load-a-clip-first"
 
 #endif /* TH_PROTOCOL_CONSTANTS_H */

@@ -23,11 +23,13 @@ from harness.transport.serial import SerialTransport
 
 TARGETS = Path(__file__).resolve().parents[2] / "targets"  # the repository's, from tests/fakes
 SOURCES = ("common/main.c", "common/th_protocol.c", "common/th_lineio.c", "common/th_bulk_load.c",
-           "common/th_measure.c", "common/th_crc32.c", "common/th_mlperf.c", "host/port_host.c", "host/model.c")
+           "common/th_measure.c", "common/th_crc32.c", "common/th_mlperf.c", "common/th_clip.c", "host/port_host.c",
+           "host/model.c")
 #: Board identity of the host DUT (targets/common/th_protocol.c requires both).  The board name is not a
 #: literal: th_host_board_name() (targets/host/port_host.h, force-included) returns TH_HOST_BOARD from the
 #: environment at start, else "host", so one build serves under any name.
-IDENTITY_DEFINES: dict[str, int | str] = {"TH_BOARD_NAME": "th_host_board_name()", "TH_TARGET_KIND": '"host"'}
+IDENTITY_DEFINES: dict[str, int | str] = {"TH_BOARD_NAME": "th_host_board_name()", "TH_TARGET_KIND": '"host"',
+                                          "TH_CLIP_BYTES": 262144}  # the clip buffer of `clip load` (th_clip.c)
 
 
 def build_host_dut(out_dir: str | Path, defines: dict[str, int | str] | None = None, cc: str = "gcc") -> Path:

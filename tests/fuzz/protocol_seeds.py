@@ -27,6 +27,9 @@ def seed_inputs() -> dict[str, bytes]:
         "bload_duplicate": b"bload 512 128%" + good + good + frames[len(good):],
         "bload_too_big": b"bload 99999 128%bload 512 99999%",
         "long_line": b"x" * 300 + b"%name%",
+        "clip_crops": b"clip load 512 128%" + frames + b"clip crop -100 512 7%infer 1 0%results%clip crop 400 512 0%"
+                      b"clip crop 0 513 0%clip crop - 1 0%clip crop 0 1 256%clip trim%",
+        "clip_empty": b"clip crop 0 512 0%clip load 0%clip load 99999999 128%",
     }
 
 

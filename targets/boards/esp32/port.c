@@ -3,7 +3,7 @@
  * Built only on machines with Espressif's toolchain (PlatformIO platform espressif32); not built or run here.
  * Entry: ESP-IDF calls app_main() from its main task; it runs the same firmware main() as every board.
  * Clock: CPU at 240 MHz (sdkconfig.defaults: CONFIG_ESP_DEFAULT_CPU_FREQ_MHZ_240).
- * Serial: UART0 (GPIO1 TX / GPIO3 RX) on the board's CP2102 USB bridge, 115200 8N1, through ESP-IDF's UART
+ * Serial: UART0 (GPIO1 TX / GPIO3 RX) on the board's CP2102 USB bridge, TH_BAUD (boards.yaml) 8N1, through ESP-IDF's UART
  *   driver with a 4 KB receive buffer.  ESP-IDF's log output is turned off (sdkconfig.defaults) so that only
  *   the protocol uses UART0 after boot; the ROM/bootloader banner before `m-ready` is skipped by the host.
  * Timer: the CCOUNT special register (core cycles, 32 bits, wraps every 17.9 s at 240 MHz) extended to 64 bits
@@ -17,7 +17,9 @@
 #include "th_port.h"
 
 #define TH_UART UART_NUM_0
+#ifndef TH_BAUD /* from boards.yaml serial.baudrate (harness/build.py) */
 #define TH_BAUD 115200
+#endif
 #define TH_RX_BUFFER 4096
 
 extern int main(void);

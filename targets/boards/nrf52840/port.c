@@ -4,7 +4,7 @@
  *   oscillator to the 32 MHz crystal (HFXO: CLOCK TASKS_HFCLKSTART, wait EVENTS_HFCLKSTARTED) so that the
  *   UART baud rate and the cycle counter are crystal-accurate.
  * Serial: UARTE0 (EasyDMA UART) on P0.06 TX / P0.08 RX, wired to the J-Link OB virtual COM port of the DK;
- *   115200 8N1 (BAUDRATE 0x01D7E000), no flow control.  Polled use with one-byte EasyDMA transfers, the way
+ *   TH_BAUD (boards.yaml; 115200 -> BAUDRATE 0x01D7E000) 8N1, no flow control.  Polled use with one-byte EasyDMA transfers, the way
  *   Zephyr's uart_nrfx_uarte poll_in/poll_out do: reception is kept started on a one-byte RAM buffer
  *   (EVENTS_ENDRX -> read the byte, clear, STARTRX again); bytes arriving meanwhile wait in the UARTE's
  *   six-byte RX FIFO.  EasyDMA can only read RAM, so transmitted bytes are copied into a RAM buffer first.
@@ -37,7 +37,12 @@
 #define UARTE_TXD_MAXCNT TH_REG(UARTE0_BASE + 0x548u)
 #define UARTE_CONFIG TH_REG(UARTE0_BASE + 0x56Cu)
 #define UARTE_ENABLE_ON 8u
-#define UARTE_BAUD_115200 0x01D7E000u
+#ifndef TH_BAUD /* from boards.yaml serial.baudrate (harness/build.py) */
+#define TH_BAUD 115200u
+#endif
+/* BAUDRATE register = round(baud * 2^32 / 16 MHz) with the low 12 bits cleared: reproduces the Product
+ * Specification's UARTE table (115200 -> 0x01D7E000, 921600 -> 0x0EBED000, 1M -> 0x10000000). */
+#define UARTE_BAUD_VALUE ((uint32_t)(((((uint64_t)(TH_BAUD) << 32) + 8000000u) / 16000000u) & 0xFFFFF000u))
 #define PSEL_DISCONNECTED 0xFFFFFFFFu
 
 #define P0_BASE 0x50000000u
@@ -65,7 +70,7 @@ void th_port_init(void) {
     UARTE_PSEL_RXD = PIN_RX;
     UARTE_PSEL_RTS = PSEL_DISCONNECTED;
     UARTE_PSEL_CTS = PSEL_DISCONNECTED;
-    UARTE_BAUDRATE = UARTE_BAUD_115200;
+    UARTE_BAUDRATE = UARTE_BAUD_VALUE;
     UARTE_CONFIG = 0; /* 8N1, no hardware flow control */
     UARTE_ENABLE = UARTE_ENABLE_ON;
 

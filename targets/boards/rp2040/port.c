@@ -2,8 +2,8 @@
  *
  * Clock: 12 MHz crystal (XOSC) -> clk_ref; PLL_SYS: REFDIV 1, FBDIV 133 -> VCO 1596 MHz, POSTDIV1 6,
  *   POSTDIV2 2 -> 133 MHz = clk_sys (datasheet 2.18.2: VCO 750-1600 MHz); clk_peri = clk_sys.
- * Serial: UART0 (PL011) on GP0 TX / GP1 RX (FUNCSEL 2), 115200 8N1, FIFOs on.  Divisor = 8 * 133 MHz / 115200
- *   = 9236.1 -> IBRD 72, FBRD 10 (datasheet 4.2.7.1), 115,207 baud (+0.006 %).  On a Pico these pins go to a
+ * Serial: UART0 (PL011) on GP0 TX / GP1 RX (FUNCSEL 2), TH_BAUD (boards.yaml) 8N1, FIFOs on.  Divisor =
+ *   8 * 133 MHz / baud, e.g. 921600: 1154.5 -> IBRD 9, FBRD 1 (datasheet 4.2.7.1), 922,080 baud (+0.05 %).  On a Pico these pins go to a
  *   USB-serial bridge, e.g. the Raspberry Pi Debug Probe's UART.
  * Timer: the Cortex-M0+ has no DWT cycle counter.  SysTick runs from the processor clock (CLKSOURCE = 1) over
  *   its full 24-bit range; its interrupt counts periods of 2^24 cycles (126 ms at 133 MHz) and
@@ -68,7 +68,9 @@
 #define UART_FR_TXFF (1u << 5)
 
 #define TH_CLK_SYS_HZ 133000000u
+#ifndef TH_BAUD /* from boards.yaml serial.baudrate (harness/build.py) */
 #define TH_BAUD 115200u
+#endif
 #define SYSTICK_PERIOD (1u << 24)
 
 static volatile uint32_t systick_periods;

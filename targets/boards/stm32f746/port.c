@@ -5,7 +5,7 @@
  *   RM0385 4.1.4), flash 7 wait states with ART and prefetch (table 7: 210-216 MHz at 2.7-3.6 V).
  *   AHB 216 MHz, APB1 54 MHz (/4), APB2 108 MHz (/2).
  * Serial: USART3 on PD8 (TX) / PD9 (RX), AF7, wired to the ST-LINK virtual COM port on the NUCLEO-144;
- *   115200 8N1, oversampling by 16: BRR = 54 MHz / 115200 = 468.75 -> 469 (+0.05 %).  Overrun detection is
+ *   TH_BAUD 8N1 (boards.yaml), oversampling by 16: BRR = round(54 MHz / baud), e.g. 921600 -> 59 (-0.7 %).  Overrun detection is
  *   disabled (CR3.OVRDIS) so that a lost byte never wedges reception; the protocol's CRC catches it.
  * Caches: L1 I-cache and D-cache enabled (invalidate, then enable; ARMv7-M ARM B2.2.7, the CMSIS sequence).
  * Timer: DWT CYCCNT, core cycles at 216 MHz, extended to 64 bits in software (th_cortex_m.h); unit "cycles".
@@ -64,7 +64,9 @@
 #define SCB_CCR_IC (1u << 17)
 
 #define TH_APB1_HZ 54000000u
+#ifndef TH_BAUD /* from boards.yaml serial.baudrate (harness/build.py) */
 #define TH_BAUD 115200u
+#endif
 
 static uint32_t timer_last, timer_wraps;
 
