@@ -159,3 +159,35 @@ def test_named_datasets_come_from_the_local_override_without_network(clips, tmp_
     with pytest.raises(FetchError) as exc:
         data_folder("urbansound8k")
     assert "unset TINYHIL_LOCAL_DIR" in _one_line(exc) and not (tmp_path / "cache" / "datasets").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--data-layout", "wav"], "--data-layout 'wav': use esc50, urbansound8k, npy"),
+    (["--front-end", "mfcc"], "unknown front end 'mfcc'; use raw or logmel"),
+    (["--front-end", "logmel:frames=x"], "'frames=x' is not key=number"),
+    (["--fold", "3"], "no clips in fold 3"),
+    (["--data-layout", "urbansound8k"], "has no metadata/UrbanSound8K.csv"),
+    (["--front-end", SMALL_MEL], "logmel gives [1, 32, 16, 1] patches, the model input is [1, 1, 30225, 1]"),
+    (["--data", "urbansound8k"], "has no urbansound8k dataset"),
+    (["--data", "NPY", "--fold", "1"], "drop --fold"),
+])
+def test_bench_refuses_bad_data_options_in_one_line_before_any_build(args, message, esc, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    model = require_shared("models/acdnet20_esc50_fold4_int8.tflite")
+    npy = tmp_path / "npy"
+    npy.mkdir()
+    np.save(npy / "a.npy", np.zeros((1, 1, 30225, 1), np.int8))
+    args = [str(npy) if a == "NPY" else a for a in args]
+    data = [] if "--data" in args else ["--data", str(esc)]
+    monkeypatch.setenv("TINYHIL_LOCAL_DIR", str(tmp_path))  # holds no audio/urbansound8k
+    monkeypatch.setenv("COLUMNS", "200")
+    res = CliRunner().invoke(app, ["bench", "--model", str(model), *data, *args, "--emulate", "--out",
+                                   str(tmp_path / "out")])
+    assert res.exit_code == 2, res.output
+    assert message in " ".join(res.output.split()), res.output
+    if "wav" not in args:  # (a usage error prints click's usage lines above its message)
+        assert len(res.output.strip().splitlines()) == 1, res.output
+    assert not (tmp_path / "out").exists()  # refused before any build, boot or run directory
