@@ -170,6 +170,7 @@ def test_named_datasets_come_from_the_local_override_without_network(clips, tmp_
     (["--front-end", SMALL_MEL], "logmel gives [1, 32, 16, 1] patches, the model input is [1, 1, 30225, 1]"),
     (["--data", "urbansound8k"], "has no urbansound8k dataset"),
     (["--data", "NPY", "--fold", "1"], "drop --fold"),
+    (["--jobs", "2", "--fold", "1"], "apply to runs in this process"),
 ])
 def test_bench_refuses_bad_data_options_in_one_line_before_any_build(args, message, esc, tmp_path, monkeypatch):
     from typer.testing import CliRunner
@@ -188,6 +189,19 @@ def test_bench_refuses_bad_data_options_in_one_line_before_any_build(args, messa
                                    str(tmp_path / "out")])
     assert res.exit_code == 2, res.output
     assert message in " ".join(res.output.split()), res.output
-    if "wav" not in args:  # (a usage error prints click's usage lines above its message)
+    if "wav" not in args and "--jobs" not in args:  # (click prints usage lines above a usage error)
         assert len(res.output.strip().splitlines()) == 1, res.output
     assert not (tmp_path / "out").exists()  # refused before any build, boot or run directory
+
+
+def test_resume_keeps_the_fold_layout_and_front_end(tmp_path):
+    from harness.bench import BenchConfig, config_from_resume, config_to_json
+    from harness.boards import get_board
+    from harness.rundir.progress import write_resume_state
+
+    cfg = BenchConfig(model=tmp_path / "m.tflite", data=tmp_path, target=get_board("stm32f746").target(True),
+                      out=tmp_path / "out", folds=(2, 3), layout="urbansound8k", front_end=SMALL_MEL)
+    work = tmp_path / ".run.work"
+    write_resume_state(work, "run", config_to_json(cfg))
+    back = config_from_resume(work)
+    assert (back.folds, back.layout, back.front_end) == ((2, 3), "urbansound8k", SMALL_MEL)
