@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from harness.data.layouts import iter_samples
+from harness.data.layouts import data_kind, iter_samples
 from harness.data.validate import check_run_inputs
 from harness.flash.probes import check_link
 from harness.metrics.energy.source import meter_for
 from harness.errors import ResultsError, RunInterruptedError, TinyhilError
-from harness.data.fetch import data_folder, fetch_model
+from harness.data.fetch import SOUNDATA_DATASETS, data_folder, fetch_model
 from harness.data.frontends import bench_front_end
 from harness.metrics.device import add_measurements, device_measurements
 from harness.metrics.accuracy import count_stats, top1_accuracy
@@ -101,7 +101,7 @@ def run_bench(cfg: BenchConfig, console: Console | None = None, *, resume: Path 
     preprocessing, front_source = bench_front_end(model_path, cfg.front_end, cfg.quantization)
     data_check = check_run_inputs(model_path, data_dir, cfg.limit, console, layout=cfg.layout, folds=folds,
                                   front=preprocessing)  # before any build or boot
-    kind = data_check.kind
+    kind = data_kind(data_dir, cfg.layout, folds)  # (as checked; also for a model the checks leave to the compiler)
     check_link(target)
     ota = cfg.over_the_air.record(data_dir, cfg.limit, console) if cfg.over_the_air else None  # issue 17
     data_dir = ota.data_dir if ota else data_dir  # the recordings, run exactly like files
@@ -211,7 +211,8 @@ def signals_interrupt():
 
 def config_to_json(cfg: BenchConfig) -> dict:
     """The configuration of a run as JSON (resume.json); :func:`config_from_resume` reads it back."""
-    return {"model": _path(cfg.model), "data": _path(cfg.data), "target": cfg.target.model_dump(mode="json"),
+    data = str(cfg.data) if str(cfg.data) in SOUNDATA_DATASETS else _path(cfg.data)  # a dataset name stays one
+    return {"model": _path(cfg.model), "data": data, "target": cfg.target.model_dump(mode="json"),
             "out": str(cfg.out), "quantization": cfg.quantization, "limit": cfg.limit, "local": _path(cfg.local),
             "build_root": str(cfg.build_root), "tags": list(cfg.tags), "backend": cfg.backend.value, "url": cfg.url,
             "folds": list(cfg.folds), "layout": cfg.layout, "front_end": cfg.front_end}

@@ -57,12 +57,11 @@ def _checked(clips: list[Clip], root: Path) -> list[Clip]:
 
 def detect(root: str | Path) -> str:
     """"esc50" or "urbansound8k" from the folder layout; raises DatasetError otherwise."""
-    root = Path(root)
-    if (root / "meta" / "esc50.csv").exists():
-        return "esc50"
-    if (root / "metadata" / "UrbanSound8K.csv").exists():
-        return "urbansound8k"
-    raise DatasetError(f"{root} is neither ESC-50 (meta/esc50.csv) nor UrbanSound8K (metadata/UrbanSound8K.csv)")
+    kind = detect_dataset(root)
+    if kind is not None:
+        return kind
+    raise DatasetError(f"{root} is neither ESC-50 (audio/ + meta/esc50.csv) nor UrbanSound8K (audio/ + "
+                       "metadata/UrbanSound8K.csv); check the folder")
 
 
 def load(root: str | Path, folds: list[int] | None = None, esc10: bool = False) -> list[Clip]:
