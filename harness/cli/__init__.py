@@ -113,12 +113,12 @@ def bench(
     data: Optional[Path] = typer.Option(None, "--data", "-d", help="ESC-50 or UrbanSound8K folder, folder of "
                                         ".npy tensors, or esc50 / urbansound8k to download the dataset with "
                                         "soundata (a copy in --local/audio/NAME wins) (default: the demo clips)"),
-    fold: Optional[list[int]] = typer.Option(None, "--fold", min=1, help="Use only this official fold of an "
+    fold: Optional[list[int]] = typer.Option(None, "--fold", min=1, metavar="K", help="Use only this official fold of an "
                                              "ESC-50 (fold column) or UrbanSound8K (fold1..10) folder; repeatable "
                                              "(default: every clip listed)"),
-    data_layout: Optional[str] = typer.Option(None, "--data-layout", help="Layout of --data: esc50, "
+    data_layout: Optional[str] = typer.Option(None, "--data-layout", metavar="LAYOUT", help="Layout of --data: esc50, "
                                               "urbansound8k or npy (default: detected from the folder)"),
-    front_end: Optional[str] = typer.Option(None, "--front-end", help="Clip -> input tensor: raw (ACDNet crops) "
+    front_end: Optional[str] = typer.Option(None, "--front-end", metavar="SPEC", help="Clip -> input tensor: raw (ACDNet crops) "
                                             "or logmel (VGGish-style 96x64), with fields, e.g. logmel:sample_rate="
                                             "8000,frames=32,bands=16,fmax=3800.0 (default: the model's card from "
                                             "`tinyhil variants`, else raw)"),
