@@ -20,13 +20,13 @@ from harness.data.validate import check_run_inputs
 from harness.flash.probes import check_link
 from harness.metrics.energy.source import meter_for
 from harness.errors import ResultsError, RunInterruptedError, TinyhilError
-from harness.data.fetch import fetch_dataset, fetch_model
+from harness.data.fetch import SOUNDATA_DATASETS, data_folder, fetch_model
+from harness.data.frontends import bench_front_end
 from harness.metrics.device import add_measurements, device_measurements
 from harness.metrics.accuracy import count_stats, top1_accuracy
 from harness.metrics.memory import memory_use
 from harness.backends import Backend
 from harness.orchestrate import BUILD_ROOT, BuildOptions, connect, prepare
-from harness.data.preprocess import RawCrops
 from harness.crops import CropDelivery
 from harness.reference.segmented import reference_for
 from harness.rundir import Summary, base_manifest, new_run_id, read_run, write_run
@@ -62,6 +62,9 @@ class BenchConfig:
                               # (a labgrid place: harness.farm.PlaceSession.connector())
     url: str | None = None  #: a DUT already running this model's firmware (``--port URL --no-flash``)
     crops: str = "auto"  #: raw-waveform crops cut on the DUT where possible ("auto") or on the host ("host")
+    folds: tuple[int, ...] = ()  #: official folds of an ESC-50/UrbanSound8K folder (``--fold``; (): every clip)
+    layout: str | None = None  #: ``--data-layout`` esc50|urbansound8k|npy (None: detected)
+    front_end: str | None = None  #: ``--front-end`` spec (None: the model card's, else raw crops)
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,12 @@ def run_bench(cfg: BenchConfig, console: Console | None = None, *, resume: Path 
     """
     console, target, board = console or Console(), cfg.target, cfg.target.board
     model_path = cfg.model or fetch_model("acdnet20-int8", cfg.local)
-    data_dir = cfg.data or fetch_dataset("esc50-cc0", cfg.local)
-    data_check = check_run_inputs(model_path, data_dir, cfg.limit, console)  # before any build or boot
+    data_dir = data_folder(cfg.data, cfg.local)  # a folder, the demo clips, or esc50/urbansound8k (soundata)
+    folds = sorted(set(cfg.folds)) or None
+    preprocessing, front_source = bench_front_end(model_path, cfg.front_end, cfg.quantization)
+    data_check = check_run_inputs(model_path, data_dir, cfg.limit, console, layout=cfg.layout, folds=folds,
+                                  front=preprocessing)  # before any build or boot
+    kind = data_kind(data_dir, cfg.layout, folds)  # (as checked; also for a model the checks leave to the compiler)
     check_link(target)
     ota = cfg.over_the_air.record(data_dir, cfg.limit, console) if cfg.over_the_air else None  # issue 17
     data_dir = ota.data_dir if ota else data_dir  # the recordings, run exactly like files
@@ -111,9 +118,8 @@ def run_bench(cfg: BenchConfig, console: Console | None = None, *, resume: Path 
     console.print(f"firmware for {target.name}: flash {memory.flash_bytes:,} B of "
                   f"{board.flash_bytes:,}, RAM {memory.ram_bytes:,} B of {board.ram_bytes:,}")
 
-    preprocessing = RawCrops(quantization=cfg.quantization)
-    kind = data_kind(data_dir)
-    samples = list(iter_samples(data_dir, compiled.input_tensor, preprocessing, cfg.limit))
+    samples = list(iter_samples(data_dir, compiled.input_tensor, preprocessing, cfg.limit, layout=kind,
+                                folds=folds))
     n_inferences = sum(len(s.inputs) for s in samples)
     delivery = CropDelivery.for_run(cfg.crops, preprocessing, data_dir, kind, samples, compiled.input_tensor)
     reference = reference_for(model_path, compiled)  # None: outputs not checked, bit_exact reported null
@@ -156,10 +162,10 @@ def run_bench(cfg: BenchConfig, console: Console | None = None, *, resume: Path 
     wall = time.monotonic() - started
     summary = add_measurements(_summary(cfg, firmware, records, unit, memory, samples, wall), measured,
                                firmware.elf)
-    described = {**preprocessing.describe(), **data_check.record(), **(ota.describe() if ota else {}),
-                 "crop_delivery": delivery.describe()}
+    described = {**preprocessing.describe(), "front_end_source": front_source, **data_check.record(),
+                 **(ota.describe() if ota else {}), "crop_delivery": delivery.describe()}
     manifest = _manifest(firmware, model_path, unit, ota.played_dir if ota else data_dir, kind, len(samples),
-                         described if kind == "esc50" else {"kind": "npy tensors"})
+                         described if kind != "npy" else {"kind": "npy tensors"}, folds)
     if any(link.values()):
         console.print(f"link recovered: {link}", highlight=False)
     extra = sorted(f for f in work.iterdir() if f.name not in BOOKKEEPING) + (ota.files if ota else [])
@@ -209,10 +215,11 @@ def signals_interrupt():
 
 def config_to_json(cfg: BenchConfig) -> dict:
     """The configuration of a run as JSON (resume.json); :func:`config_from_resume` reads it back."""
-    return {"model": _path(cfg.model), "data": _path(cfg.data), "target": cfg.target.model_dump(mode="json"),
+    data = str(cfg.data) if str(cfg.data) in SOUNDATA_DATASETS else _path(cfg.data)  # a dataset name stays one
+    return {"model": _path(cfg.model), "data": data, "target": cfg.target.model_dump(mode="json"),
             "out": str(cfg.out), "quantization": cfg.quantization, "limit": cfg.limit, "local": _path(cfg.local),
             "build_root": str(cfg.build_root), "tags": list(cfg.tags), "backend": cfg.backend.value, "url": cfg.url,
-            "crops": cfg.crops}
+            "crops": cfg.crops, "folds": list(cfg.folds), "layout": cfg.layout, "front_end": cfg.front_end}
 
 
 def config_from_resume(folder: str | Path) -> BenchConfig:
@@ -223,7 +230,8 @@ def config_from_resume(folder: str | Path) -> BenchConfig:
         return BenchConfig(model=opt(c["model"]), data=opt(c["data"]), target=Target.model_validate(c["target"]),
                            out=Path(c["out"]), quantization=c["quantization"], limit=c["limit"], local=opt(c["local"]),
                            build_root=Path(c["build_root"]), tags=tuple(c["tags"]), backend=Backend(c["backend"]),
-                           url=c.get("url"), crops=c.get("crops", "auto"))
+                           url=c.get("url"), crops=c.get("crops", "auto"), folds=tuple(c.get("folds") or ()),
+                           layout=c.get("layout"), front_end=c.get("front_end"))
     except (KeyError, ValueError) as exc:
         raise ResultsError(f"{folder}/resume.json does not describe a run ({str(exc).splitlines()[0]}); start the "
                            "run again without --resume") from None
@@ -234,7 +242,7 @@ def _path(p: Path | None) -> str | None:
 
 
 def _manifest(firmware, model_path: Path, unit: str, data_dir: Path, kind: str, n_samples: int,
-              preprocessing: dict) -> dict:
+              preprocessing: dict, folds: list[int] | None = None) -> dict:
     """The manifest fields of a run (harness.rundir.Manifest): what ran where, built how, on which data."""
     target, board = firmware.target, firmware.target.board
     twin = target.kind is TargetKind.TWIN
@@ -249,7 +257,7 @@ def _manifest(firmware, model_path: Path, unit: str, data_dir: Path, kind: str, 
         "timer_source": unit,
         "energy_meter": None if target.meter is None else str(target.meter),
         "backend": firmware.backend.value,
-        "data": {"path": str(data_dir), "kind": kind, "samples": n_samples},
+        "data": {"path": str(data_dir), "kind": kind, "samples": n_samples, "folds": folds},
         "preprocessing": preprocessing,
     }
 

@@ -51,8 +51,12 @@ class CropDelivery:
         why = None
         if mode == "host":
             why = "host crops requested"
-        elif kind != "esc50":
+        elif not isinstance(pre, RawCrops):
+            why = "the front end is not raw-waveform crops"
+        elif kind == "npy":
             why = "inputs are .npy tensors, not clips"
+        elif kind != "esc50":
+            why = f"clips of the {kind} layout are cut on the host"
         elif tensor.dtype == "int8" and pre.quantization in NOT_ELEMENTWISE:
             why = NOT_ELEMENTWISE[pre.quantization]
         if why is not None:

@@ -110,8 +110,18 @@ def compile_cmd(model: Path = typer.Option(..., "--model", "-m", help=".tflite f
 def bench(
     model: Optional[list[Path]] = typer.Option(None, "--model", "-m", help=".tflite file (default: the zoo's "
                                                "ACDNet-20 int8); repeat to benchmark several variants in one call"),
-    data: Optional[Path] = typer.Option(None, "--data", "-d", help="ESC-50 folder or folder of .npy tensors "
-                                        "(default: the demo clips)"),
+    data: Optional[Path] = typer.Option(None, "--data", "-d", help="ESC-50 or UrbanSound8K folder, folder of "
+                                        ".npy tensors, or esc50 / urbansound8k to download the dataset with "
+                                        "soundata (a copy in --local/audio/NAME wins) (default: the demo clips)"),
+    fold: Optional[list[int]] = typer.Option(None, "--fold", min=1, metavar="K", help="Use only this official fold of an "
+                                             "ESC-50 (fold column) or UrbanSound8K (fold1..10) folder; repeatable "
+                                             "(default: every clip listed)"),
+    data_layout: Optional[str] = typer.Option(None, "--data-layout", metavar="LAYOUT", help="Layout of --data: esc50, "
+                                              "urbansound8k or npy (default: detected from the folder)"),
+    front_end: Optional[str] = typer.Option(None, "--front-end", metavar="SPEC", help="Clip -> input tensor: raw (ACDNet crops) "
+                                            "or logmel (VGGish-style 96x64), with fields, e.g. logmel:sample_rate="
+                                            "8000,frames=32,bands=16,fmax=3800.0 (default: the model's card from "
+                                            "`tinyhil variants`, else raw)"),
     board: list[str] = typer.Option(["stm32f746"], "--board", "-b", help="Board name from boards.yaml; repeat "
                                     "to run the same model on several boards and compare them"),
     emulate: bool = typer.Option(False, "--emulate", help="Run on the boards' emulated twins (QEMU)"),
@@ -165,6 +175,7 @@ def bench(
     from harness.errors import CatalogError, RunInterruptedError
     from harness.backends import parse_backend
     from harness.bench import BenchConfig, config_from_resume, run_bench
+    from harness.cli.data_options import data_option
     from harness.target import MeterSpec
 
     if resume is not None:
@@ -183,6 +194,8 @@ def bench(
     ports, probes = assign_per_board(port, names, "--port"), assign_per_board(probe, names, "--probe")
     meter = MeterSpec.parse(energy_meter) if energy_meter else None
     backends = [parse_backend(b) for b in dict.fromkeys(backend or ["tinyhil"])]
+    data = data_option(data, fold, data_layout, front_end, local, elsewhere=bool(place or jobs > 1),
+                       over_the_air=over_the_air)
     results, refused, compared = [], [], []
     if (place or jobs > 1) and over_the_air:
         raise typer.BadParameter("--over-the-air plays through this host's speaker, one run at a time; "
@@ -205,7 +218,8 @@ def bench(
         for one, kind in product(model or [None], backends):
             cfg = BenchConfig(model=one, data=data, target=target, out=out, quantization=quantization, limit=limit,
                               local=local, tags=tuple(tag or ()), backend=kind, url=port[0] if no_flash else None,
-                              over_the_air=_over_the_air(over_the_air, play_device, record_device))
+                              over_the_air=_over_the_air(over_the_air, play_device, record_device),
+                              folds=tuple(fold or ()), layout=data_layout, front_end=front_end)
             try:
                 _bench_one(cfg, single=len(model or [None]) * len(backends) == 1 and len(boards) == 1,
                            results=results, refused=refused, compared=compared)

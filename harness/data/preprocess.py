@@ -30,12 +30,27 @@ class RawCrops:
     crops: int = 10
     pad: int | None = None
     quantization: str = "model"
+    length: int | None = None  #: the crop length a model card states (None: the model input's size)
 
     def describe(self) -> dict:
         """Recorded in every run manifest."""
-        return {"kind": "raw-crops", **asdict(self),
+        fields = {k: v for k, v in asdict(self).items() if not (k == "length" and v is None)}
+        return {"kind": "raw-crops", **fields,
                 "crop_starts": "numpy.linspace(0, len - input_length, crops).astype(int)",
                 "resampler": "scipy.signal.resample_poly"}
+
+    def check(self, tensor: Tensor) -> None:
+        """Refuse a model input these crops cannot feed: not a 1-D waveform window, a length other than the
+        card's, or a dtype other than int8/float32.  Raises DataError naming the fix."""
+        if max(tensor.shape, default=1) != tensor.size:
+            raise DataError(f"model input {list(tensor.shape)} is not a raw waveform window, so raw crops cannot "
+                            "feed it; pass --front-end logmel:... (or use the model's card), or --data as a "
+                            "folder of .npy input tensors")
+        if self.length is not None and self.length != tensor.size:
+            raise DataError(f"the front end's crops are {self.length} samples, the model input is {tensor.size}; "
+                            "pass --front-end raw or fix the model card")
+        if tensor.dtype not in ("int8", "float32"):
+            raise DataError(f"model input dtype {tensor.dtype} is not supported for audio; use int8 or float32")
 
     def inputs(self, wav: Path, tensor: Tensor) -> np.ndarray:
         """int8 or float32 array [crops, *tensor.shape] for one clip. Raises DataError for an unreadable

@@ -3,9 +3,11 @@
 :func:`check_data` recognizes the layout (ESC-50: ``audio/*.wav`` + ``meta/esc50.csv``; or a folder of ``.npy``
 tensors with an optional ``labels.csv``), then checks every item the run will use:
 
-* ESC-50: ``meta/esc50.csv`` has rows and the filename/target columns, every ``target`` is an integer class
-  index within the model's classes, every listed WAV exists, decodes, is not truncated (its RIFF ``data``
-  chunk fits the file) and has at least one sample.  A clip at another sample rate is resampled and a
+* ESC-50 or UrbanSound8K (``audio/fold<k>/*.wav`` + ``metadata/UrbanSound8K.csv``), optionally only the
+  clips of some official folds (``--fold``): the metadata CSV (read by :mod:`harness.data.metadata`, the one
+  reader shared with the training recipes) has rows and the file name/label columns, every label is an
+  integer class index within the model's classes, the front end fits the model input, every listed WAV
+  exists, decodes, is not truncated (its RIFF ``data`` chunk fits the file) and has at least one sample.  A clip at another sample rate is resampled and a
   multi-channel clip mixed to mono: both are recorded (:meth:`DataCheck.record`, with the source rates) and
   warned about.  A clip shorter than one input crop is zero-padded by the ACDNet rule (``RawCrops``: half a
   crop of zeros on both sides, then to one crop) and counted in the record.
@@ -29,9 +31,11 @@ from pathlib import Path
 import numpy as np
 
 from harness.codegen.graph import Tensor
+from harness.data.metadata import parse_label, read_esc50_csv  # noqa: F401 (re-exported: one CSV reader)
 from harness.errors import DataError
 
 NPY_MAGIC = b"\x93NUMPY"
+AUDIO_KINDS = ("esc50", "urbansound8k")
 
 
 @dataclass
@@ -48,10 +52,11 @@ class DataCheck:
     mixed: list[str] = field(default_factory=list)
     padded: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    folds: list[int] | None = None  #: the official folds used (None: every clip listed)
 
     def record(self) -> dict:
         """Fields for the run manifest's ``preprocessing`` (audio) — empty for ``.npy`` tensors."""
-        if self.kind != "esc50":
+        if self.kind not in AUDIO_KINDS:
             return {}
         return {"source_rates_hz": {str(k): v for k, v in sorted(self.source_rates.items())},
                 "resampled_clips": len(self.resampled), "resampled_from_hz": sorted(
@@ -68,92 +73,64 @@ def check_limit(limit: int | None) -> None:
 
 
 def check_data(folder: str | Path, input_tensor: Tensor, output_tensor: Tensor, limit: int | None = None,
-               sample_rate: int = 20000) -> DataCheck:
+               sample_rate: int = 20000, *, layout: str | None = None, folds=None, front=None) -> DataCheck:
     """Validate the data folder for a model with ``input_tensor``/``output_tensor`` (classes: the output's last
-    dimension); ``sample_rate`` (Hz) is the rate audio is resampled to.  Returns the :class:`DataCheck`.
+    dimension).  ``layout``: "esc50", "urbansound8k", "npy" or None (detected); ``folds``: official folds to
+    use (audio layouts only); ``front``: the bench front end (``RawCrops`` or
+    :class:`harness.data.frontends.LogMelInputs`; None: raw crops at ``sample_rate`` Hz).  Returns the
+    :class:`DataCheck`.
 
     Raises DataError (one line: file, line where known, problem, fix) for anything the run would trip on.
     """
     from harness.data.layouts import data_kind
+    from harness.data.preprocess import RawCrops
 
     check_limit(limit)
     folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"--data {folder} is not a folder; pass an ESC-50 folder (audio/*.wav + meta/esc50.csv) "
-                        "or a folder of .npy input tensors")
     classes = output_tensor.shape[-1] if output_tensor.shape else 1
-    kind = data_kind(folder)
-    if kind == "esc50":
-        return _check_esc50(folder, input_tensor, classes, limit, sample_rate)
+    kind = data_kind(folder, layout, folds)
+    if kind in AUDIO_KINDS:
+        return _check_audio(folder, kind, input_tensor, classes, limit, front or RawCrops(sample_rate=sample_rate),
+                            folds)
     return _check_npy(folder, input_tensor, classes, limit)
 
 
-# ---- ESC-50 ----------------------------------------------------------------------------------------------------
-def parse_label(text: str, where: str, classes: int | None = None) -> int:
-    """An integer class label from ``text`` (``where`` names file and line). Raises DataError."""
-    t = text.strip()
-    try:
-        value = int(t)
-    except ValueError:
-        raise DataError(f"{where}: label {t!r} is not an integer class index; fix the file") from None
-    if value < 0 or (classes is not None and value >= classes):
-        rng = f"0..{classes - 1}" if classes is not None else ">= 0"
-        raise DataError(f"{where}: label {value} is outside the model's classes {rng}; fix the label "
-                        "or use the model trained for these classes")
-    return value
+# ---- audio datasets (ESC-50, UrbanSound8K) ---------------------------------------------------------------------
+# The metadata CSVs are read by harness.data.metadata (parse_label, read_esc50_csv: imported above), the one
+# reader shared with the training recipes' loaders (harness.data.datasets).
 
 
-def read_esc50_csv(folder: Path) -> list[dict]:
-    """Rows of ``meta/esc50.csv`` as dicts with their 1-based ``line``. Raises DataError for an unreadable or
-    empty file, or one without the filename/target columns."""
-    path = folder / "meta" / "esc50.csv"
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror}; restore meta/esc50.csv") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text; restore meta/esc50.csv from ESC-50") from None
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or not {"filename", "target"} <= set(reader.fieldnames):
-        raise DataError(f"{path} lacks the filename and target columns of ESC-50 (header "
-                        f"{','.join(reader.fieldnames or [])!r}); restore the header line")
-    rows = [dict(r, line=reader.line_num) for r in reader]
-    if not rows:
-        raise DataError(f"{path} lists no clips; add rows (filename,fold,target,...) or pick another --data")
-    return rows
-
-
-def _check_esc50(folder: Path, tensor: Tensor, classes: int, limit: int | None, rate: int) -> DataCheck:
+def _check_audio(folder: Path, kind: str, tensor: Tensor, classes: int, limit: int | None, front,
+                 folds) -> DataCheck:
     import soundfile as sf
 
+    from harness.data.metadata import dataset_rows
+
+    front.check(tensor)
+    rate = front.sample_rate
+    raw = not hasattr(front, "front")  # RawCrops: count the clips shorter than one crop
     length = tensor.size
-    if max(tensor.shape, default=1) != length:
-        raise DataError(f"model input {list(tensor.shape)} is not a raw waveform window, so audio clips cannot "
-                        "feed it; pass --data as a folder of .npy input tensors")
-    rows = read_esc50_csv(folder)[:limit]
-    check = DataCheck("esc50", len(rows), target_rate=rate)
-    csv_path = folder / "meta" / "esc50.csv"
+    rows = dataset_rows(folder, kind, folds)[:limit]
+    check = DataCheck(kind, len(rows), target_rate=rate, folds=sorted(folds) if folds else None)
     for row in rows:
-        where = f"{csv_path} line {row['line']}"
-        parse_label(row.get("target") or "", where, classes)
-        name = (row.get("filename") or "").strip()
-        wav = folder / "audio" / name
-        if not name or not wav.is_file():
-            raise DataError(f"{where}: clip {name!r} is missing from {folder / 'audio'}; restore it or fix the csv")
+        parse_label(row.label, row.where, classes)
+        wav = row.path
+        if not row.name or not wav.is_file():
+            raise DataError(f"{row.where}: clip {row.name!r} is missing from {wav.parent}; restore it or fix the csv")
         _check_riff(wav)
         try:
             info = sf.info(str(wav))
         except Exception as exc:  # noqa: BLE001 - soundfile raises LibsndfileError/RuntimeError/TypeError
             raise DataError(f"{wav}: cannot decode ({' '.join(str(exc).split())[:120]}); re-encode it as WAV") from None
         if info.frames < 1 or info.samplerate < 1 or info.channels < 1:
-            raise DataError(f"{wav}: has no audio samples; replace the clip or drop its row from esc50.csv")
+            raise DataError(f"{wav}: has no audio samples; replace the clip or drop its row from {row.csv.name}")
         check.source_rates[info.samplerate] = check.source_rates.get(info.samplerate, 0) + 1
         if info.samplerate != rate:
-            check.resampled.append(name)
+            check.resampled.append(row.name)
         if info.channels > 1:
-            check.mixed.append(name)
-        if info.frames * rate / info.samplerate < length:
-            check.padded.append(name)
+            check.mixed.append(row.name)
+        if raw and info.frames * rate / info.samplerate < length:
+            check.padded.append(row.name)
     if check.resampled:
         rates = ", ".join(f"{r} Hz" for r in sorted(check.source_rates) if r != rate)
         check.warnings.append(f"{len(check.resampled)} clip(s) resampled from {rates} to {rate} Hz (recorded "
@@ -266,11 +243,11 @@ def _check_npy(folder: Path, tensor: Tensor, classes: int, limit: int | None) ->
 
 
 def check_run_inputs(model_path: Path, data_dir: Path, limit: int | None, console=None,
-                     sample_rate: int = 20000) -> DataCheck:
+                     sample_rate: int = 20000, *, layout: str | None = None, folds=None, front=None) -> DataCheck:
     """The data checks of a bench run, before any build or boot: ``limit``, the model file (read and verified,
-    :func:`harness.codegen.reader.read_tflite`, for its input and output tensors), then :func:`check_data`.
-    Warnings (resampling, channel mixing, padding) are printed on ``console`` (a rich Console) when given.
-    Raises DataError or ModelError."""
+    :func:`harness.codegen.reader.read_tflite`, for its input and output tensors), then :func:`check_data`
+    (``layout``, ``folds``, ``front`` as there).  Warnings (resampling, channel mixing, padding) are printed on
+    ``console`` (a rich Console) when given.  Raises DataError or ModelError."""
     from harness.codegen.reader import read_tflite
 
     check_limit(limit)
@@ -278,7 +255,7 @@ def check_run_inputs(model_path: Path, data_dir: Path, limit: int | None, consol
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         return DataCheck("unchecked", 0)  # the compiler refuses such a model with its own message
     check = check_data(data_dir, graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]], limit,
-                       sample_rate)
+                       sample_rate, layout=layout, folds=folds, front=front)
     for line in check.warnings if console is not None else ():
         console.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
     return check

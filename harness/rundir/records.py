@@ -122,11 +122,13 @@ class Firmware(_Record):
 
 
 class DataRef(_Record):
-    """The input data: folder path, kind ("esc50" or "npy"), number of samples (clips or tensors)."""
+    """The input data: folder path, kind ("esc50", "urbansound8k" or "npy"), number of samples (clips or
+    tensors), the official folds used (``--fold``; None: every clip listed)."""
 
     path: str | None = None
     kind: str | None = None
     samples: int | None = None
+    folds: list[int] | None = None
 
 
 class Manifest(_Record):
