@@ -1,6 +1,6 @@
 """Optimized kernel variants vs their portable C references, on awkward shapes (host).
 
-Every optimized variant the lowerings select (th_conv2d_im2col_s8, th_depthwise_conv2d_ch4_s8,
+Every optimized variant the lowerings select (th_conv2d_im2col_pair_s8, th_depthwise_conv2d_ch4_s8,
 th_fully_connected_x4_s8, th_max_pool2d_ch4_s8) must equal, byte for byte, the portable reference kernel it
 replaces (th_conv2d_s8, th_depthwise_conv2d_s8, th_fully_connected_s8, th_max_pool2d_s8), which
 tests/kernels/test_conv.py, test_pool.py, test_mlperf_tiny.py and test_acdnet.py check against the TFLM host
@@ -33,6 +33,7 @@ from harness.codegen.planner import plan_arena
 #: optimized variant -> (portable reference, its scratch bytes given the call's params)
 REFERENCES = {
     "th_conv2d_im2col_s8": ("th_conv2d_s8", lambda p: 0),
+    "th_conv2d_im2col_pair_s8": ("th_conv2d_s8", lambda p: 0),
     "th_depthwise_conv2d_ch4_s8": ("th_depthwise_conv2d_s8", lambda p: 4 * int(p["out_c"])),
     "th_fully_connected_x4_s8": ("th_fully_connected_s8", lambda p: 0),
     "th_max_pool2d_ch4_s8": ("th_max_pool2d_s8", lambda p: 0),
@@ -112,6 +113,7 @@ CONV_CASES = {  # name: (kind, in_hwc, out_c, keyword arguments of conv_graph)
     "conv_c6_3x3_dilation2": ("CONV_2D", (9, 9, 6), 9, dict(dilation=(2, 2))),
     "conv_c5_2x3_rect_s1x2_dil_w2": ("CONV_2D", (6, 11, 5), 4, dict(filt=(2, 3), stride=(1, 2), dilation=(1, 2))),
     "conv_1x1_c64_oc63": ("CONV_2D", (3, 5, 64), 63, dict(filt=(1, 1), padding="VALID")),
+    "conv_1x1_c3_k_below_4_odd_pixels": ("CONV_2D", (3, 5, 3), 5, dict(filt=(1, 1), padding="VALID")),
     "conv_1x1_s2_c16_oc1": ("CONV_2D", (6, 6, 16), 1, dict(filt=(1, 1), stride=(2, 2), padding="VALID")),
     "conv_pertensor_nobias_relu": ("CONV_2D", (5, 6, 3), 6, dict(per_channel=False, bias=False, act="RELU")),
     "conv_relu6_left_shift": ("CONV_2D", (5, 5, 2), 3, dict(act="RELU6", ratio=3.7)),
@@ -201,7 +203,7 @@ def test_im2col_scratch_matches_get_buffer_size():
     """The lowering's scratch request equals the kernel's _get_buffer_size (two int16 columns, K rounded to 4)."""
     graph = conv_graph(np.random.default_rng(0), "CONV_2D", (5, 5, 7), 3, filt=(3, 3))
     call = ops.lower(graph.operators[0], graph)
-    assert call.function == "th_conv2d_im2col_s8"
+    assert call.function == "th_conv2d_im2col_pair_s8"
     assert call.scratch_bytes == 2 * 2 * 64  # K = 63 -> 64 int16 per column
 
 

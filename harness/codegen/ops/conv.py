@@ -123,8 +123,9 @@ def select_s8_variant(params: dict[str, object], depthwise: bool) -> tuple[str, 
 
     Chosen at compile time from the shape; the core-specific code path (SXTB16/SMLAD on cores with the DSP
     extension, plain 32-bit C on ARMv6-M) is picked inside the variant by the C preprocessor (th_simd.h).
-    CONV_2D: th_conv2d_im2col_s8 (scratch: two int16 columns of filter_h * filter_w * in_c values rounded up
-    to 4, th_conv2d_im2col_s8_get_buffer_size).  DEPTHWISE_CONV_2D: th_depthwise_conv2d_ch4_s8 for depth
+    CONV_2D: th_conv2d_im2col_pair_s8 (scratch: two int16 columns of filter_h * filter_w * in_c values rounded
+    up to 4, th_conv2d_im2col_pair_s8_get_buffer_size; it runs th_conv2d_im2col_s8, the same size, on cores
+    without the DSP extension).  DEPTHWISE_CONV_2D: th_depthwise_conv2d_ch4_s8 for depth
     multiplier 1 and windows up to 64 taps (no scratch), else th_depthwise_conv2d_s8 (scratch: one int32
     accumulator per output channel).
     """
@@ -133,7 +134,7 @@ def select_s8_variant(params: dict[str, object], depthwise: bool) -> tuple[str, 
             return "th_depthwise_conv2d_ch4_s8", 0
         return "th_depthwise_conv2d_s8", 4 * int(params["out_c"])
     k = int(params["filter_h"]) * int(params["filter_w"]) * int(params["in_c"])
-    return "th_conv2d_im2col_s8", 2 * 2 * ((k + 3) & ~3)
+    return "th_conv2d_im2col_pair_s8", 2 * 2 * ((k + 3) & ~3)
 
 
 def lower(op: Operator, graph: Graph) -> KernelCall:
