@@ -160,6 +160,14 @@ static inline void th_pair_block(const int8_t *f, const int8_t *g, const int16_t
     acc[3] = a11;
 }
 
+/* th_requant_scale for a right shift r = -shift >= 2 with its constants given: rnd = 2^(r-2), sh = r - 1
+ * (the derivation is th_requant_scale's, th_requant.h). */
+static inline int32_t th_pair_scale(int32_t acc, int32_t m, int32_t rnd, int32_t sh) {
+    const int32_t l = (int32_t)(0x40000000UL | ((uint32_t)acc & 0x80000000UL));
+    const int64_t sum = (int64_t)acc * m + l;
+    return ((int32_t)(sum >> 32) + rnd) >> sh;
+}
+
 #endif /* TH_HAVE_DSP */
 
 void th_conv2d_im2col_pair_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter,
@@ -204,10 +212,19 @@ void th_conv2d_im2col_pair_s8(const th_conv_s8_params *p, const int8_t *input, c
                 int32_t acc[4] = {bias[oc], bias[oc], bias[oc + 1], bias[oc + 1]};
                 th_pair_block(f, f + K, col, K, acc);
                 const int32_t m0 = mult[oc], s0 = shift[oc], m1 = mult[oc + 1], s1 = shift[oc + 1];
-                const int32_t r00 = th_requant_scale(acc[0], m0, s0);
-                const int32_t r01 = th_requant_scale(acc[1], m0, s0);
-                const int32_t r10 = th_requant_scale(acc[2], m1, s1);
-                const int32_t r11 = th_requant_scale(acc[3], m1, s1);
+                int32_t r00, r01, r10, r11;
+                if (s0 <= -2 && s1 <= -2) { /* the usual right shifts: constants once per channel */
+                    const int32_t rnd0 = 1 << (-s0 - 2), sh0 = -s0 - 1, rnd1 = 1 << (-s1 - 2), sh1 = -s1 - 1;
+                    r00 = th_pair_scale(acc[0], m0, rnd0, sh0);
+                    r01 = th_pair_scale(acc[1], m0, rnd0, sh0);
+                    r10 = th_pair_scale(acc[2], m1, rnd1, sh1);
+                    r11 = th_pair_scale(acc[3], m1, rnd1, sh1);
+                } else {
+                    r00 = th_requant_scale(acc[0], m0, s0);
+                    r01 = th_requant_scale(acc[1], m0, s0);
+                    r10 = th_requant_scale(acc[2], m1, s1);
+                    r11 = th_requant_scale(acc[3], m1, s1);
+                }
                 out1[oc] = th_requant_clamp(r01, off, lo, hi);
                 out1[oc + 1] = th_requant_clamp(r11, off, lo, hi);
                 out0[oc] = th_requant_clamp(r00, off, lo, hi);

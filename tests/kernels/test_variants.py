@@ -1,6 +1,6 @@
 """Optimized kernel variants vs their portable C references, on awkward shapes (host).
 
-Every optimized variant the lowerings select (th_conv2d_im2col_pair_s8, th_depthwise_conv2d_ch4_s8,
+Every optimized variant the lowerings select (th_conv2d_im2col_pair_s8, th_depthwise_conv2d_ch4_dsp_s8,
 th_fully_connected_x4_s8, th_max_pool2d_ch4_s8) must equal, byte for byte, the portable reference kernel it
 replaces (th_conv2d_s8, th_depthwise_conv2d_s8, th_fully_connected_s8, th_max_pool2d_s8), which
 tests/kernels/test_conv.py, test_pool.py, test_mlperf_tiny.py and test_acdnet.py check against the TFLM host
@@ -35,6 +35,7 @@ REFERENCES = {
     "th_conv2d_im2col_s8": ("th_conv2d_s8", lambda p: 0),
     "th_conv2d_im2col_pair_s8": ("th_conv2d_s8", lambda p: 0),
     "th_depthwise_conv2d_ch4_s8": ("th_depthwise_conv2d_s8", lambda p: 4 * int(p["out_c"])),
+    "th_depthwise_conv2d_ch4_dsp_s8": ("th_depthwise_conv2d_s8", lambda p: 4 * int(p["out_c"])),
     "th_fully_connected_x4_s8": ("th_fully_connected_s8", lambda p: 0),
     "th_max_pool2d_ch4_s8": ("th_max_pool2d_s8", lambda p: 0),
 }
@@ -125,6 +126,8 @@ CONV_CASES = {  # name: (kind, in_hwc, out_c, keyword arguments of conv_graph)
     "dw_c23_3x3_same_relu": ("DEPTHWISE_CONV_2D", (5, 5, 23), 23, dict(act="RELU")),
     "dw_c8_5x5_s3": ("DEPTHWISE_CONV_2D", (10, 11, 8), 8, dict(filt=(5, 5), stride=(3, 3))),
     "dw_c12_3x3_dilation2": ("DEPTHWISE_CONV_2D", (9, 9, 12), 12, dict(dilation=(2, 2))),
+    "dw_c4_3x3_s2_valid_even": ("DEPTHWISE_CONV_2D", (9, 8, 4), 4, dict(stride=(2, 2), padding="VALID")),
+    "dw_c9_1x1_relu6": ("DEPTHWISE_CONV_2D", (3, 4, 9), 9, dict(filt=(1, 1), padding="VALID", act="RELU6")),
     "dw_c64_3x3_pertensor_left_shift": ("DEPTHWISE_CONV_2D", (4, 5, 64), 64, dict(per_channel=False, ratio=2.5)),
     "dw_dm2_c3_falls_back": ("DEPTHWISE_CONV_2D", (5, 5, 3), 6, {}),
     "fc_640x7": ("FULLY_CONNECTED", (1, 1, 640), 7, {}),
