@@ -91,13 +91,6 @@ void th_depthwise_conv2d_s8(const th_conv_s8_params *p, const int8_t *input, con
 void th_depthwise_conv2d_ch4_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter,
                                 int8_t *output);
 
-/* DEPTHWISE_CONV_2D int8, depth multiplier 1, filter_h * filter_w <= 64, the variant the code generator
- * selects (th_depthwise_conv2d_ch4_dsp_s8.c): channel groups of four in the outer loop, each group's filter
- * expanded once to int16 pairs; th_depthwise_conv2d_ch4_s8 on cores without the DSP extension.  Same result
- * as th_depthwise_conv2d_s8; no scratch. */
-void th_depthwise_conv2d_ch4_dsp_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter,
-                                    int8_t *output);
-
 /* DEPTHWISE_CONV_2D float32; bias [out_c] or NULL. scratch: 4 * out_c bytes, 4-byte aligned. */
 void th_depthwise_conv2d_f32(const th_conv_f32_params *p, const float *input, const float *filter,
                              const float *bias, float *output, int8_t *scratch);

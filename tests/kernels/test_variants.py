@@ -1,6 +1,6 @@
 """Optimized kernel variants vs their portable C references, on awkward shapes (host).
 
-Every optimized variant the lowerings select (th_conv2d_im2col_pair_s8, th_depthwise_conv2d_ch4_dsp_s8,
+Every optimized variant the lowerings select (th_conv2d_im2col_pair_s8, th_depthwise_conv2d_ch4_s8,
 th_fully_connected_x4_s8, th_max_pool2d_ch4_s8) must equal, byte for byte, the portable reference kernel it
 replaces (th_conv2d_s8, th_depthwise_conv2d_s8, th_fully_connected_s8, th_max_pool2d_s8), which
 tests/kernels/test_conv.py, test_pool.py, test_mlperf_tiny.py and test_acdnet.py check against the TFLM host
@@ -35,9 +35,9 @@ REFERENCES = {
     "th_conv2d_im2col_s8": ("th_conv2d_s8", lambda p: 0),
     "th_conv2d_im2col_pair_s8": ("th_conv2d_s8", lambda p: 0),
     "th_depthwise_conv2d_ch4_s8": ("th_depthwise_conv2d_s8", lambda p: 4 * int(p["out_c"])),
-    "th_depthwise_conv2d_ch4_dsp_s8": ("th_depthwise_conv2d_s8", lambda p: 4 * int(p["out_c"])),
     "th_fully_connected_x4_s8": ("th_fully_connected_s8", lambda p: 0),
     "th_max_pool2d_ch4_s8": ("th_max_pool2d_s8", lambda p: 0),
+    "th_add_flat_s8": ("th_add_s8", lambda p: 0),
 }
 
 
@@ -90,6 +90,18 @@ def pool_graph(rng, in_hwc, filt, stride, padding="VALID", act="NONE") -> Graph:
     options = {"filter_height": filt[0], "filter_width": filt[1], "stride_h": stride[0], "stride_w": stride[1],
                "padding": padding, "fused_activation_function": act}
     return Graph(tensors, (Operator(0, "MAX_POOL_2D", (0,), (1,), options),), (0,), (1,))
+
+
+def add_graph(rng, shape, scales, act="NONE") -> Graph:
+    """One same-shape int8 ADD of the input and a random constant, with input/output ``scales`` (their ratios set
+    the rescaling shifts)."""
+    s1, s2, so = scales
+    tensors = (Tensor(0, "a", shape, "int8", _q(s1, int(rng.integers(-128, 128)))),
+               Tensor(1, "b", shape, "int8", _q(s2, int(rng.integers(-128, 128))),
+                      rng.integers(-128, 128, shape).astype(np.int8)),
+               Tensor(2, "y", shape, "int8", _q(so, int(rng.integers(-30, 30)))))
+    op = Operator(0, "ADD", (0, 1), (2,), {"fused_activation_function": act})
+    return Graph(tensors, (op,), (0,), (2,))
 
 
 def build(graph: Graph, reference: bool, name: str) -> HostModel:
@@ -193,6 +205,29 @@ def test_conv_family_variant_matches_reference(case):
 @pytest.mark.parametrize("case", sorted(POOL_CASES))
 def test_max_pool_variant_matches_reference(case):
     _check(_graph(case), case, "th_max_pool2d_ch4_s8")
+
+
+ADD_CASES = {  # name: (shape, (input 1, input 2, output scale), activation)
+    "add_equal_scales_shift0": ((1, 4, 5, 7), (0.05, 0.05, 0.1), "NONE"),
+    "add_input2_shift_minus1_relu": ((1, 3, 3, 23), (0.08, 0.05, 0.05), "RELU"),
+    "add_input2_shift_minus2": ((1, 1, 9, 8), (0.08, 0.03, 0.05), "NONE"),
+    "add_input2_tiny_big_output_relu6": ((1, 2, 5, 3), (0.2, 0.0004, 0.01), "RELU6"),
+    "add_output_scale_small_saturates": ((2, 33), (0.1, 0.07, 0.002), "NONE"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ADD_CASES))
+def test_add_variant_matches_reference(case):
+    """th_add_flat_s8 (SMLAL rescaling) equals th_add_s8 for input/output scale ratios that give rescaling
+    shifts of 0, -1 and <= -2 and saturating outputs."""
+    shape, scales, act = ADD_CASES[case]
+    graph = add_graph(np.random.default_rng(sorted(ADD_CASES).index(case)), shape, scales, act)
+    variant, reference = build(graph, False, case), build(graph, True, case + "_ref")
+    assert variant.compiled.calls[0].function == "th_add_flat_s8"
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        x = rng.integers(-128, 128, shape, dtype=np.int8)
+        assert variant.run(x).tobytes() == reference.run(x).tobytes()
 
 
 @pytest.mark.parametrize("case", NO_DSP_CASES)

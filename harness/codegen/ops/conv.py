@@ -125,14 +125,13 @@ def select_s8_variant(params: dict[str, object], depthwise: bool) -> tuple[str, 
     extension, plain 32-bit C on ARMv6-M) is picked inside the variant by the C preprocessor (th_simd.h).
     CONV_2D: th_conv2d_im2col_pair_s8 (scratch: two int16 columns of filter_h * filter_w * in_c values rounded
     up to 4, th_conv2d_im2col_pair_s8_get_buffer_size; it runs th_conv2d_im2col_s8, the same size, on cores
-    without the DSP extension).  DEPTHWISE_CONV_2D: th_depthwise_conv2d_ch4_dsp_s8 for
-    depth multiplier 1 and windows up to 64 taps (no scratch; it runs th_depthwise_conv2d_ch4_s8 on cores
-    without the DSP extension), else th_depthwise_conv2d_s8 (scratch: one int32
+    without the DSP extension).  DEPTHWISE_CONV_2D: th_depthwise_conv2d_ch4_s8 for
+    depth multiplier 1 and windows up to 64 taps (no scratch), else th_depthwise_conv2d_s8 (scratch: one int32
     accumulator per output channel).
     """
     if depthwise:
         if int(params["depth_multiplier"]) == 1 and int(params["filter_h"]) * int(params["filter_w"]) <= 64:
-            return "th_depthwise_conv2d_ch4_dsp_s8", 0
+            return "th_depthwise_conv2d_ch4_s8", 0
         return "th_depthwise_conv2d_s8", 4 * int(params["out_c"])
     k = int(params["filter_h"]) * int(params["filter_w"]) * int(params["in_c"])
     return "th_conv2d_im2col_pair_s8", 2 * 2 * ((k + 3) & ~3)
