@@ -1,7 +1,7 @@
 """Deployment backends side by side on the twins: instructions per inference with tinyhil's generated code, TFLM
 (reference kernels) and TFLM + CMSIS-NN, the ratio tinyhil / tflm-cmsis-nn, memory per backend, bit-exactness.
 
-    python benchmarks/backends.py [--model M.tflite ...] [--board stm32f746 ...] [--inputs 2]
+    python benchmarks/backends.py [--model M.tflite ...] [--board stm32f746 ...] [--backend tinyhil ...] [--inputs 2]
 
 Defaults: ACDNet-20 (the demo model, from $TINYHIL_LOCAL_DIR or its public source) and the fixture models
 (raw_mini, the four MLPerf Tiny architectures) on the stm32f746, nrf52840 and rp2040 twins.  Firmware and the
@@ -22,7 +22,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from harness.backends import Backend  # noqa: E402
+from harness.backends import Backend, parse_backend  # noqa: E402
 from harness.boards import get_board  # noqa: E402
 from harness.errors import MemoryOverflowError, TinyhilError  # noqa: E402
 from harness.orchestrate import BuildOptions, connect, prepare  # noqa: E402
@@ -58,7 +58,13 @@ def main() -> None:
     ap.add_argument("--model", action="append", help="a .tflite file (repeatable)")
     ap.add_argument("--board", action="append", help="a board with a twin (repeatable)")
     ap.add_argument("--inputs", type=int, default=2, help="random inputs per run (default 2)")
+    ap.add_argument("--backend", action="append",
+                    help="a backend to run (repeatable; default all; the ratio needs tflm-cmsis-nn among them)")
     args = ap.parse_args()
+    try:
+        backends = [parse_backend(b) for b in args.backend] if args.backend else list(Backend)
+    except TinyhilError as exc:
+        sys.exit(f"error: {exc}")
     if args.model:
         models = [Path(m) for m in args.model]
     else:
@@ -70,8 +76,8 @@ def main() -> None:
     print("|---|---|---|--:|--:|--:|--:|--:|:-:|")
     for model in models:
         for board in boards:
-            rows = {b: measure(model, board, b, args.inputs) for b in Backend}
-            ref = rows[Backend.TFLM_CMSIS_NN].get("count")
+            rows = {b: measure(model, board, b, args.inputs) for b in backends}
+            ref = rows.get(Backend.TFLM_CMSIS_NN, {}).get("count")
             for b, r in rows.items():
                 if r["status"] != "ok":
                     print(f"| {model.stem} | {board} | {b.value} | {r['status']} | | | | | |", flush=True)

@@ -69,6 +69,15 @@ void th_conv2d_im2col_s8(const th_conv_s8_params *p, const int8_t *input, const 
                          int8_t *scratch);
 int32_t th_conv2d_im2col_s8_get_buffer_size(const th_conv_s8_params *p);
 
+/* CONV_2D int8, the variant the code generator selects (th_conv2d_im2col_pair_s8.c): th_conv2d_im2col_s8's
+ * blocking with the two int16 columns interleaved group by group, so one pointer and two LDRD read both; an
+ * inline-assembly inner loop on cores with the DSP extension, th_conv2d_im2col_s8 itself on the others.  Same
+ * result as th_conv2d_s8.  scratch: th_conv2d_im2col_pair_s8_get_buffer_size(p) bytes (equal to
+ * th_conv2d_im2col_s8's), 4-byte aligned. */
+void th_conv2d_im2col_pair_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter,
+                              int8_t *output, int8_t *scratch);
+int32_t th_conv2d_im2col_pair_s8_get_buffer_size(const th_conv_s8_params *p);
+
 /* CONV_2D float32; bias [out_c] or NULL. */
 void th_conv2d_f32(const th_conv_f32_params *p, const float *input, const float *filter, const float *bias,
                    float *output);

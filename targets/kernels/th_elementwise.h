@@ -72,6 +72,9 @@ typedef struct {
 } th_elementwise_f32_params;
 
 void th_add_s8(const th_add_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output);
+/* ADD int8, the variant the code generator selects for same-shape inputs (th_add_flat_s8.c): the same result as
+ * th_add_s8 with the rescalings in SMLAL form (th_requant.h); th_add_s8 itself on ARMv6-M and for broadcasts. */
+void th_add_flat_s8(const th_add_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output);
 void th_mul_s8(const th_mul_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output);
 void th_add_f32(const th_elementwise_f32_params *params, const float *input1, const float *input2, float *output);
 void th_mul_f32(const th_elementwise_f32_params *params, const float *input1, const float *input2, float *output);

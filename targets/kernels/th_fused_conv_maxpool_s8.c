@@ -2,6 +2,9 @@
 #include "th_fused_conv_maxpool.h"
 
 #include <stddef.h>
+#include <string.h>
+
+#include "th_simd.h"
 
 static inline int32_t th_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
 static inline int32_t th_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
@@ -16,7 +19,28 @@ static void th_pool_strip(const th_pool_s8_params *q, const int8_t *strip, int32
         const int32_t x_origin = px * q->stride_w - q->pad_w;
         const int32_t wx0 = th_max_i32(0, x_origin), wx1 = th_min_i32(q->in_w, x_origin + q->filter_w);
         int8_t *out = out_row + (size_t)px * c;
-        for (int32_t ch = 0; ch < c; ++ch) {
+        int32_t ch0 = 0;
+#if TH_HAVE_DSP
+        /* four channels per word (SSUB8 + SEL, as th_max_pool2d_ch4_s8), the activation clamp on all four */
+        const uint32_t lo4 = (uint32_t)(uint8_t)(int8_t)q->act_min * 0x01010101U;
+        const uint32_t hi4 = (uint32_t)(uint8_t)(int8_t)q->act_max * 0x01010101U;
+        const size_t row_step = (size_t)strip_w * c;
+        for (; ch0 + 4 <= c; ch0 += 4) {
+            uint32_t m = 0x80808080U; /* four lanes of -128 */
+            const int8_t *row = strip + (size_t)(wx0 - cx0) * c + ch0;
+            for (int32_t y = cy0; y < cy1; ++y, row += row_step) {
+                const int8_t *e = row;
+                for (int32_t x = wx0; x < wx1; ++x, e += c) {
+                    uint32_t v;
+                    memcpy(&v, e, 4);
+                    m = th_max_s8x4(m, v);
+                }
+            }
+            m = th_min_s8x4(th_max_s8x4(m, lo4), hi4);
+            memcpy(out + ch0, &m, 4);
+        }
+#endif
+        for (int32_t ch = ch0; ch < c; ++ch) {
             int32_t m = -128;
             for (int32_t y = cy0; y < cy1; ++y) {
                 const int8_t *row = strip + (size_t)(y - cy0) * strip_w * c + ch;

@@ -26,7 +26,7 @@ def test_kernel_variants_are_bit_exact_on_every_core(twin, tmp_path):
     # fused steps are checked on the twins by tests/emulator/test_acdnet_boards.py)
     firmware = prepare(compile_model(MODEL, fusion=False), get_board(twin).target(True), BuildOptions())
     functions = {c.function for c in firmware.compiled.calls}
-    assert {"th_conv2d_im2col_s8", "th_depthwise_conv2d_ch4_s8", "th_max_pool2d_ch4_s8",
+    assert {"th_conv2d_im2col_pair_s8", "th_depthwise_conv2d_ch4_s8", "th_max_pool2d_ch4_s8",
             "th_fully_connected_x4_s8"} <= functions
     rng = np.random.default_rng(5)
     shape = tuple(firmware.compiled.input_tensor.shape)

@@ -51,7 +51,7 @@ def test_refuses_hybrid_and_tanh():
 def test_lowering_no_bias_folds_input_offset():
     op, g = _graph("CONV_2D", "int8", "int8", {"padding": "SAME", "stride_h": 1, "stride_w": 1})
     call = conv.lower(op, g)
-    assert call.function == "th_conv2d_im2col_s8"
+    assert call.function == "th_conv2d_im2col_pair_s8"
     # the larger need: two int16 columns of 3*3*2 = 18 values rounded up to 20 (DSP), four int32 columns (ARMv6-M)
     assert call.scratch_bytes == max(2 * 2 * 20, 4 * 4 * 18)
     assert call.params["pad_top"] == 1 and call.params["pad_left"] == 1

@@ -1,6 +1,6 @@
 """Optimized kernel variants vs their portable C references, on awkward shapes (host).
 
-Every optimized variant the lowerings select (th_conv2d_im2col_s8, th_depthwise_conv2d_ch4_s8,
+Every optimized variant the lowerings select (th_conv2d_im2col_pair_s8, th_depthwise_conv2d_ch4_s8,
 th_fully_connected_x4_s8, th_max_pool2d_ch4_s8) must equal, byte for byte, the portable reference kernel it
 replaces (th_conv2d_s8, th_depthwise_conv2d_s8, th_fully_connected_s8, th_max_pool2d_s8), which
 tests/kernels/test_conv.py, test_pool.py, test_mlperf_tiny.py and test_acdnet.py check against the TFLM host
@@ -33,9 +33,11 @@ from harness.codegen.planner import plan_arena
 #: optimized variant -> (portable reference, its scratch bytes given the call's params)
 REFERENCES = {
     "th_conv2d_im2col_s8": ("th_conv2d_s8", lambda p: 0),
+    "th_conv2d_im2col_pair_s8": ("th_conv2d_s8", lambda p: 0),
     "th_depthwise_conv2d_ch4_s8": ("th_depthwise_conv2d_s8", lambda p: 4 * int(p["out_c"])),
     "th_fully_connected_x4_s8": ("th_fully_connected_s8", lambda p: 0),
     "th_max_pool2d_ch4_s8": ("th_max_pool2d_s8", lambda p: 0),
+    "th_add_flat_s8": ("th_add_s8", lambda p: 0),
 }
 
 
@@ -90,6 +92,18 @@ def pool_graph(rng, in_hwc, filt, stride, padding="VALID", act="NONE") -> Graph:
     return Graph(tensors, (Operator(0, "MAX_POOL_2D", (0,), (1,), options),), (0,), (1,))
 
 
+def add_graph(rng, shape, scales, act="NONE") -> Graph:
+    """One same-shape int8 ADD of the input and a random constant, with input/output ``scales`` (their ratios set
+    the rescaling shifts)."""
+    s1, s2, so = scales
+    tensors = (Tensor(0, "a", shape, "int8", _q(s1, int(rng.integers(-128, 128)))),
+               Tensor(1, "b", shape, "int8", _q(s2, int(rng.integers(-128, 128))),
+                      rng.integers(-128, 128, shape).astype(np.int8)),
+               Tensor(2, "y", shape, "int8", _q(so, int(rng.integers(-30, 30)))))
+    op = Operator(0, "ADD", (0, 1), (2,), {"fused_activation_function": act})
+    return Graph(tensors, (op,), (0,), (2,))
+
+
 def build(graph: Graph, reference: bool, name: str) -> HostModel:
     """Host library of ``graph`` with the selected variant, or with the portable reference kernel."""
     calls = [ops.lower(op, graph) for op in graph.operators]
@@ -112,6 +126,7 @@ CONV_CASES = {  # name: (kind, in_hwc, out_c, keyword arguments of conv_graph)
     "conv_c6_3x3_dilation2": ("CONV_2D", (9, 9, 6), 9, dict(dilation=(2, 2))),
     "conv_c5_2x3_rect_s1x2_dil_w2": ("CONV_2D", (6, 11, 5), 4, dict(filt=(2, 3), stride=(1, 2), dilation=(1, 2))),
     "conv_1x1_c64_oc63": ("CONV_2D", (3, 5, 64), 63, dict(filt=(1, 1), padding="VALID")),
+    "conv_1x1_c3_k_below_4_odd_pixels": ("CONV_2D", (3, 5, 3), 5, dict(filt=(1, 1), padding="VALID")),
     "conv_1x1_s2_c16_oc1": ("CONV_2D", (6, 6, 16), 1, dict(filt=(1, 1), stride=(2, 2), padding="VALID")),
     "conv_pertensor_nobias_relu": ("CONV_2D", (5, 6, 3), 6, dict(per_channel=False, bias=False, act="RELU")),
     "conv_relu6_left_shift": ("CONV_2D", (5, 5, 2), 3, dict(act="RELU6", ratio=3.7)),
@@ -123,6 +138,8 @@ CONV_CASES = {  # name: (kind, in_hwc, out_c, keyword arguments of conv_graph)
     "dw_c23_3x3_same_relu": ("DEPTHWISE_CONV_2D", (5, 5, 23), 23, dict(act="RELU")),
     "dw_c8_5x5_s3": ("DEPTHWISE_CONV_2D", (10, 11, 8), 8, dict(filt=(5, 5), stride=(3, 3))),
     "dw_c12_3x3_dilation2": ("DEPTHWISE_CONV_2D", (9, 9, 12), 12, dict(dilation=(2, 2))),
+    "dw_c4_3x3_s2_valid_even": ("DEPTHWISE_CONV_2D", (9, 8, 4), 4, dict(stride=(2, 2), padding="VALID")),
+    "dw_c9_1x1_relu6": ("DEPTHWISE_CONV_2D", (3, 4, 9), 9, dict(filt=(1, 1), padding="VALID", act="RELU6")),
     "dw_c64_3x3_pertensor_left_shift": ("DEPTHWISE_CONV_2D", (4, 5, 64), 64, dict(per_channel=False, ratio=2.5)),
     "dw_dm2_c3_falls_back": ("DEPTHWISE_CONV_2D", (5, 5, 3), 6, {}),
     "fc_640x7": ("FULLY_CONNECTED", (1, 1, 640), 7, {}),
@@ -195,6 +212,29 @@ def test_max_pool_variant_matches_reference(case):
     _check(_graph(case), case, "th_max_pool2d_ch4_s8")
 
 
+ADD_CASES = {  # name: (shape, (input 1, input 2, output scale), activation)
+    "add_equal_scales_shift0": ((1, 4, 5, 7), (0.05, 0.05, 0.1), "NONE"),
+    "add_input2_shift_minus1_relu": ((1, 3, 3, 23), (0.08, 0.05, 0.05), "RELU"),
+    "add_input2_shift_minus2": ((1, 1, 9, 8), (0.08, 0.03, 0.05), "NONE"),
+    "add_input2_tiny_big_output_relu6": ((1, 2, 5, 3), (0.2, 0.0004, 0.01), "RELU6"),
+    "add_output_scale_small_saturates": ((2, 33), (0.1, 0.07, 0.002), "NONE"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ADD_CASES))
+def test_add_variant_matches_reference(case):
+    """th_add_flat_s8 (SMLAL rescaling) equals th_add_s8 for input/output scale ratios that give rescaling
+    shifts of 0, -1 and <= -2 and saturating outputs."""
+    shape, scales, act = ADD_CASES[case]
+    graph = add_graph(np.random.default_rng(sorted(ADD_CASES).index(case)), shape, scales, act)
+    variant, reference = build(graph, False, case), build(graph, True, case + "_ref")
+    assert variant.compiled.calls[0].function == "th_add_flat_s8"
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        x = rng.integers(-128, 128, shape, dtype=np.int8)
+        assert variant.run(x).tobytes() == reference.run(x).tobytes()
+
+
 @pytest.mark.parametrize("case", NO_DSP_CASES)
 def test_plain_path_matches_reference(case, tmp_path, monkeypatch):
     """The variants built without the DSP extension (TH_FORCE_NO_DSP: what Cortex-M0+ runs) equal the reference."""
@@ -207,7 +247,7 @@ def test_im2col_scratch_matches_get_buffer_size():
     (K rounded to 4) on DSP cores, four int32 columns on ARMv6-M (th_conv2d_im2col_m0_s8)."""
     graph = conv_graph(np.random.default_rng(0), "CONV_2D", (5, 5, 7), 3, filt=(3, 3))
     call = ops.lower(graph.operators[0], graph)
-    assert call.function == "th_conv2d_im2col_s8"
+    assert call.function == "th_conv2d_im2col_pair_s8"
     assert call.scratch_bytes == max(2 * 2 * 64, 4 * 4 * 63)  # K = 63: 64 int16 per column / 4 x 63 int32
 
 

@@ -78,6 +78,9 @@ CASES = {
                                       {"filter_height": 2, "filter_width": 1, "stride_h": 3, "stride_w": 2}),
     "one_d_same_columns": ((1, 301, 3), 8, (1, 5), {"padding": "SAME", "stride_w": 2},
                            {"filter_height": 1, "filter_width": 6, "stride_h": 1, "stride_w": 6}),
+    "pool_relu6_c9_lanes_and_rest": ((6, 8, 9), 9, (3, 3), {"padding": "SAME"},
+                                     {"filter_height": 2, "filter_width": 2, "stride_h": 2, "stride_w": 2,
+                                      "fused_activation_function": "RELU6"}),
     "one_d_valid_acdnet_like": ((1, 523, 4), 32, (1, 5), {"stride_w": 2},
                                 {"filter_height": 1, "filter_width": 50, "stride_h": 1, "stride_w": 50}),
 }

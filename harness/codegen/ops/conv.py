@@ -124,9 +124,11 @@ def select_s8_variant(params: dict[str, object], depthwise: bool) -> tuple[str, 
     Chosen at compile time from the shape; the core-specific code path (SXTB16/SMLAD on cores with the DSP
     extension; on ARMv6-M the th_*_m0_s8 kernels with Thumb-1 assembly inner loops, th_conv_m0.h) is picked
     inside the variant by the C preprocessor (th_simd.h), so the generated code is the same for every core.
-    CONV_2D: th_conv2d_im2col_s8 (scratch: two int16 columns of filter_h * filter_w * in_c values rounded up
-    to 4 on DSP cores, four int32 columns on ARMv6-M; the larger, th_conv2d_im2col_s8_get_buffer_size).  DEPTHWISE_CONV_2D: th_depthwise_conv2d_ch4_s8 for depth
-    multiplier 1 and windows up to 64 taps (no scratch), else th_depthwise_conv2d_s8 (scratch: one int32
+    CONV_2D: th_conv2d_im2col_pair_s8 (scratch: two int16 columns of filter_h * filter_w * in_c values rounded
+    up to 4 on DSP cores, th_conv2d_im2col_pair_s8_get_buffer_size; on cores without the DSP extension it runs
+    th_conv2d_im2col_s8, whose ARMv6-M path needs four int32 columns: the request is the larger).
+    DEPTHWISE_CONV_2D: th_depthwise_conv2d_ch4_s8 for depth multiplier 1 and windows up to 64 taps (no
+    scratch), else th_depthwise_conv2d_s8 (scratch: one int32
     accumulator per output channel).
     """
     if depthwise:
@@ -136,7 +138,7 @@ def select_s8_variant(params: dict[str, object], depthwise: bool) -> tuple[str, 
     k = int(params["filter_h"]) * int(params["filter_w"]) * int(params["in_c"])
     # the larger of the two core paths' needs: DSP two int16 columns, ARMv6-M four int32 columns
     # (th_conv2d_im2col_m0_s8_get_buffer_size); the generated code is the same for every core
-    return "th_conv2d_im2col_s8", max(2 * 2 * ((k + 3) & ~3), 16 * k)
+    return "th_conv2d_im2col_pair_s8", max(2 * 2 * ((k + 3) & ~3), 16 * k)
 
 
 def lower(op: Operator, graph: Graph) -> KernelCall:

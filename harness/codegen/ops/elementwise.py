@@ -138,7 +138,9 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         except ValueError as exc:
             raise _refuse(op, str(exc)) from None
         params = {**geometry, **common, **rescale, "act_min": act_min, "act_max": act_max}
-        return KernelCall("th_add_s8", "th_add_s8_params", params, args, macs)
+        # same shapes: th_add_flat_s8 (SMLAL rescaling on ARMv7(E)-M, th_add_s8 on ARMv6-M); broadcasts: th_add_s8
+        function = "th_add_s8" if geometry["broadcast"] else "th_add_flat_s8"
+        return KernelCall(function, "th_add_s8_params", params, args, macs)
     real = float(np.float32(a.scale)) * float(np.float32(b.scale)) / float(np.float32(out.scale))
     multiplier, shift = quant.quantize_multiplier(real)
     params = {**geometry, **common, "output_multiplier": multiplier, "output_shift": shift,
