@@ -95,6 +95,7 @@ def compare(
         print_json(doc)
     else:
         out = history.console
+        out.print(f"baseline {base.run_id}\ncurrent  {cur.run_id}", highlight=False, markup=False, soft_wrap=True)
         out.print(comparison_table(cmp, width=out.width, wide=wide))
         if cmp.config_differences:
             out.print(f"[yellow]note:[/] the runs differ in configuration: {', '.join(cmp.config_differences)}",

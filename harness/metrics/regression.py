@@ -206,9 +206,10 @@ def config_differences(a: Run, b: Run) -> list[str]:
 
 
 def comparison_table(cmp: Comparison, *, width: int | None = None, wide: bool = False):
-    """A rich Table of the changes: metric, baseline, current, change, threshold, verdict, note; fitted to
-    ``width`` console columns by :func:`harness.report.fit.fit_table` (the note, then the threshold, then the
-    baseline column are dropped first; ``None``: every column)."""
+    """A rich Table of the changes (the run ids are printed above it by the caller, whole): metric, baseline,
+    current, change, threshold, verdict, note; fitted to
+    ``width`` console columns by :func:`harness.report.fit.fit_table` (the note and the threshold are dropped
+    first, then the change is shown in % only, then the baseline is dropped; ``None``: every column)."""
     from rich.text import Text
 
     from harness.report.fit import fit_table
@@ -216,10 +217,12 @@ def comparison_table(cmp: Comparison, *, width: int | None = None, wide: bool = 
     style = {"REGRESSION": "bold red", "improved": "green"}
     rows = [[c.metric, _show(c.baseline, c.unit), _show(c.current, c.unit), _delta(c), c.limit,
              Text(c.status, style=style.get(c.status, "")), c.note] for c in cmp.changes]
-    return fit_table(f"{cmp.current.run_id}  vs baseline  {cmp.baseline.run_id}",
+    return fit_table("current vs baseline",
                      ["metric", "baseline", "current", "change", "threshold", "verdict", "note"], rows,
-                     width or 1_000_000, ids=["metric"], drop_order=["note", "threshold", "baseline"], wide=wide,
-                     right=["baseline", "current", "change", "threshold"])
+                     width or 1_000_000, ids=["metric"], drop_order=["note", "threshold", "change", "baseline"],
+                     wide=wide, right=["baseline", "current", "change", "threshold"],
+                     short={"change": [f"{c.pct:+.2f} %" if c.pct is not None and c.unit != "points" else _delta(c)
+                                       for c in cmp.changes]})
 
 
 def _show(v, unit: str) -> str:
