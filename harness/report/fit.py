@@ -10,7 +10,8 @@ Every results table of the command line (``runs``, ``show``, ``bench``, ``report
    row: target twin"), then the others in the caller's order (least important first): a column that has an
    abbreviated form (``short``: e.g. run ids as their shortest unique prefix, a compression method's short
    name) is abbreviated the first time its name comes up and removed the next time; identifier columns are
-   only ever abbreviated.  The caption names what was abbreviated or dropped and that ``--wide`` shows it.
+   only ever abbreviated.  A column dropped early comes back when it fits once a later, wider one is gone.
+   The caption names what was abbreviated or dropped and that ``--wide`` shows it.
 3. Only when every optional column is gone and the table is still too wide do the remaining non-identifier cells
    wrap (at spaces first); nothing is cut with "…".
 
@@ -107,6 +108,13 @@ def fit_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence
         else:
             continue
         table = build(keep, dropped, same)
+    for name in reversed(same + dropped):  # last removed (most important) first: a column dropped early may
+        trial = [n for n in columns if n in keep or n == name]  # fit again once a later, wider one is gone
+        candidate = build(trial, [d for d in dropped if d != name], [d for d in same if d != name])
+        if measure.measure(candidate).maximum <= width:
+            keep, table = trial, candidate
+            dropped[:] = [d for d in dropped if d != name]
+            same[:] = [d for d in same if d != name]
     table.needed_width = measure.measure(table).minimum
     return table
 

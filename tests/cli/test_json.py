@@ -48,6 +48,9 @@ def test_report_boards_inspect_compile(cli, selection, tmp_path):
     compiled = document(cli("compile", "--model", RAW_MINI, "--out", tmp_path / "c", "--json"))
     assert compiled["arena_bytes"] == card["arena_bytes"] and compiled["steps"][0]["index"] == 0
     assert (tmp_path / "c" / "model.c").is_file()
+    probes = document(cli("probes", "--json"))
+    assert set(probes) == {"schema", "not_listed", "attached"}
+    assert all(set(a) == {"probe", "probe_name", "port", "usb_id", "boards"} for a in probes["attached"])
 
 
 @pytest.mark.emulator
@@ -71,6 +74,11 @@ def test_bench_json_on_a_twin_then_runs_and_show(cli, tmp_path, monkeypatch):
     res = cli("show", run["short_id"], "--results", out, columns=80)
     assert res.exit_code == 0 and run["run_id"] in res.stdout
     assert all(len(ln.rstrip()) <= 80 for ln in res.stdout.split(f"run {run['run_id']}")[1].splitlines())
+    prof = document(cli("profile", "--model", RAW_MINI, "--board", "rp2040", "--emulate", "--out", out / "profiles",
+                        "--json", env={"TINYHIL_DB": None}))
+    assert prof["run_id"] == run["run_id"] and prof["unit"] == "instructions" and prof["operators"]
+    assert sum(op["instructions"] for op in prof["operators"]) == prof["total"]
+    assert Path(prof["files"]["csv"]).is_file()
     monkeypatch.chdir(tmp_path)
     res = cli("runs")
     assert res.exit_code == 2 and f"tinyhil runs --results {out.resolve()}" in " ".join(res.stderr.split())
