@@ -11,6 +11,7 @@ import typer
 
 from harness.cli.bench_output import print_bench
 from harness.cli.guard import guarded
+from harness.cli.models import BackendOpt, CatalogOpt  # shared with the model commands
 from harness.cli.output import make_console
 
 app = typer.Typer(help="tinyhil: benchmark TinyML audio classifiers on microcontrollers and their emulated twins.",
@@ -47,13 +48,6 @@ def _options(
     harness.progress.QUIET = quiet
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-
-
-
-
-BackendOpt = typer.Option(None, "--backend", help="Deployment backend: tinyhil (default), tflm (TFLM reference "
-                          "kernels) or tflm-cmsis-nn (TFLM with CMSIS-NN); repeat to compare them")
-CatalogOpt = typer.Option(None, "--catalog", help="Board catalog YAML (default: the repository's boards.yaml).")
 
 
 def _register_model_commands() -> None:

@@ -12,10 +12,13 @@
     130  interrupted (Ctrl-C, SIGTERM, SIGHUP): emulators and ports closed, nothing recorded as valid
 
 **Width**: ``$COLUMNS`` when set, else the terminal's width, else (output piped to a file or another program)
-120 columns.  **Tables** never cut an identifier (run id, model, board): identifier columns do not wrap or
-truncate; when the table is wider than the console, optional columns are dropped in the order the caller gives
-(least important first) and a footnote names them; ``--wide`` keeps every column.  **Run ids** are shown as
-the shortest unique prefix of at least 8 characters (``short_ids``), and every command accepts such a prefix.
+120 columns, looked up at every print (:class:`LiveConsole`).  **Tables** (:func:`fit_table`, in
+``harness/report/fit.py``) never cut an identifier (run id, model, board): identifier columns do not wrap or
+truncate; when the table is wider than the console, columns equal on every row go first (named in a footnote),
+then the caller's optional columns are abbreviated or dropped in its documented order (least important first)
+and a footnote names them; ``--wide`` keeps every column.  **Run ids** are shown as the shortest unique prefix
+of at least 8 characters (``short_ids``) when the full ids do not fit, and every command accepts such a prefix.
+**JSON**: ``--json`` prints one document with :func:`print_json` (keys: ``harness/cli/records.py``).
 """
 
 from __future__ import annotations

@@ -50,6 +50,13 @@ def count_column(summaries: Sequence[Summary]) -> tuple[str, list[str]]:
     return "instr./cycles", [units.count(s.counts.median if s.counts else None, _unit(s.counts)) for s in summaries]
 
 
+def uniform_prefixes(run_ids: Sequence[str], short: dict[str, str]) -> list[str]:
+    """The run ids cut to one length, the longest of their short ids (``short``: id -> shortest unique prefix,
+    :func:`harness.cli.output.short_ids`), so the column lines up and every prefix still names one run."""
+    n = max((len(short.get(i, i)) for i in run_ids), default=0)
+    return [i[:n] for i in run_ids]
+
+
 def _bit_exact(s: Summary, detail: bool = False) -> str:
     if s.bit_exact is False and detail:
         return f"NO ({_fmt_int(s.mismatches)} differ)"
@@ -76,7 +83,7 @@ def run_table(summaries: Iterable[Summary | dict], title: str = "tinyhil results
             _acc(s), counts_text[i], span, units.kib(mem.flash_bytes), units.kib(mem.ram_bytes),
             units.kib(s.arena_bytes), _bit_exact(s, detail=True)])
     return fit_table(title, cols, rows, width or UNLIMITED, ids=["run", "model", "board"], wide=wide,
-                     drop_order=RUN_DROP, short={"run": [(short or {}).get(i, i) for i in run_ids]} if run_ids else {},
+                     drop_order=RUN_DROP, short={"run": uniform_prefixes(run_ids, short or {})},
                      right=["clips", "top-1", count_head, "min–max", "flash", "RAM", "arena"])
 
 
@@ -103,7 +110,7 @@ def runs_table(runs: Sequence[Run], short: dict[str, str], *, title: str, width:
         rows.append([r.run_id, r.date.strftime("%Y-%m-%d %H:%M"), r.variant.name, r.variant.method, r.board, r.target, r.backend, _acc(s), count,
                      units.kib(mem.flash_bytes), units.kib(mem.ram_bytes),
                      {True: "yes", False: "NO"}.get(s.bit_exact, "—"), ", ".join(r.tags)])
-    abbreviations = {"run id": [short.get(r.run_id, r.run_id) for r in runs],
+    abbreviations = {"run id": uniform_prefixes([r.run_id for r in runs], short),
                      "method": [r.variant.method if r.variant.method == "none" else
                                 short_method(r.variant.name, r.variant.method) for r in runs]}
     return fit_table(title, cols, rows, width or UNLIMITED, ids=["run id", "model", "board"], wide=wide,
