@@ -122,3 +122,36 @@ def test_subprocess_honours_COLUMNS_and_pipes_default_to_120(selection, tmp_path
         assert proc.returncode == 0, proc.stderr
         widest = max(len(ln.rstrip()) for ln in proc.stdout.splitlines())
         assert want - 25 < widest <= want, (want, widest)
+
+
+def test_fit_order_constant_columns_then_abbreviations_then_drops_and_a_dropped_column_comes_back():
+    from harness.report.fit import fit_table, visible_columns
+
+    cols = ["run", "model", "target", "date", "note"]
+    rows = [["20261129T101010123456Z-a-stm32f746", "a", "twin", "2026-11-29 10:10", "x" * 30],
+            ["20261129T111010123456Z-b-stm32f746", "b", "twin", "2026-11-29 11:10", "y" * 30]]
+    short = {"run": ["20261129T10", "20261129T11"]}
+
+    def fitted(width):
+        return fit_table("t", cols, rows, width, ids=["run", "model"], drop_order=["run", "note", "date", "target"],
+                         short=short)
+
+    assert visible_columns(fitted(200)) == cols and fitted(200).caption is None
+    t = fitted(70)  # target (same on every row) goes first, then the run id is abbreviated: that fits
+    assert visible_columns(t) == ["run", "model", "date", "note"]
+    assert "same on every row: target twin" in t.caption and "abbreviated: run" in t.caption
+    t = fitted(40)  # note and date go too; date, removed last, fits again once note is gone and comes back
+    assert visible_columns(t) == ["run", "model", "date"]
+    assert "not shown for width: note" in t.caption and "date" not in t.caption and "target twin" in t.caption
+    t = fitted(28)  # date does not fit any more; the 4-character target does and comes back
+    assert visible_columns(t) == ["run", "model", "target"] and "not shown for width: note, date" in t.caption
+    t = fitted(5)  # narrower than the identifiers: they stay whole, and the CLI prints the table that wide
+    assert visible_columns(t) == ["run", "model"] and t.needed_width >= len("20261129T10") + 1
+
+
+def test_identifiers_are_whole_even_on_a_console_narrower_than_them(cli, selection):
+    res = cli("runs", "--results", selection, "--model", "magnitude50", columns=30)
+    assert res.exit_code == 0, res.output
+    assert "acdnet20-magnitude50-int8" in res.stdout and "…" not in res.stdout
+    rows = [ln.split() for ln in res.stdout.splitlines() if ln.startswith("2026")]
+    assert [r[1:3] for r in rows] == [["acdnet20-magnitude50-int8", b] for b in ("stm32f746", "nrf52840", "rp2040")]
