@@ -33,7 +33,3 @@ def cli(tmp_path):
 
     return run
 
-
-def lines_fit(text: str, width: int) -> bool:
-    """Every line of ``text`` is at most ``width`` characters (trailing spaces ignored)."""
-    return all(len(line.rstrip()) <= width for line in text.splitlines())

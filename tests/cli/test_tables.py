@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from conftest import lines_fit
+from tests.cli.cli_helpers import lines_fit
 from harness.bench import RunResult
 from harness.boards import load_catalog
 from harness.cli.bench_output import print_bench
