@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import product
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
+from harness.cli.bench_output import print_bench
 from harness.cli.guard import guarded
+from harness.cli.models import BackendOpt, CatalogOpt  # shared with the model commands
 from harness.cli.output import make_console
 
 app = typer.Typer(help="tinyhil: benchmark TinyML audio classifiers on microcontrollers and their emulated twins.",
@@ -48,61 +50,15 @@ def _options(
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 
+def _register_model_commands() -> None:
+    from harness.cli.catalog import register as register_catalog
+    from harness.cli.models import register as register_models
+
+    register_catalog(app, console, guarded)  # boards, probes
+    register_models(app, console, guarded)  # ops, compile, variants, profile, inspect
 
 
-BackendOpt = typer.Option(None, "--backend", help="Deployment backend: tinyhil (default), tflm (TFLM reference "
-                          "kernels) or tflm-cmsis-nn (TFLM with CMSIS-NN); repeat to compare them")
-CatalogOpt = typer.Option(None, "--catalog", help="Board catalog YAML (default: the repository's boards.yaml).")
-
-
-@app.command()
-@guarded
-def boards(catalog: Optional[Path] = CatalogOpt) -> None:
-    """Print the board catalog (sizes in bytes, clock in MHz, twin machine)."""
-    from harness.boards import load_catalog
-
-    table = Table(title="tinyhil board catalog")
-    for col in ("board", "title", "core", "clock MHz", "flash B", "RAM B", "flasher", "twin"):
-        table.add_column(col)
-    for b in load_catalog(catalog).values():
-        twin = f"{b.twin.machine} ({b.twin.cpu})" if b.twin else "none (no QEMU machine)"
-        table.add_row(b.name, b.title, b.core, f"{b.clock_hz / 1e6:g}", f"{b.flash_bytes:,}", f"{b.ram_bytes:,}",
-                      f"{b.flasher.kind}:{b.flasher.target}", twin)
-    console.print(table)
-
-
-@app.command()
-@guarded
-def ops() -> None:
-    """List the TFLite operators the model compiler supports (int8 and float32)."""
-    from harness.codegen.ops import supported_operators
-
-    for name in supported_operators():
-        console.print(name)
-
-
-@app.command(name="compile")
-@guarded
-def compile_cmd(model: Path = typer.Option(..., "--model", "-m", help=".tflite file"),
-                out: Path = typer.Option(Path("build/model"), "--out", "-o", help="Directory for model.c/model.h")) -> None:
-    """Compile a .tflite model to C (model.c, model.h) and print its tensor-arena plan."""
-    from harness.codegen.compiler import compile_model
-
-    compiled = compile_model(model)
-    compiled.write(out)
-    table = Table(title=f"tensor arena plan of {model.name}")
-    for col in ("offset B", "size B", "steps", "tensor", "in place of"):
-        table.add_column(col)
-    names = {b.key: b.name for b in compiled.plan.buffers}
-    for b in compiled.plan.buffers:
-        over = compiled.plan.aliases(b.key)
-        table.add_row(f"{b.offset:,}", f"{b.nbytes:,}", f"{b.first}–{b.last}", b.name[:60],
-                      names[over][:30] if over is not None else "")
-    console.print(table)
-    console.print("steps: " + ", ".join(f"{op.index} {op.opcode}" for op in compiled.steps.operators))
-    console.print(f"arena peak: {compiled.plan.arena_bytes:,} B (live-tensor lower bound "
-                  f"{compiled.plan.live_peak_bytes():,} B); weights {compiled.weight_bytes:,} B; "
-                  f"{compiled.macs:,} MACs per inference; C sources in {out}")
+_register_model_commands()
 
 
 @app.command()
@@ -159,6 +115,9 @@ def bench(
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an interrupted or failed run from its "
                                           "kept folder (<out>/.<run id>.work, named in its error) after its last "
                                           "recorded inference; the other options are taken from that run"),
+    json_out: bool = typer.Option(False, "--json", help="Print the runs as JSON on stdout (build and progress "
+                                  "messages go to stderr)"),
+    wide: bool = typer.Option(False, "--wide", help="Every column and full run ids, even wider than the terminal"),
 ) -> None:
     """Benchmark a model on a board or its twin: compile, build, flash, stream clips, record results.
 
@@ -178,13 +137,14 @@ def bench(
     from harness.cli.data_options import data_option
     from harness.target import MeterSpec
 
+    log = err_console if json_out else console  # --json: stdout holds the document only
     if resume is not None:
         try:
-            result = run_bench(config_from_resume(resume), console, resume=resume)
+            result = run_bench(config_from_resume(resume), log, resume=resume)
         except RunInterruptedError as exc:
             err_console.print(f"[bold red]interrupted[/]: {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(128 + exc.signum) from None
-        _print_bench([result], [], [(result.summary, None, "")], n_boards=1)
+        print_bench(console, [result], [], [], n_boards=1, out=Path(result.path).parent, wide=wide, json_out=json_out)
         return
     boards = [get_board(b, catalog) for b in dict.fromkeys(board)]
     if no_flash and (len(boards) != 1 or not port or len(port) != 1 or "=" in port[0]):
@@ -206,7 +166,7 @@ def bench(
         results, refused, compared, boards = bench_elsewhere(
             place, coordinator, jobs, model or [None], boards, backends, emulate=emulate, data=data, out=out,
             limit=limit, quantization=quantization, tags=tuple(tag or ()), local=local, catalog=catalog,
-            console=console, bench_one=_bench_one)
+            console=log, bench_one=partial(_bench_one, log=log))
     for b in boards if not (place or jobs > 1) else ():
         try:
             target = b.target(emulate, probe=probes.get(b.name), port=ports.get(b.name), meter=meter)
@@ -222,11 +182,11 @@ def bench(
                               folds=tuple(fold or ()), layout=data_layout, front_end=front_end)
             try:
                 _bench_one(cfg, single=len(model or [None]) * len(backends) == 1 and len(boards) == 1,
-                           results=results, refused=refused, compared=compared)
+                           results=results, refused=refused, compared=compared, log=log)
             except RunInterruptedError as exc:
                 err_console.print(f"[bold red]interrupted[/]: {exc}", highlight=False, soft_wrap=True)
                 raise typer.Exit(128 + exc.signum) from None
-    _print_bench(results, refused, compared, n_boards=len(boards))
+    print_bench(console, results, refused, compared, n_boards=len(boards), out=out, wide=wide, json_out=json_out)
     if refused:
         raise typer.Exit(3)
 
@@ -242,165 +202,24 @@ def _over_the_air(enabled: bool, play_device: Optional[str], record_device: Opti
     return OverTheAir(play_device=play_device, record_device=record_device)
 
 
-def _print_bench(results: list, refused: list, compared: list, n_boards: int) -> None:
-    """The tables of a bench call: runs, then boards compared (several boards) or variants (several models)."""
-    from harness.report import print_runs
-
-    print_runs([r.summary for r in results], console)
-    if n_boards > 1:
-        from harness.report.console import board_table
-
-        console.print(board_table(compared))
-    if len({r.summary.model for r in results}) > 1 and n_boards == 1:  # several variants (not only backends)
-        from harness.report.console import variant_table
-
-        console.print(variant_table([r.summary for r in results]))
-    for r in results:
-        console.print(f"run directory: {r.path}")
-    for line in refused:
-        console.print(f"not run (does not fit): {line}", highlight=False, soft_wrap=True)
-
-
-def _bench_one(cfg, *, single: bool, results: list, refused: list, compared: list) -> None:
-    """Run one bench; a model that does not fit is listed (and re-raised when it is the only run)."""
+def _bench_one(cfg, *, single: bool, results: list, refused: list, compared: list, log=None) -> None:
+    """Run one bench (build and progress messages on ``log``, default the CLI's console); a model that does not
+    fit is listed (and re-raised when it is the only run)."""
     from harness.bench import run_bench
     from harness.errors import MemoryOverflowError
 
     board = cfg.target.board
     try:
-        results.append(run_bench(cfg, console))
+        results.append(run_bench(cfg, log or console))
         compared.append((board, results[-1].summary, ""))
     except MemoryOverflowError as exc:
         if single:
             raise
         name = (cfg.model.name if cfg.model else "ACDNet-20") + f" ({cfg.backend.value})"
         refused.append(f"{name} on {board.name}: {exc}")
-        compared.append((board, None, f"does not fit: {exc.region} overflowed by {exc.overflow_bytes:,} B"))
+        compared.append((board, None, f"does not fit: {exc.region} overflowed by {exc.overflow_bytes:,} B",
+                         Path(cfg.model.name).stem if cfg.model else "acdnet20-int8", cfg.backend.value))
         err_console.print(f"[bold red]not run:[/] {name} on {board.name}: {exc}", highlight=False, soft_wrap=True)
-
-
-@app.command()
-@guarded
-def probes(catalog: Optional[Path] = CatalogOpt) -> None:
-    """List attached debug probes (pyocd) and serial ports (pyserial) and the catalog boards each may be."""
-    from harness.boards import load_catalog
-    from harness.flash.probes import list_ports, list_probes, match
-
-    found, why = list_probes()
-    rows = match(found, list_ports(), load_catalog(catalog))
-    table = Table(title="attached probes and serial ports")
-    for col in ("probe unique ID", "probe", "serial port", "USB VID:PID", "board", "use"):
-        table.add_column(col)
-    for r in rows:
-        probe = r.probe.unique_id if r.probe else "—"
-        what = f"{r.probe.vendor} {r.probe.product}".strip() if r.probe else (r.port.description if r.port else "")
-        use = " ".join(x for x in (f"--probe {r.probe.unique_id}" if r.probe else "",
-                                    f"--port {r.port.device}" if r.port else "") if x)
-        table.add_row(probe, what, r.port.device if r.port else "—", r.port.usb_id if r.port else "—",
-                      ", ".join(r.boards) or "?", use)
-    console.print(table)
-    if why:
-        console.print(f"pyocd probes not listed: {why}", highlight=False)
-    if not rows:
-        console.print("nothing attached; twins need no hardware: tinyhil bench --board NAME --emulate")
-
-
-@app.command()
-@guarded
-def variants(
-    recipe: str = typer.Option(..., "--recipe", "-r", help="Recipe YAML, or a name under models/recipes/"),
-    data: Path = typer.Option(..., "--data", "-d", help="Dataset folder: ESC-50 or UrbanSound8K layout"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Directory for the variants "
-                                       "(default: variants/<recipe name>)"),
-    preset: Optional[str] = typer.Option(None, "--preset", help="A named override set of the recipe, e.g. ci"),
-    local: Optional[Path] = typer.Option(None, "--local", help="Local copy of models/ (for zoo: base models)"),
-) -> None:
-    """Run a compression recipe: train/distill/prune/quantize, export .tflite variants with model cards."""
-    from tinyhil_models.recipes import environment_threads, load_recipe, run_recipe
-
-    environment_threads()
-    r, _ = load_recipe(recipe, preset)
-    target = out or Path("variants") / r.name
-    cards = run_recipe(recipe, data, target, preset=preset, local=local, log=console.print)
-    table = Table(title=f"variants of {r.name} in {target}")
-    for col in ("variant", "params", "nonzero", "MACs", "size B", "arena B", "val top-1 (float)",
-                "val top-1 (.tflite)"):
-        table.add_column(col, justify="left" if col == "variant" else "right")
-    for c in cards:
-        fa = c.get("val_accuracy_float")
-        table.add_row(c["name"], f"{c['params']:,}", f"{c['nonzero_params']:,}", f"{c['macs']:,}",
-                      f"{c['size_bytes']:,}", f"{c['arena_bytes']:,}", "—" if fa is None else f"{100 * fa:.1f}%",
-                      f"{100 * c['val_accuracy_tflite']:.1f}%")
-    console.print(table)
-
-
-@app.command()
-@guarded
-def profile(
-    model: Path = typer.Option(..., "--model", "-m", help=".tflite file"),
-    board: str = typer.Option("stm32f746", "--board", "-b", help="Board name from boards.yaml"),
-    emulate: bool = typer.Option(False, "--emulate", help="Run on the board's emulated twin (QEMU)"),
-    port: Optional[str] = typer.Option(None, "--port", help="Serial port or URL of a real board"),
-    probe: Optional[str] = typer.Option(None, "--probe", help="Debug probe unique ID of a real board"),
-    out: Path = typer.Option(Path("results/profiles"), "--out", "-o", help="Directory for profile.csv/.json"),
-    catalog: Optional[Path] = CatalogOpt,
-    backend: str = typer.Option("tinyhil", "--backend", help="Deployment backend: tinyhil, tflm, tflm-cmsis-nn"),
-) -> None:
-    """Per-operator profile: type, shape, MACs, instructions (twin) or cycles (board), share, MACs per count."""
-    from harness.backends import parse_backend
-    from harness.boards import get_board
-    from harness.metrics.profile import run_profile
-
-    backend = parse_backend(backend).value
-    s = run_profile(model, get_board(board, catalog).target(emulate, probe=probe, port=port),
-                    backend=parse_backend(backend))
-    p = s.profile
-    est = " (latency is an ESTIMATE: instructions x CPI / clock)" if p.estimate else ""
-    table = Table(title=f"per-operator profile of {p.model} on {p.board} {p.target} ({backend}){est}")
-    for col in p.columns():
-        table.add_column(col.replace("latency_us_est", "latency µs (ESTIMATE)"), justify="left" if col in (
-            "operator", "shape") else "right")
-    for row in p.table():
-        table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
-    console.print(table)
-    name = f"{Path(p.model).stem}-{p.board}-{p.target}" + ("" if backend == "tinyhil" else f"-{backend}")
-    csv_path, _ = p.save(out / name, backend=backend)  # (was out / str + str: a TypeError on every run)
-    from harness.history import record_profile_file  # the report draws it for the run it belongs to
-    _, run_id = record_profile_file(csv_path.with_name("profile.json"))
-    console.print(f"operators sum to {p.total:,} {p.unit}; whole inference {p.whole:,} ({100 * p.deviation:+.4f}%); "
-                  f"peak stack {s.stack.peak:,} B of {s.stack.size:,} B; arena {s.arena_bytes:,} B; saved {csv_path} "
-                  f"and profile.json; recorded in the history database (run {run_id or 'none yet'})")
-
-
-@app.command(name="inspect")
-@guarded
-def inspect_cmd(model: Path = typer.Option(..., "--model", "-m", help=".tflite file"),
-                catalog: Optional[Path] = CatalogOpt, backend: Optional[list[str]] = BackendOpt) -> None:
-    """Model card: parameters, MACs, operator counts, weight bytes, tensor-arena plan and peak, board fit."""
-    from harness.backends import parse_backend
-    from harness.boards import load_catalog
-    from harness.metrics.model_card import model_card
-
-    backends = tuple(dict.fromkeys(parse_backend(b).value for b in backend or ["tinyhil"]))
-    card = model_card(model, load_catalog(catalog), backends)
-    console.print(f"[bold]{card.name}[/]  sha256 {card.sha256[:16]}…  input {card.input} -> output {card.output}")
-    console.print(f"parameters {card.parameters:,}   MACs {card.macs:,} ({card.macs / 1e6:.2f} M)   "
-                  f"weights {card.weight_bytes:,} B   arena peak {card.arena_bytes:,} B "
-                  f"(live-tensor lower bound {card.live_peak_bytes:,} B)")
-    console.print("operators: " + ", ".join(f"{k} x{v}" for k, v in card.operators.items()))
-    plan = Table(title="tensor arena plan")
-    for col in ("offset B", "size B", "ops", "tensor"):
-        plan.add_column(col)
-    for b in card.buffers:
-        plan.add_row(f"{b.offset:,}", f"{b.nbytes:,}", f"{b.first}–{b.last}", b.name[:60])
-    console.print(plan)
-    fits = Table(title="board fit (arena + stack + heap + runtime vs RAM; weights + code vs flash; the linker decides)")
-    for col in ("board", "backend", "RAM needed B", "RAM B", "flash needed B", "flash B", "fits"):
-        fits.add_column(col)
-    for f in card.fits:
-        fits.add_row(f.board, f.backend, f"{f.ram_needed:,}", f"{f.ram_bytes:,}", f"{f.flash_needed:,}", f"{f.flash_bytes:,}",
-                     "yes" if f.fits else "no")
-    console.print(fits)
 
 
 def main() -> None:

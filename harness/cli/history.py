@@ -1,8 +1,13 @@
-"""CLI commands over recorded runs: ``tinyhil runs``, ``show``, ``import``, ``tag``, ``report``, ``compare``.
+"""CLI commands over recorded runs: ``tinyhil runs``, ``show``, ``import``, ``tag`` (here) and ``report``,
+``compare`` (:mod:`harness.cli.results`).
 
 Registered on the main typer app by :func:`register` (called from ``harness/cli/__init__.py``). Every command reads the
 history database (``--db``, default ``$TINYHIL_DB`` or ``<--results>/history.sqlite``) after importing any run
-directory under ``--results`` that it does not know yet, so runs copied in by hand are found too.
+directory under ``--results`` that it does not know yet, so runs copied in by hand are found too; a run directory
+given by path (``show DIR``, ``compare DIR_A DIR_B``) is read directly, without a database.
+A run is named by its id, a unique prefix of it (the short ids ``runs`` shows), a unique part of it, or its
+directory; an unknown or ambiguous name is a one-line error.  ``--json`` prints one JSON document on stdout
+(:mod:`harness.cli.records`); ``--wide`` shows every column and full ids (:mod:`harness.report.fit`).
 Exit status: 0 success; ``compare`` 1 when a threshold is passed, 5 when there is no earlier run to compare
 with; 2 for a one-line error (ResultsError ...); README.md lists every status.
 """
@@ -27,16 +32,20 @@ BackendSel = typer.Option(None, "--backend", help="Deployment backend: tinyhil, 
 SinceSel = typer.Option(None, "--since", help="Runs on or after this UTC date/time (ISO 8601)")
 UntilSel = typer.Option(None, "--until", help="Runs on or before this UTC date (whole day) or date/time")
 TagSel = typer.Option(None, "--tag", "-t", help="Only runs carrying this tag (repeatable: all of them)")
+JsonOpt = typer.Option(False, "--json", help="Print the result as JSON on stdout (nothing else there)")
+WideOpt = typer.Option(False, "--wide", help="Every column and full run ids, even wider than the terminal")
 
 
 def _open(results: Path, db: Optional[Path]):
     from harness.errors import ResultsError
     from harness.history import RunStore, default_db
 
+    from harness.cli.recent import empty_history_hint
+
     path = Path(db or default_db(results))
     if not path.exists() and not results.is_dir():
-        raise ResultsError(f"no history database {path} and no results directory {results}; run `tinyhil bench` "
-                           "first, or pass --results DIR / --db FILE")
+        raise ResultsError(f"no history database {path} and no results directory {results}: "
+                           + empty_history_hint(results).split(";", 1)[1].strip())
     store = RunStore(path)
     store.import_tree(results, only_new=True)
     store.import_profiles(results / "profiles")  # where `tinyhil profile` saves by default
@@ -131,60 +140,100 @@ def register(app: typer.Typer, cli_console: Console, guarded: Callable) -> None:
     ``cli_console``; ``guarded`` turns a TinyhilError into a one-line message."""
     global console
     console = cli_console
+    import harness.cli.results  # noqa: F401, PLC0415 - report, compare (registered through _command)
+
     for fn, name in _COMMANDS:
         app.command(name=name)(guarded(fn))
 
 
 @_command()
 def runs(
-    run_ids: Optional[list[str]] = typer.Argument(None, help="Run ids or unique prefixes"),
+    run_ids: Optional[list[str]] = typer.Argument(None, help="Run ids or parts of ids (e.g. a short id, a date)"),
     model: Optional[list[str]] = ModelSel, board: Optional[list[str]] = BoardSel,
     since: Optional[str] = SinceSel, until: Optional[str] = UntilSel, tag: Optional[list[str]] = TagSel,
     backend: Optional[list[str]] = BackendSel,
     last: Optional[int] = typer.Option(None, "--last", help="Only the newest N runs of the selection"),
     ids: bool = typer.Option(False, "--ids", help="Print only run ids, one a line (for scripts)"),
+    json_out: bool = JsonOpt, wide: bool = WideOpt,
     results: Path = ResultsOpt, db: Optional[Path] = DbOpt,
 ) -> None:
-    """List recorded runs (oldest first): date, variant, board, accuracy, instructions/cycles, memory."""
-    from harness.report import units
+    """List recorded runs (oldest first): run id (short: a unique prefix), date, model, board, accuracy,
+    instructions/cycles, memory."""
+    from harness.cli.output import print_json, short_ids
+    from harness.cli.recent import empty_history_hint
+    from harness.cli.records import SCHEMA, run_record
+    from harness.report.console import runs_table
 
+    sel = _selection(run_ids, model, board, since, until, tag, last, backend)
     with _open(results, db) as store:
-        selected = store.select(_selection(run_ids, model, board, since, until, tag, last, backend))
-    if ids:
+        selected = store.select(sel)
+        known = store.run_ids()
+    short = short_ids(known)
+    if not selected:
+        hint(empty_history_hint(results) if not known else
+             f"no run matches {_describe(sel)} among the {len(known)} runs recorded in {store.path}")
+    if json_out:
+        print_json({"schema": SCHEMA, "runs": [run_record(r, short[r.run_id]) for r in selected]})
+    elif ids:
         for r in selected:
             print(r.run_id)
-        return
-    t = Table(title=f"tinyhil runs ({len(selected)})")
-    for col in ("run id", "date (UTC)", "variant", "method", "board", "target", "top-1", "instr./cycles",
-                "flash", "RAM", "bit-exact", "tags"):
-        t.add_column(col, justify="right" if col in ("top-1", "instr./cycles", "flash", "RAM") else "left")
-    for r in selected:
-        s = r.summary
-        mem = s.memory or Memory()
-        t.add_row(r.run_id, r.date.strftime("%Y-%m-%d %H:%M"), r.variant.name, r.variant.method, r.board,
-                  r.target, "—" if s.accuracy is None else f"{100 * s.accuracy:.1f}%",
-                  units.count(s.counts.median if s.counts else None,
-                              {"instructions": "instr."}.get(s.counts.unit, s.counts.unit or "") if s.counts else ""),
-                  units.kib(mem.flash_bytes), units.kib(mem.ram_bytes),
-                  {True: "yes", False: "NO"}.get(s.bit_exact, "—"), ", ".join(r.tags))
-    console.print(t)
+    elif selected:
+        console.print(runs_table(selected, short, title=f"tinyhil runs ({len(selected)})", width=console.width,
+                                 wide=wide))
 
-@_command()
-def show(run: str = typer.Argument(..., help="Run id, unique prefix, or run directory"),
-         results: Path = ResultsOpt, db: Optional[Path] = DbOpt) -> None:
-    """Print one run: its configuration (manifest), results table, latency/energy, memory and tags."""
-    from harness.report.console import run_table
+
+def hint(text: str) -> None:
+    """A note on stderr (stdout keeps only results, so ``--json`` and ``--ids`` output can be piped)."""
+    from harness.cli.guard import err_console
+
+    err_console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+def resolve(ref: str, results: Path, db: Optional[Path]) -> Run:
+    """A run directory (read directly: no database needed), else a run id, unique prefix or unique part recorded
+    in the history database. Raises ResultsError (unknown or ambiguous, one line)."""
     from harness.history import resolve_run
 
+    if Path(ref).is_dir():
+        return resolve_run(ref, None)
     with _open(results, db) as store:
-        r = resolve_run(run, store)
+        return resolve_run(ref, store)
+
+
+def short_id_of(run: Run, results: Path, db: Optional[Path]) -> str:
+    """The run's short id among the recorded runs (its full id when no database is there to compare with)."""
+    from harness.cli.output import short_ids
+    from harness.history import RunStore, default_db
+
+    path = Path(db or default_db(results))
+    if not path.exists():
+        return run.run_id
+    with RunStore(path) as store:
+        known = store.run_ids()
+    return short_ids(known + [run.run_id])[run.run_id]
+
+
+@_command()
+def show(run: str = typer.Argument(..., help="Run id, unique prefix (short id), or run directory"),
+         json_out: bool = JsonOpt, wide: bool = WideOpt,
+         results: Path = ResultsOpt, db: Optional[Path] = DbOpt) -> None:
+    """Print one run: its configuration (manifest), results table, latency/energy, memory and tags."""
+    from harness.cli.output import print_json
+    from harness.cli.records import SCHEMA, run_record
+    from harness.report.console import run_table
+
+    r = resolve(run, results, db)
+    if json_out:
+        print_json({"schema": SCHEMA, "run": run_record(r, short_id_of(r, results, db)),
+                    "manifest": r.manifest.model_dump(mode="json"), "summary": r.summary.model_dump(mode="json")})
+        return
     info = Table.grid(padding=(0, 2))
-    info.add_column(style="bold")
-    info.add_column()
+    info.add_column(style="bold", no_wrap=True)
+    info.add_column(overflow="fold")
     for k, v in _show_rows(r):
         info.add_row(k, v)
     console.print(info)
-    console.print(run_table([r.summary], title=f"run {r.run_id}"))
+    console.print(run_table([r.summary], title=f"run {r.run_id}", width=console.width, wide=wide))
 
 @_command('import')
 def import_cmd(paths: list[Path] = typer.Argument(..., help="Run directories, or folders of them"),
@@ -209,70 +258,3 @@ def tag(run: str = typer.Argument(..., help="Run id or unique prefix"),
     with _open(results, db) as store:
         store.add_tags(run, tags)
         console.print(f"{store.resolve_id(run)}: {', '.join(store.get(run).tags)}")
-
-@_command()
-def report(
-    run_ids: Optional[list[str]] = typer.Argument(None, help="Run ids or unique prefixes (default: all)"),
-    model: Optional[list[str]] = ModelSel, board: Optional[list[str]] = BoardSel,
-    since: Optional[str] = SinceSel, until: Optional[str] = UntilSel, tag: Optional[list[str]] = TagSel,
-    backend: Optional[list[str]] = BackendSel,
-    out: Path = typer.Option(Path("report"), "--out", "-o", help="Directory for the report files"),
-    results: Path = ResultsOpt, db: Optional[Path] = DbOpt, catalog: Optional[Path] = typer.Option(
-        None, "--catalog", help="Board catalog YAML (board limits in the memory plot)"),
-) -> None:
-    """Trade-off table (rows variant × board; top-1 with n and 95% Wilson interval) in console, Markdown, CSV
-    and LaTeX; figures as PDF + 300-dpi PNG (accuracy vs latency/energy/RAM/flash per board, per-board bars,
-    confusion matrices, per-operator profiles recorded by `tinyhil profile`); one offline HTML file."""
-    from harness.report.build import write_report
-
-    sel = _selection(run_ids, model, board, since, until, tag, backend=backend)
-    with _open(results, db) as store:
-        selected = store.select(sel)
-        profiles = store.profiles_for(selected)
-    rep = write_report(selected, out, selection=_describe(sel), console=console, catalog=catalog, profiles=profiles)
-    for kind, path in rep.files.items():
-        console.print(f"{kind:28} {path}")
-    for line in rep.omitted:
-        console.print(f"not drawn: {line}")
-
-@_command()
-def compare(
-    baseline: str = typer.Option(..., "--baseline", help="Run directory, run id/prefix, or 'previous' (the "
-                                 "newest earlier run of the same configuration)"),
-    current: str = typer.Option(..., "--current", help="Run directory or run id/prefix"),
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML file with [tool.tinyhil.compare] "
-                                          "(default: the nearest pyproject.toml)"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the comparison as JSON here"),
-    results: Path = ResultsOpt, db: Optional[Path] = DbOpt,
-) -> None:
-    """Per-metric change of CURRENT against BASELINE; exit 1 when a regression threshold is passed."""
-    from harness.metrics.regression import compare_runs, comparison_table, load_thresholds
-    from harness.errors import NoBaselineError
-    from harness.history import resolve_run
-
-    thresholds, source = load_thresholds(config)
-    with _open(results, db) as store:
-        cur = resolve_run(current, store)
-        if baseline == "previous":
-            base = store.previous(cur)
-            if base is None:
-                raise NoBaselineError(f"no earlier run of the configuration of {cur.run_id} in {store.path}; "
-                                   "pass --baseline RUN explicitly (first night: nothing to compare)")
-        else:
-            base = resolve_run(baseline, store)
-    cmp = compare_runs(base, cur, thresholds, source)
-    console.print(comparison_table(cmp))
-    if cmp.config_differences:
-        console.print(f"[yellow]note:[/] the runs differ in configuration: {', '.join(cmp.config_differences)}",
-                      highlight=False)
-    console.print(f"thresholds: {source or 'defaults'}", soft_wrap=True, highlight=False)
-    if json_out:
-        json_out.write_text(json.dumps({
-            "baseline": base.run_id, "current": cur.run_id, "config_differences": cmp.config_differences,
-            "regressions": len(cmp.regressions),
-            "changes": [c.__dict__ for c in cmp.changes]}, indent=2, default=str) + "\n")
-    if cmp.regressions:
-        console.print(f"[bold red]{len(cmp.regressions)} regression(s):[/] "
-                      + "; ".join(c.metric for c in cmp.regressions), highlight=False)
-        raise typer.Exit(1)
-    console.print("no regression")

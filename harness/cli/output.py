@@ -12,10 +12,13 @@
     130  interrupted (Ctrl-C, SIGTERM, SIGHUP): emulators and ports closed, nothing recorded as valid
 
 **Width**: ``$COLUMNS`` when set, else the terminal's width, else (output piped to a file or another program)
-120 columns.  **Tables** never cut an identifier (run id, model, board): identifier columns do not wrap or
-truncate; when the table is wider than the console, optional columns are dropped in the order the caller gives
-(least important first) and a footnote names them; ``--wide`` keeps every column.  **Run ids** are shown as
-the shortest unique prefix of at least 8 characters (``short_ids``), and every command accepts such a prefix.
+120 columns, looked up at every print (:class:`LiveConsole`).  **Tables** (:func:`fit_table`, in
+``harness/report/fit.py``) never cut an identifier (run id, model, board): identifier columns do not wrap or
+truncate; when the table is wider than the console, columns equal on every row go first (named in a footnote),
+then the caller's optional columns are abbreviated or dropped in its documented order (least important first)
+and a footnote names them; ``--wide`` keeps every column.  **Run ids** are shown as the shortest unique prefix
+of at least 8 characters (``short_ids``) when the full ids do not fit, and every command accepts such a prefix.
+**JSON**: ``--json`` prints one document with :func:`print_json` (keys: ``harness/cli/records.py``).
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ import json
 import os
 import sys
 from enum import IntEnum
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
-from rich.console import Console
-from rich.table import Table
+from rich.console import Console, ConsoleDimensions
+
+from harness.report.fit import fit_table, visible_columns  # noqa: F401 (re-exported)
 
 
 class ExitStatus(IntEnum):
@@ -73,47 +77,40 @@ def console_width(stream=None, default: int = 120) -> int:
     return default
 
 
+class LiveConsole(Console):
+    """A rich Console whose width is looked up at every print (:func:`console_width` of its stream), so
+    ``COLUMNS=80 tinyhil runs`` and a test's changed ``$COLUMNS`` apply to a console made at import time."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        if self._width is not None:  # an explicit width wins
+            return super().size
+        return ConsoleDimensions(console_width(self.file), self._height or 25)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        """Console.print; a table from :func:`harness.report.fit.fit_table` that needs more columns than the
+        console has (``--wide``, or identifiers wider than the console) is printed that wide, uncropped."""
+        needed = max((getattr(o, "needed_width", 0) for o in objects), default=0)
+        if needed <= self.width:
+            super().print(*objects, **kwargs)
+            return
+        saved = self._width
+        self._width = needed
+        try:
+            super().print(*objects, **{**kwargs, "crop": False})
+        finally:
+            self._width = saved
+
+
 def make_console(stream=None, *, stderr: bool = False) -> Console:
-    """A rich Console of :func:`console_width` columns (colour only on a terminal).  Without ``stream`` it writes
-    to whatever sys.stdout / sys.stderr is at print time (so captured output, e.g. typer's CliRunner, works)."""
-    width = console_width(stream or (sys.stderr if stderr else sys.stdout))
-    return Console(file=stream, width=width, stderr=stderr)
-
-
-def fit_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]], width: int, *,
-              ids: Sequence[str] = (), drop_order: Sequence[str] = (), wide: bool = False) -> Table:
-    """A rich Table of ``columns`` x ``rows`` (strings) that fits ``width`` columns.
-
-    Columns named in ``ids`` never wrap or truncate.  While the table is wider than ``width``, the columns in
-    ``drop_order`` are removed one by one (first listed first); a caption names what was dropped and that
-    ``--wide`` shows it.  ``wide=True`` keeps every column (the table may then exceed ``width``)."""
-    rows = [list(r) for r in rows]
-    keep = list(columns)
-    dropped: list[str] = []
-
-    def build(names: list[str]) -> Table:
-        table = Table(title=title, caption=(f"not shown for width: {', '.join(dropped)} (--wide shows all)"
-                                            if dropped else None))
-        for name in names:
-            ident = name in ids
-            table.add_column(name, no_wrap=ident, overflow="fold" if not ident else "ignore",
-                             min_width=max((len(r[columns.index(name)]) for r in rows), default=0) if ident else None)
-        for r in rows:
-            table.add_row(*(r[columns.index(n)] for n in names))
-        return table
-
-    table = build(keep)
-    if wide:
-        return table
-    measure = Console(width=10_000, file=open(os.devnull, "w"))  # noqa: SIM115
-    for name in drop_order:
-        if measure.measure(table).maximum <= width:
-            break
-        if name in keep:
-            keep.remove(name)
-            dropped.append(name)
-            table = build(keep)
-    return table
+    """A rich Console of :func:`console_width` columns, read at each print (colour only on a terminal).  Without
+    ``stream`` it writes to whatever sys.stdout / sys.stderr is at print time (so captured output, e.g. typer's
+    CliRunner, works)."""
+    return LiveConsole(file=stream, stderr=stderr)
 
 
 def short_ids(run_ids: Iterable[str], minimum: int = 8) -> dict[str, str]:

@@ -205,19 +205,24 @@ def config_differences(a: Run, b: Run) -> list[str]:
     return [k for k in fa if fa[k] != fb[k]]
 
 
-def comparison_table(cmp: Comparison):
-    """A rich Table of the changes."""
-    from rich.table import Table
+def comparison_table(cmp: Comparison, *, width: int | None = None, wide: bool = False):
+    """A rich Table of the changes (the run ids are printed above it by the caller, whole): metric, baseline,
+    current, change, threshold, verdict, note; fitted to
+    ``width`` console columns by :func:`harness.report.fit.fit_table` (the note and the threshold are dropped
+    first, then the change is shown in % only, then the baseline is dropped; ``None``: every column)."""
+    from rich.text import Text
 
-    t = Table(title=f"{cmp.current.run_id}  vs baseline  {cmp.baseline.run_id}")
-    for col, justify in (("metric", "left"), ("baseline", "right"), ("current", "right"), ("change", "right"),
-                         ("threshold", "right"), ("verdict", "left"), ("note", "left")):
-        t.add_column(col, justify=justify)
+    from harness.report.fit import fit_table
+
     style = {"REGRESSION": "bold red", "improved": "green"}
-    for c in cmp.changes:
-        t.add_row(c.metric, _show(c.baseline, c.unit), _show(c.current, c.unit), _delta(c), c.limit,
-                  f"[{style[c.status]}]{c.status}[/]" if c.status in style else c.status, c.note)
-    return t
+    rows = [[c.metric, _show(c.baseline, c.unit), _show(c.current, c.unit), _delta(c), c.limit,
+             Text(c.status, style=style.get(c.status, "")), c.note] for c in cmp.changes]
+    return fit_table("current vs baseline",
+                     ["metric", "baseline", "current", "change", "threshold", "verdict", "note"], rows,
+                     width or 1_000_000, ids=["metric"], drop_order=["note", "threshold", "change", "baseline"],
+                     wide=wide, right=["baseline", "current", "change", "threshold"],
+                     short={"change": [f"{c.pct:+.2f} %" if c.pct is not None and c.unit != "points" else _delta(c)
+                                       for c in cmp.changes]})
 
 
 def _show(v, unit: str) -> str:

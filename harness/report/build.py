@@ -56,9 +56,10 @@ class Report:
 
 
 def write_report(runs: list[Run], out: str | Path, selection: str = "all runs", console: Console | None = None,
-                 catalog: str | Path | None = None, profiles: dict[str, list[dict]] | None = None) -> Report:
+                 catalog: str | Path | None = None, profiles: dict[str, list[dict]] | None = None,
+                 wide: bool = False) -> Report:
     """Write the full report of ``runs`` into ``out`` (created); prints the trade-off table to ``console`` when
-    given. ``profiles``: {run id: [{idx, op, count, unit, macs}]} recorded in the history database by
+    given, fitted to its width (every column with ``wide``: :func:`harness.report.table.rich_table`). ``profiles``: {run id: [{idx, op, count, unit, macs}]} recorded in the history database by
     ``tinyhil profile`` (a run's own profile takes precedence). Raises ResultsError when ``runs`` is empty."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -89,7 +90,7 @@ def write_report(runs: list[Run], out: str | Path, selection: str = "all runs", 
     rep.files["html"] = out / "report.html"
     rep.files["html"].write_text(html_report.render_html(rep, runs, selection, sources))
     if console is not None:
-        console.print(table.rich_table(tab, notes))
+        console.print(table.rich_table(tab, notes, width=console.width, wide=wide))
     return rep
 
 

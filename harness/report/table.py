@@ -283,14 +283,30 @@ def _latex_escape(text: str) -> str:
     return text
 
 
-def rich_table(table: pd.DataFrame, notes: list[str], title: str = "tinyhil platform trade-offs"):
-    """The table for the console (rich), notes as its caption."""
-    from rich.table import Table
+#: optional columns of the console table, dropped in this order when the console is too narrow
+CONSOLE_DROP = ["latency min–max", "estimates", "arena", "MACs", "method", "target", "backend", "bit-exact",
+                "energy", "RAM", "flash", "instr./cycles"]
+
+
+def rich_table(table: pd.DataFrame, notes: list[str], title: str = "tinyhil platform trade-offs", *,
+               width: int | None = None, wide: bool = False):
+    """The table for the console (rich), notes as its caption: the :func:`display_table` columns with the
+    target in a column of its own.  Fitted to ``width`` console columns by :func:`harness.report.fit.fit_table`:
+    variant and board are never cut; the columns of :data:`CONSOLE_DROP` go first to last (a column equal on
+    every row first, named in the caption); ``wide`` or ``width=None`` keeps them all."""
+    from harness.report.fit import fit_table
 
     shown = display_table(table)
-    t = Table(title=title, caption="\n".join(notes), caption_justify="left")
-    for i, col in enumerate(shown.columns):
-        t.add_column(col, justify="left" if i < 3 else "right")
-    for row in shown.itertuples(index=False):
-        t.add_row(*[str(v) for v in row])
-    return t
+    shown.insert(3, "target", list(table["target"]))
+    shown["board"] = list(table["board"])
+    shown = shown.rename(columns={"top-1 % (n; 95% CI)": "top-1 % (n; CI)"})
+    unit, drop = set(table["count_unit"].dropna()), list(CONSOLE_DROP)
+    if len(unit) == 1:  # one count unit: it goes into the header, the cells keep the number
+        shown["instr./cycles"] = [units.count(v) for v in table["count_median"]]
+        u = unit.pop()
+        shown = shown.rename(columns={"instr./cycles": {"instructions": "instr."}.get(u, u)})
+        drop[-1] = {"instructions": "instr."}.get(u, u)
+    rows = [[str(v) for v in row] for row in shown.itertuples(index=False)]
+    cols = list(shown.columns)
+    return fit_table(title, cols, rows, width or 1_000_000, ids=["variant", "board"], drop_order=drop,
+                     wide=wide, right=cols[5:], notes=notes)

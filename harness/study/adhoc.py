@@ -44,8 +44,8 @@ def bench_parallel(models: list[Path | None], boards: list, backends: list, *, e
             compared.append((board, run.summary, ""))
         elif rec["status"] == "does-not-fit":
             refused.append(f"{c.label}: {rec.get('reason', '')}")
-            compared.append((board, None, "does not fit"))
+            compared.append((board, None, "does not fit", Path(c.model).stem, c.backend))
         else:
-            compared.append((board, None, f"failed: {rec.get('reason', '')}"))
+            compared.append((board, None, f"failed: {rec.get('reason', '')}", Path(c.model).stem, c.backend))
             log(f"failed: {c.label}: {rec.get('reason', '')}")
     return results, refused, compared
