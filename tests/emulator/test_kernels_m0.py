@@ -73,7 +73,7 @@ def _compiled(graph: Graph, reference: bool, name: str) -> CompiledModel:
 def test_armv6m_assembly_paths_are_bit_exact_on_the_rp2040_twin(tmp_path):
     graph = _conv_conv_fc_graph()
     compiled = _compiled(graph, False, "m0_conv_conv_fc")
-    assert [c.function for c in compiled.calls] == ["th_conv2d_im2col_s8"] * 2 + ["th_fully_connected_x4_s8"]
+    assert [c.function for c in compiled.calls] == ["th_conv2d_im2col_pair_s8"] * 2 + ["th_fully_connected_x4_s8"]
     shifts = [list(c.params["shift"].values) for c in compiled.calls]
     assert max(shifts[0]) > 0 and max(shifts[1]) <= -2  # left shifts (C path), right shifts (assembly)
     reference = HostModel(_compiled(graph, True, "m0_conv_conv_fc_ref"))
