@@ -12,7 +12,7 @@ import typer
 from harness.cli.bench_output import print_bench
 from harness.cli.guard import guarded
 from harness.cli.models import BackendOpt, CatalogOpt  # shared with the model commands
-from harness.cli.output import make_console
+from harness.cli.output import ExitStatus, make_console
 
 app = typer.Typer(help="tinyhil: benchmark TinyML audio classifiers on microcontrollers and their emulated twins.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
@@ -187,8 +187,10 @@ def bench(
                 err_console.print(f"[bold red]interrupted[/]: {exc}", highlight=False, soft_wrap=True)
                 raise typer.Exit(128 + exc.signum) from None
     print_bench(console, results, refused, compared, n_boards=len(boards), out=out, wide=wide, json_out=json_out)
+    if any(row[1] is None and str(row[2]).startswith("failed") for row in compared):
+        raise typer.Exit(ExitStatus.DUT)  # a cell of --jobs/--place failed (listed with its reason)
     if refused:
-        raise typer.Exit(3)
+        raise typer.Exit(ExitStatus.DOES_NOT_FIT)
 
 
 def _over_the_air(enabled: bool, play_device: Optional[str], record_device: Optional[str]):

@@ -63,3 +63,7 @@ def print_bench(console: Console, results: list, refused: list, compared: list, 
         console.print(f"run directory: {r.path}", highlight=False, soft_wrap=True)
     for line in refused:
         console.print(f"not run (does not fit): {line}", highlight=False, soft_wrap=True)
+    for row in compared:  # a failed cell of --jobs/--place: (board, None, "failed: reason", model, backend)
+        if row[1] is None and str(row[2]).startswith("failed") and n_boards == 1:
+            what = " ".join(str(x) for x in row[3:]) or "run"
+            console.print(f"not run ({row[2]}): {what} on {row[0].name}", highlight=False, soft_wrap=True)

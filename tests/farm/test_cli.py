@@ -35,3 +35,19 @@ def test_a_bad_study_file_is_one_line(tmp_path):
     study.write_text("name: s\nmodels: [{path: x.tflite}]\nboards: [no-such-board]\n")
     one_line_error(runner.invoke(app, ["study", "run", str(study)]), "no-such-board", "known boards")
     one_line_error(runner.invoke(app, ["study", "status", str(tmp_path / "missing.yaml")]), "cannot read study file")
+
+
+def test_a_failed_jobs_cell_is_a_dut_exit_status(monkeypatch, tmp_path, capfd):
+    """`bench --jobs`: a failed cell is listed with its reason and the command exits 4, never 0."""
+    import harness.farm.bench as farm_bench
+    from harness.boards import get_board
+
+    board = get_board("stm32f746")
+
+    def one_failed(*args, **kwargs):
+        return [], [], [(board, None, "failed: the DUT stopped answering", "raw_mini_int8", "tinyhil")], [board]
+
+    monkeypatch.setattr(farm_bench, "bench_elsewhere", one_failed)
+    result = runner.invoke(app, ["bench", "--jobs", "2", "--board", "stm32f746", "--emulate", "--out", str(tmp_path)])
+    assert result.exit_code == 4, result.output
+    assert "stopped answering" in result.output + capfd.readouterr().out
