@@ -131,3 +131,8 @@ class ProtocolVersionError(ProtocolError):
 class DutRefusedError(ProtocolError):
     """The DUT refused a command with an ``e-...`` reply twice (input size, protocol, build options): retrying or
     resetting it cannot help."""
+
+
+class DutWatchdogError(TransportError):
+    """The DUT did not finish an inference (or a reset) before its watchdog deadline: it hangs or the link is
+    dead.  Not retried on the same link (no retry loop of the client catches it); the caller resets the DUT."""

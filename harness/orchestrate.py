@@ -126,7 +126,9 @@ class _Link:
         self.flasher = None
         self.client: DeviceClient | None = None
 
-    def open(self) -> tuple[DeviceClient, dict]:
+    def open(self, deadline: float | None = None) -> tuple[DeviceClient, dict]:
+        """Start/flash, connect, wait for ``m-ready`` and ask ``profile%``; the waits end by ``deadline``
+        (time.monotonic seconds; None: BOOT_TIMEOUT_S).  Raises FlashError, TransportError, ProtocolError."""
         target, run_dir = self.target, self.run_dir
         if self.url is None:
             self.flasher = flasher_for(target, log_dir=run_dir)
@@ -134,8 +136,9 @@ class _Link:
         transport = SerialTransport(self.url or self.flasher.url, baudrate=target.board.serial.baudrate)
         self.client = DeviceClient(transport, target.board.name, timeout=self.infer_timeout_s,
                                    transcript=run_dir / "serial.log", stall_s=STALL_S)
-        self.client.wait_ready(BOOT_TIMEOUT_S, ping_interval=BOOT_PING_S)
-        info = self.client.device_info()
+        with self.client.watchdog(deadline):  # a reset's boot shares the inference's watchdog (harness.dut)
+            self.client.wait_ready(BOOT_TIMEOUT_S, ping_interval=BOOT_PING_S)
+            info = self.client.device_info()
         if info.get("timer_unit") != target.timer.value:  # e.g. a twin's firmware on a board: counts would lie
             raise ProtocolError(f"{target.name}: the firmware counts {info.get('timer_unit')!r}, this target counts "
                                 f"{target.timer.value!r}; it was built for another target: rebuild (see "
@@ -144,10 +147,11 @@ class _Link:
             check_model(info, self.firmware, self.url)
         return self.client, info
 
-    def reset(self) -> DeviceClient:
-        """Restart the DUT and return the new client.  Raises FlashError, TransportError."""
+    def reset(self, deadline: float | None = None) -> DeviceClient:
+        """Restart the DUT and return the new client, its boot waits ending by ``deadline`` (time.monotonic
+        seconds).  Raises FlashError, TransportError."""
         self.close()
-        return self.open()[0]
+        return self.open(deadline)[0]
 
     def close(self) -> None:
         client, flasher, self.client, self.flasher = self.client, self.flasher, None, None

@@ -16,7 +16,6 @@ a noisy or stalling link.
 from __future__ import annotations
 
 import math
-import time
 from collections import deque
 
 from harness.errors import CorruptReplyError, DutRefusedError, ProtocolError
@@ -62,7 +61,7 @@ class BulkSender:
         self.mid_load = True
         self._unconfirmed = False
         self._send(command)
-        sent = time.monotonic()
+        sent = self.clock()
         try:
             reply = self._readline(max(self._ack_wait(), self.quick_timeout()), "reply to 'bload'")
         except CorruptReplyError:  # most likely the m-bload line itself: go on, the frames' ACKs will tell
@@ -76,7 +75,7 @@ class BulkSender:
                 pass
             raise DutRefusedError(f"{self._label()}: '{command}%' answered {reply!r}; check the input size "
                                   "(profile%) or load with binary=False")
-        self._rtts.append(time.monotonic() - sent)
+        self._rtts.append(self.clock() - sent)
         troubled = 0
         for seq, frame in enumerate(frames):
             resent, done = self._send_frame(seq & 0xFFFF, frame, last=seq == len(frames) - 1)
@@ -112,10 +111,10 @@ class BulkSender:
         stale_nak = False  # after a re-send on silence, the first NAK is the damaged old copy's
         while True:
             self.transport.write(fill + frame + TAIL_FILL)
-            sent = time.monotonic()
+            sent = self.clock()
             deadline = sent + wait
             outcome = "timeout"
-            while (remaining := deadline - time.monotonic()) > 0:
+            while (remaining := deadline - self.clock()) > 0:
                 try:
                     line = self._readline(remaining, f"ack of frame {seq}")
                 except ReplyTimeout:
@@ -127,7 +126,7 @@ class BulkSender:
                         break
                     continue  # the last frame: m-load-done may still confirm it
                 if line == ack or (last and line == C.LOAD_DONE):
-                    self._ack_rtts.append((time.monotonic() - sent, len(fill) + len(frame) + len(TAIL_FILL)))
+                    self._ack_rtts.append((self.clock() - sent, len(fill) + len(frame) + len(TAIL_FILL)))
                     return resends, line == C.LOAD_DONE
                 silent_s, wait = 0.0, self._ack_wait(len(frame))  # the DUT is alive: not a stall
                 if line.startswith(C.ACK) or line.startswith(C.NAK):
