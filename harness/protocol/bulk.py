@@ -68,41 +68,53 @@ class BulkSender:
             reply = f"{C.BLOAD}{len(data)}-{payload_bytes}"
             self._unconfirmed = True  # ... and silence to frame 0 says the DUT never entered bulk-load mode
         if reply != f"{C.BLOAD}{len(data)}-{payload_bytes}":
+            if reply == C.ERR_COMMAND_CRC:  # the link damaged the command: nothing happened, send it again
+                self._skip_to_ready("m-ready after a damaged 'bload'")
+                exc = CorruptReplyError(f"{self._label()}: the DUT received {command!r} damaged "
+                                        f"({C.ERR_COMMAND_CRC}); the host re-sends it")
+                exc.in_sync = True
+                raise exc
             if not reply.startswith(C.ERR_PREFIX):
                 raise CorruptReplyError(f"{self._label()}: {command!r} answered {reply!r}; expected "
                                         f"{C.BLOAD}{len(data)}-{payload_bytes}")
-            while self._readline(self.timeout, "m-ready after a refused 'bload'") != C.READY:
-                pass
+            self._skip_to_ready("m-ready after a refused 'bload'")
             raise DutRefusedError(f"{self._label()}: '{command}%' answered {reply!r}; check the input size "
                                   "(profile%) or load with binary=False")
         self._rtts.append(self.clock() - sent)
         troubled = 0
         for seq, frame in enumerate(frames):
-            resent, done = self._send_frame(seq & 0xFFFF, frame, last=seq == len(frames) - 1)
+            resent, seen = self._send_frame(seq & 0xFFFF, frame, last=seq == len(frames) - 1)
             troubled += resent > 0
-            if done:
-                break
         # The last frame's ACK means the DUT holds all bytes; m-load-done and m-ready only remain to be read.
         self.mid_load = False  # the DUT is back in command mode (a late copy of the last frame is a garbage command)
         try:
-            if not done:
+            if seen == "ack":
                 self._expect_after_ack(C.LOAD_DONE)
-            self._expect_after_ack(C.READY)
+            if seen != C.READY:
+                self._expect_after_ack(C.READY)
             if resent:  # copies of the last frame may follow as garbage commands: flush them
                 self.resync()
         except (CorruptReplyError, ReplyTimeout, ProtocolError):
             self.resync()
         return troubled
 
+    def _skip_to_ready(self, waiting_for: str) -> None:
+        while self._readline(max(self._ack_wait(), self.quick_timeout()), waiting_for) != C.READY:
+            pass
+
     def _expect_after_ack(self, wanted: str) -> None:
-        line = self._readline(self._ack_wait() + 1.0, f"{wanted} after 'bload'")
+        """Read ``wanted`` (the DUT sends it right after the last ACK: waits follow the link's round trip)."""
+        wait = max(self._ack_wait(), self.quick_timeout())
+        line = self._readline(wait, f"{wanted} after 'bload'")
         while line.startswith(C.ACK) or line.startswith(C.NAK):  # re-acks of duplicates
-            line = self._readline(self._ack_wait() + 1.0, f"{wanted} after 'bload'")
+            line = self._readline(wait, f"{wanted} after 'bload'")
         if line != wanted:
             raise ProtocolError(f"{self._label()}: expected {wanted!r} after 'bload', got {line!r}")
 
-    def _send_frame(self, seq: int, frame: bytes, last: bool) -> tuple[int, bool]:
-        """Send one frame until acked; returns (re-sends, ``m-load-done`` already seen).  Raises ProtocolError."""
+    def _send_frame(self, seq: int, frame: bytes, last: bool) -> tuple[int, str]:
+        """Send one frame until acked; returns (re-sends, what confirmed it: ``"ack"``, or for the last frame
+        ``m-load-done`` or ``m-ready`` when the ACK was damaged: the DUT leaves bulk-load mode only when every
+        byte arrived or after an abort frame, which the host did not send).  Raises ProtocolError."""
         ack, nak = f"{C.ACK}{seq}", f"{C.NAK}{seq}-"
         failures, silent_s, resends = 0, 0.0, 0
         wait = self._ack_wait(len(frame))
@@ -127,7 +139,9 @@ class BulkSender:
                     continue  # the last frame: m-load-done may still confirm it
                 if line == ack or (last and line == C.LOAD_DONE):
                     self._ack_rtts.append((self.clock() - sent, len(fill) + len(frame) + len(TAIL_FILL)))
-                    return resends, line == C.LOAD_DONE
+                    return resends, "ack" if line == ack else line
+                if last and line == C.READY and not getattr(self, "_unconfirmed", False):
+                    return resends, line  # the load completed; its ACK and m-load-done were damaged
                 silent_s, wait = 0.0, self._ack_wait(len(frame))  # the DUT is alive: not a stall
                 if line.startswith(C.ACK) or line.startswith(C.NAK):
                     self._unconfirmed = False  # it is in bulk-load mode
@@ -162,8 +176,9 @@ class BulkSender:
     def _abort(self) -> None:
         """Best effort: send the abort frame so the DUT returns to command mode, and skip to its m-ready."""
         self.transport.write(abort_frame())
+        wait = max(self._ack_wait(), self.quick_timeout())  # the DUT answers at once: a few round trips
         try:
-            while self._readline(self.timeout, "m-ready after the abort frame") != C.READY:
+            while self._readline(wait, "m-ready after the abort frame") != C.READY:
                 pass
         except (ReplyTimeout, CorruptReplyError):
             self.log.info("no clean m-ready after the abort frame; the next command resynchronizes")
