@@ -10,6 +10,7 @@ results, retries and the wall time against the clean link.
         --inferences 70 --rates 1e-3                                   # ACDNet-20, 30 KB inputs
     python benchmarks/reliability.py --boots 100 --parallel 4          # concurrent twin starts
     python benchmarks/reliability.py --pause 30                        # a DUT frozen 30 s mid-load (host DUT)
+    python benchmarks/reliability.py --pause 30 --dut twin             # a twin frozen 30 s (watchdog, reset)
     python benchmarks/reliability.py --kill-trials 20                  # SIGKILL at a random moment, then compare
     python benchmarks/reliability.py --dead                            # a frozen twin: quarantined within 2x W?
 
@@ -25,9 +26,7 @@ from __future__ import annotations
 import argparse
 import functools
 import concurrent.futures
-import os
 import random
-import signal
 import sys
 import tempfile
 import threading
@@ -351,55 +350,6 @@ def kill_trials(args, workdir: Path) -> None:
               f"equal to the uninterrupted run (outputs and counts) {equal}")
 
 
-def _qemu_children() -> list[int]:
-    return [p for p in _children(os.getpid()) if b"qemu" in Path(f"/proc/{p}/cmdline").read_bytes()]
-
-
-def dead_dut(args, workdir: Path) -> None:
-    """A twin of ``--model`` (stm32f746) through :func:`harness.orchestrate.connect`, as ``bench`` runs it: a few
-    inferences teach the watchdog W, then QEMU is frozen (SIGSTOP) and so is every twin the resets restart
-    (right after it booted): the DUT must be quarantined within 2 W.  Prints the measured time against 2 W."""
-    import numpy as np  # noqa: PLC0415
-
-    from harness.errors import DutQuarantinedError  # noqa: PLC0415
-    from harness.orchestrate import connect  # noqa: PLC0415
-
-    rig = TwinRig(args.model, workdir)
-    tensor = rig.firmware.compiled.input_tensor
-    x = np.random.default_rng(args.seed).integers(-128, 128, tensor.shape).astype(tensor.dtype)
-    with connect(rig.firmware, run_dir=workdir / "dead") as dut:
-        for _ in range(3):
-            dut.infer(x)
-        watchdog = dut.watchdog_s()
-        reset = dut.reset_hook
-
-        def reset_into_a_dead_twin(deadline=None):
-            for pid in _qemu_children():  # let the frozen one take its SIGTERM at once
-                os.kill(pid, signal.SIGCONT)
-            client = reset(deadline=deadline)
-            for pid in _qemu_children():
-                os.kill(pid, signal.SIGSTOP)
-            return client
-
-        dut.reset_hook = reset_into_a_dead_twin
-        for pid in _qemu_children():
-            os.kill(pid, signal.SIGSTOP)
-        started = time.monotonic()
-        try:
-            dut.infer(x)
-            print(f"dead DUT: NOT quarantined (an inference completed on a frozen twin) in {time.monotonic() - started:.1f} s")
-        except DutQuarantinedError:
-            took = time.monotonic() - started
-            plan = ", ".join(f"{kind} +{at - started:.1f}s (until +{until - started:.1f}s)"
-                             for kind, at, until in dut.attempts)
-            print(f"dead DUT ({rig.target.board.name} twin, {args.model.name}): quarantined in {took:.2f} s, "
-                  f"2 x watchdog = {2 * watchdog:.2f} s (W {watchdog:.1f} s): {'within' if took <= 2 * watchdog else 'OVER'}"
-                  f" the target; {dut.resets} resets; {plan}")
-        finally:
-            for pid in _qemu_children():
-                os.kill(pid, signal.SIGCONT)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dut", choices=("host", "twin"), default="host")
@@ -426,9 +376,13 @@ def main() -> None:
             concurrent_boots(args, workdir)
             return
         if args.pause:
-            paused_dut(args, workdir)
+            from reliability_watchdog import paused_twin  # noqa: PLC0415
+
+            (paused_twin if args.dut == "twin" else paused_dut)(args, workdir)
             return
         if args.dead:
+            from reliability_watchdog import dead_dut  # noqa: PLC0415
+
             dead_dut(args, workdir)
             return
         if args.kill_trials:

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 WATCHDOG_FLOOR_S = 5.0
 #: Margin of the watchdog over the slowest inference seen so far (load, infer, results).
 WATCHDOG_MARGIN = 10.0
+#: The watchdog is at least this many times (slowest boot + slowest inference): each reset and its retry get
+#: W / 2 (see Dut._run), so that holds a slow restart on a loaded host twice over.
+WATCHDOG_RESET_MARGIN = 4.0
 #: Resets (twin restart / board re-flash) of one inference before the DUT is quarantined.
 RESET_ATTEMPTS = 2
 #: A DUT that stays dead is quarantined this many watchdogs after its inference started: issue 12's target is 2;
@@ -60,7 +63,7 @@ class Dut:
     """
 
     def __init__(self, client, firmware, run_dir: Path, device_info: dict[str, Any] | None = None,
-                 reset: Callable[..., Any] | None = None) -> None:
+                 reset: Callable[..., Any] | None = None, boot_s: float | None = None) -> None:
         self.client = client
         self.firmware = firmware
         self.run_dir = Path(run_dir)
@@ -69,19 +72,22 @@ class Dut:
         self.resets = 0  #: DUT resets so far
         self.retries = 0  #: inferences retried after a reset
         self._slowest_s: float | None = None  #: slowest successful inference (load + infer + results), seconds
+        self._boot_s = boot_s  #: slowest start (flash/start, m-ready, profile%) measured so far, seconds
         self.attempts: list[tuple[str, float, float]] = []  #: ("infer" | "reset", started, deadline), clock s
         if device_info is not None:  # already asked by connect()
             self.__dict__["device_info"] = device_info
 
     def watchdog_s(self) -> float:
         """Seconds one inference may take before the DUT is considered hung: until one was measured the
-        client's timeout; then ``max(WATCHDOG_FLOOR_S, WATCHDOG_MARGIN x slowest)``, where ``slowest`` is the
-        larger of the slowest measured inference round trip and its count / the board clock (on a board the
-        cycle count at the clock is the inference's duration; on a twin QEMU's speed sets it, so the measured
-        time dominates)."""
+        client's timeout; then ``max(WATCHDOG_FLOOR_S, WATCHDOG_MARGIN x slowest, WATCHDOG_RESET_MARGIN x
+        (boot + slowest))``, where ``slowest`` is the larger of the slowest measured inference round trip and its
+        count / the board clock (on a board the cycle count at the clock is the inference's duration; on a twin
+        QEMU's speed sets it, so the measured time dominates) and ``boot`` the slowest measured start of the
+        DUT (``boot_s`` from :func:`harness.orchestrate.connect`, then every reset's)."""
         if self._slowest_s is None:
             return self.client.timeout
-        return max(WATCHDOG_FLOOR_S, WATCHDOG_MARGIN * self._slowest_s)
+        return max(WATCHDOG_FLOOR_S, WATCHDOG_MARGIN * self._slowest_s,
+                   WATCHDOG_RESET_MARGIN * ((self._boot_s or 0.0) + self._slowest_s))
 
     def _learn(self, count: int, wall_s: float) -> None:
         clock = getattr(self.board, "clock_hz", 0) or 0
@@ -146,6 +152,7 @@ class Dut:
         else:  # a hook without a deadline: its own boot timeout applies
             self.client = self.reset_hook()
         self.client.clock = clock
+        self._boot_s = max(self._boot_s or 0.0, clock() - now)
 
     @property
     def target(self):

@@ -8,6 +8,7 @@ between a board and its twin is read from the :class:`~harness.target.Target`, n
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -197,7 +198,9 @@ def connect(firmware: Firmware, target: Target | None = None, *, run_dir: Path,
     run_dir.mkdir(parents=True, exist_ok=True)
     link = _Link(firmware, target, run_dir, infer_timeout_s, url)
     try:
+        started = time.monotonic()
         client, info = link.open()
-        yield Dut(client, firmware, run_dir, info, reset=None if url else link.reset)
+        yield Dut(client, firmware, run_dir, info, reset=None if url else link.reset,
+                  boot_s=time.monotonic() - started)
     finally:
         link.close()

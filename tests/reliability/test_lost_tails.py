@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import random
 
+from hostdut import fake_model_output
+
 from harness.protocol.client import DeviceClient
 from harness.transport.faults import FaultInjectingTransport
-from hostdut import fake_model_output
 
 INPUT_BYTES = 4000  # the fixture's host DUT build
 SLOW_S = 30.0  # the client's reply timeout: a wait this long would mean a lost line cost the whole timeout

@@ -14,12 +14,12 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hostdut import HostDut, fake_model_output
 
 import harness.dut as dut_module
 from harness.dut import QUARANTINE_WATCHDOGS, Dut
 from harness.errors import DutQuarantinedError
 from harness.protocol.client import DeviceClient
-from hostdut import HostDut, fake_model_output
 
 INPUT_BYTES = 4000
 WATCHDOG_S = 60.0  # virtual seconds (the floor of the watchdog, patched: the learned one is far below it)
