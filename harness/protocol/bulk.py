@@ -60,6 +60,7 @@ class BulkSender:
         command = f"bload {len(data)} {payload_bytes}"
         self.mid_load = True
         self._unconfirmed = False
+        self._blind_resend = False  # a frame was re-sent after a silence (its earlier copy may have arrived)
         self._send(command)
         sent = self.clock()
         try:
@@ -92,7 +93,7 @@ class BulkSender:
                 self._expect_after_ack(C.LOAD_DONE)
             if seen != C.READY:
                 self._expect_after_ack(C.READY)
-            if resent:  # copies of the last frame may follow as garbage commands: flush them
+            if resent and self._blind_resend:  # late copies of the last frame may follow as garbage commands
                 self.resync()
         except (CorruptReplyError, ReplyTimeout, ProtocolError):
             self.resync()
@@ -160,6 +161,7 @@ class BulkSender:
                 last_reply = f"silence for {silent_s:.1f} s"
                 wait = min(wait * 2, max(self._ack_wait(len(frame)), 2.0))
                 fill, stale_nak = RESEND_FILL, True
+                self._blind_resend = True
             else:
                 failures += 1
                 fill, stale_nak = b"", False
