@@ -88,6 +88,13 @@ def paused_twin(args, workdir: Path) -> None:
                 except ProcessLookupError:  # restarted meanwhile
                     pass
 
+        reset = dut.reset_hook
+
+        def reset_after_thaw(deadline=None):
+            thaw()  # a hung twin's QEMU still takes SIGTERM at once; a SIGSTOPped one would cost stop()'s 2 s grace
+            return reset(deadline=deadline)
+
+        dut.reset_hook = reset_after_thaw
         timer = threading.Timer(args.pause, thaw)
         timer.start()
         started = time.monotonic()
