@@ -10,7 +10,9 @@ results, retries and the wall time against the clean link.
         --inferences 70 --rates 1e-3                                   # ACDNet-20, 30 KB inputs
     python benchmarks/reliability.py --boots 100 --parallel 4          # concurrent twin starts
     python benchmarks/reliability.py --pause 30                        # a DUT frozen 30 s mid-load (host DUT)
+    python benchmarks/reliability.py --pause 30 --dut twin             # a twin frozen 30 s (watchdog, reset)
     python benchmarks/reliability.py --kill-trials 20                  # SIGKILL at a random moment, then compare
+    python benchmarks/reliability.py --dead                            # a frozen twin: quarantined within 2x W?
 
 DUTs: ``host`` = the real protocol code (targets/common) built with gcc around a fake model whose output is a
 checksum of its input (tests/fakes/hostdut.py); ``twin`` = the firmware of ``--model`` on the stm32f746 twin.
@@ -134,19 +136,34 @@ def run_trial(rig, inputs: list[bytes], rates: tuple[FaultRates, FaultRates], se
 
 
 def error_rate_table(rig, args) -> None:
+    """The table.  With ``--clean-each`` a clean reference run goes right before each faulty row and that row's
+    wall time is compared with it (on a shared, loaded machine the load drifts within minutes); every clean run
+    must deliver the same results as the first (the truth)."""
     rng = random.Random(args.seed)
     inputs = [rng.randbytes(rig.input_bytes) for _ in range(args.inferences)]
-    clean = run_trial(rig, inputs, (FaultRates(), FaultRates()), args.seed, args.timeout, None)
-    if not clean["completed"]:
-        raise SystemExit(f"the clean run failed: {clean['error']}")
+
+    def clean_run() -> dict:
+        clean = run_trial(rig, inputs, (FaultRates(), FaultRates()), args.seed, args.timeout, None)
+        if not clean["completed"]:
+            raise SystemExit(f"the clean run failed: {clean['error']}")
+        return clean
+
+    clean = clean_run()
     truth = clean["results"]
-    print(f"clean link: {args.inferences} inferences of {rig.input_bytes} B inputs in {clean['wall']:.1f} s")
+    print(f"clean link: {args.inferences} inferences of {rig.input_bytes} B inputs in {clean['wall']:.1f} s"
+          + (" (and a clean run again before each row)" if args.clean_each else ""))
     header = f"{'byte error rate':>15} {'direction':>9} {'trials':>6} {'completed':>9} {'wrong accepted':>14} " \
-             f"{'lost':>5} {'retries':>8} {'resyncs':>8} {'wall vs clean':>13}"
+             f"{'lost':>5} {'retries':>8} {'resyncs':>8} {'clean s':>8} {'faulty s':>8} {'wall vs clean':>13}"
     print(header)
     print("-" * len(header))
+    first = True
     for rate in args.rates:
         for direction in args.directions:
+            if args.clean_each and not first:
+                clean = clean_run()
+                if clean["results"] != truth:
+                    raise SystemExit("a clean run gave other results than the first: the DUT is not deterministic")
+            first = False
             noisy = FaultRates.uniform(rate)
             rates = (noisy if direction in ("to_dut", "both") else FaultRates(),
                      noisy if direction in ("to_host", "both") else FaultRates())
@@ -154,10 +171,11 @@ def error_rate_table(rig, args) -> None:
                       for t in range(args.trials)]
             done = [t for t in trials if t["completed"]]
             lost = sum(args.inferences - t["delivered"] for t in done)
-            wall = sum(t["wall"] for t in done) / len(done) / clean["wall"] if done else float("nan")
+            faulty = sum(t["wall"] for t in done) / len(done) if done else float("nan")
             print(f"{rate:>15g} {direction:>9} {len(trials):>6} {len(done):>9} "
                   f"{sum(t['wrong'] for t in trials):>14} {lost:>5} {sum(t['retries'] for t in trials):>8} "
-                  f"{sum(t['resyncs'] for t in trials):>8} {wall:>12.2f}x")
+                  f"{sum(t['resyncs'] for t in trials):>8} {clean['wall']:>8.1f} {faulty:>8.1f} "
+                  f"{faulty / clean['wall']:>12.2f}x")
             for t in trials:
                 if t["error"]:
                     print(f"{'':>15} stopped after {t['delivered']} inferences: {t['error']}")
@@ -343,10 +361,14 @@ def main() -> None:
     parser.add_argument("--directions", nargs="+", choices=DIRECTIONS, default=list(DIRECTIONS))
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds per inference (watchdog)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--clean-each", action="store_true",
+                        help="run the clean reference again right before each faulty row (a loaded, shared machine)")
     parser.add_argument("--boots", type=int, default=0, help="concurrent twin starts instead of the error table")
     parser.add_argument("--parallel", type=int, default=4)
     parser.add_argument("--pause", type=float, default=0.0, help="pause a host DUT this long mid-load instead")
     parser.add_argument("--kill-trials", type=int, default=0, help="SIGKILL trials of `tinyhil bench` instead")
+    parser.add_argument("--dead", action="store_true",
+                        help="time the quarantine of a frozen twin against 2x its watchdog instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tinyhil-reliab-") as tmp:
         workdir = Path(tmp)
@@ -354,7 +376,14 @@ def main() -> None:
             concurrent_boots(args, workdir)
             return
         if args.pause:
-            paused_dut(args, workdir)
+            from reliability_watchdog import paused_twin  # noqa: PLC0415
+
+            (paused_twin if args.dut == "twin" else paused_dut)(args, workdir)
+            return
+        if args.dead:
+            from reliability_watchdog import dead_dut  # noqa: PLC0415
+
+            dead_dut(args, workdir)
             return
         if args.kill_trials:
             kill_trials(args, workdir)

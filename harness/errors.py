@@ -136,3 +136,8 @@ class DutRefusedError(ProtocolError):
 class ClipMismatchError(ProtocolError):
     """The DUT's ``clip crop`` wrote other bytes than the host's crop (CRC-32 differs) even right after the clip
     was loaded again: the firmware cuts differently from the host preprocessing (issue 12, item 8)."""
+
+
+class DutWatchdogError(TransportError):
+    """The DUT did not finish an inference (or a reset) before its watchdog deadline: it hangs or the link is
+    dead.  Not retried on the same link (no retry loop of the client catches it); the caller resets the DUT."""

@@ -8,6 +8,7 @@ between a board and its twin is read from the :class:`~harness.target.Target`, n
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -126,7 +127,9 @@ class _Link:
         self.flasher = None
         self.client: DeviceClient | None = None
 
-    def open(self) -> tuple[DeviceClient, dict]:
+    def open(self, deadline: float | None = None) -> tuple[DeviceClient, dict]:
+        """Start/flash, connect, wait for ``m-ready`` and ask ``profile%``; the waits end by ``deadline``
+        (time.monotonic seconds; None: BOOT_TIMEOUT_S).  Raises FlashError, TransportError, ProtocolError."""
         target, run_dir = self.target, self.run_dir
         if self.url is None:
             self.flasher = flasher_for(target, log_dir=run_dir)
@@ -134,8 +137,9 @@ class _Link:
         transport = SerialTransport(self.url or self.flasher.url, baudrate=target.board.serial.baudrate)
         self.client = DeviceClient(transport, target.board.name, timeout=self.infer_timeout_s,
                                    transcript=run_dir / "serial.log", stall_s=STALL_S)
-        self.client.wait_ready(BOOT_TIMEOUT_S, ping_interval=BOOT_PING_S)
-        info = self.client.device_info()
+        with self.client.watchdog(deadline):  # a reset's boot shares the inference's watchdog (harness.dut)
+            self.client.wait_ready(BOOT_TIMEOUT_S, ping_interval=BOOT_PING_S)
+            info = self.client.device_info()
         if info.get("timer_unit") != target.timer.value:  # e.g. a twin's firmware on a board: counts would lie
             raise ProtocolError(f"{target.name}: the firmware counts {info.get('timer_unit')!r}, this target counts "
                                 f"{target.timer.value!r}; it was built for another target: rebuild (see "
@@ -144,10 +148,11 @@ class _Link:
             check_model(info, self.firmware, self.url)
         return self.client, info
 
-    def reset(self) -> DeviceClient:
-        """Restart the DUT and return the new client.  Raises FlashError, TransportError."""
+    def reset(self, deadline: float | None = None) -> DeviceClient:
+        """Restart the DUT and return the new client, its boot waits ending by ``deadline`` (time.monotonic
+        seconds).  Raises FlashError, TransportError."""
         self.close()
-        return self.open()[0]
+        return self.open(deadline)[0]
 
     def close(self) -> None:
         client, flasher, self.client, self.flasher = self.client, self.flasher, None, None
@@ -193,7 +198,9 @@ def connect(firmware: Firmware, target: Target | None = None, *, run_dir: Path,
     run_dir.mkdir(parents=True, exist_ok=True)
     link = _Link(firmware, target, run_dir, infer_timeout_s, url)
     try:
+        started = time.monotonic()
         client, info = link.open()
-        yield Dut(client, firmware, run_dir, info, reset=None if url else link.reset)
+        yield Dut(client, firmware, run_dir, info, reset=None if url else link.reset,
+                  boot_s=time.monotonic() - started)
     finally:
         link.close()

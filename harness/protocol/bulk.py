@@ -16,7 +16,6 @@ a noisy or stalling link.
 from __future__ import annotations
 
 import math
-import time
 from collections import deque
 
 from harness.errors import CorruptReplyError, DutRefusedError, ProtocolError
@@ -65,48 +64,61 @@ class BulkSender:
         expected = f"{announce}{len(data)}-{payload_bytes}"
         self.mid_load = True
         self._unconfirmed = False
+        self._blind_resend = False  # a frame was re-sent after a silence (its earlier copy may have arrived)
         self._send(command)
-        sent = time.monotonic()
+        sent = self.clock()
         try:
             reply = self._readline(max(self._ack_wait(), self.quick_timeout()), f"reply to {command_name!r}")
         except CorruptReplyError:  # most likely the m-bload line itself: go on, the frames' ACKs will tell
             reply = expected
             self._unconfirmed = True  # ... and silence to frame 0 says the DUT never entered bulk-load mode
         if reply != expected:
+            if reply == C.ERR_COMMAND_CRC:  # the link damaged the command: nothing happened, send it again
+                self._skip_to_ready(f"m-ready after a damaged {command_name!r}")
+                exc = CorruptReplyError(f"{self._label()}: the DUT received {command!r} damaged "
+                                        f"({C.ERR_COMMAND_CRC}); the host re-sends it")
+                exc.in_sync = True
+                raise exc
             if not reply.startswith(C.ERR_PREFIX):
                 raise CorruptReplyError(f"{self._label()}: {command!r} answered {reply!r}; expected {expected}")
-            while self._readline(self.timeout, "m-ready after a refused 'bload'") != C.READY:
-                pass
+            self._skip_to_ready(f"m-ready after a refused {command_name!r}")
             raise DutRefusedError(f"{self._label()}: '{command}%' answered {reply!r}; check the input size "
                                   "(profile%) or load with binary=False")
-        self._rtts.append(time.monotonic() - sent)
+        self._rtts.append(self.clock() - sent)
         troubled = 0
         for seq, frame in enumerate(frames):
-            resent, done = self._send_frame(seq & 0xFFFF, frame, last=seq == len(frames) - 1)
+            resent, seen = self._send_frame(seq & 0xFFFF, frame, last=seq == len(frames) - 1)
             troubled += resent > 0
-            if done:
-                break
         # The last frame's ACK means the DUT holds all bytes; m-load-done and m-ready only remain to be read.
         self.mid_load = False  # the DUT is back in command mode (a late copy of the last frame is a garbage command)
         try:
-            if not done:
+            if seen == "ack":
                 self._expect_after_ack(C.LOAD_DONE)
-            self._expect_after_ack(C.READY)
-            if resent:  # copies of the last frame may follow as garbage commands: flush them
+            if seen != C.READY:
+                self._expect_after_ack(C.READY)
+            if resent and self._blind_resend:  # late copies of the last frame may follow as garbage commands
                 self.resync()
         except (CorruptReplyError, ReplyTimeout, ProtocolError):
             self.resync()
         return troubled
 
+    def _skip_to_ready(self, waiting_for: str) -> None:
+        while self._readline(max(self._ack_wait(), self.quick_timeout()), waiting_for) != C.READY:
+            pass
+
     def _expect_after_ack(self, wanted: str) -> None:
-        line = self._readline(self._ack_wait() + 1.0, f"{wanted} after 'bload'")
+        """Read ``wanted`` (the DUT sends it right after the last ACK: waits follow the link's round trip)."""
+        wait = max(self._ack_wait(), self.quick_timeout())
+        line = self._readline(wait, f"{wanted} after 'bload'")
         while line.startswith(C.ACK) or line.startswith(C.NAK):  # re-acks of duplicates
-            line = self._readline(self._ack_wait() + 1.0, f"{wanted} after 'bload'")
+            line = self._readline(wait, f"{wanted} after 'bload'")
         if line != wanted:
             raise ProtocolError(f"{self._label()}: expected {wanted!r} after 'bload', got {line!r}")
 
-    def _send_frame(self, seq: int, frame: bytes, last: bool) -> tuple[int, bool]:
-        """Send one frame until acked; returns (re-sends, ``m-load-done`` already seen).  Raises ProtocolError."""
+    def _send_frame(self, seq: int, frame: bytes, last: bool) -> tuple[int, str]:
+        """Send one frame until acked; returns (re-sends, what confirmed it: ``"ack"``, or for the last frame
+        ``m-load-done`` or ``m-ready`` when the ACK was damaged: the DUT leaves bulk-load mode only when every
+        byte arrived or after an abort frame, which the host did not send).  Raises ProtocolError."""
         ack, nak = f"{C.ACK}{seq}", f"{C.NAK}{seq}-"
         failures, silent_s, resends = 0, 0.0, 0
         wait = self._ack_wait(len(frame))
@@ -115,10 +127,10 @@ class BulkSender:
         stale_nak = False  # after a re-send on silence, the first NAK is the damaged old copy's
         while True:
             self.transport.write(fill + frame + TAIL_FILL)
-            sent = time.monotonic()
+            sent = self.clock()
             deadline = sent + wait
             outcome = "timeout"
-            while (remaining := deadline - time.monotonic()) > 0:
+            while (remaining := deadline - self.clock()) > 0:
                 try:
                     line = self._readline(remaining, f"ack of frame {seq}")
                 except ReplyTimeout:
@@ -130,8 +142,10 @@ class BulkSender:
                         break
                     continue  # the last frame: m-load-done may still confirm it
                 if line == ack or (last and line == C.LOAD_DONE):
-                    self._ack_rtts.append((time.monotonic() - sent, len(fill) + len(frame) + len(TAIL_FILL)))
-                    return resends, line == C.LOAD_DONE
+                    self._ack_rtts.append((self.clock() - sent, len(fill) + len(frame) + len(TAIL_FILL)))
+                    return resends, "ack" if line == ack else line
+                if last and line == C.READY and not getattr(self, "_unconfirmed", False):
+                    return resends, line  # the load completed; its ACK and m-load-done were damaged
                 silent_s, wait = 0.0, self._ack_wait(len(frame))  # the DUT is alive: not a stall
                 if line.startswith(C.ACK) or line.startswith(C.NAK):
                     self._unconfirmed = False  # it is in bulk-load mode
@@ -150,6 +164,7 @@ class BulkSender:
                 last_reply = f"silence for {silent_s:.1f} s"
                 wait = min(wait * 2, max(self._ack_wait(len(frame)), 2.0))
                 fill, stale_nak = RESEND_FILL, True
+                self._blind_resend = True
             else:
                 failures += 1
                 fill, stale_nak = b"", False
@@ -166,8 +181,9 @@ class BulkSender:
     def _abort(self) -> None:
         """Best effort: send the abort frame so the DUT returns to command mode, and skip to its m-ready."""
         self.transport.write(abort_frame())
+        wait = max(self._ack_wait(), self.quick_timeout())  # the DUT answers at once: a few round trips
         try:
-            while self._readline(self.timeout, "m-ready after the abort frame") != C.READY:
+            while self._readline(wait, "m-ready after the abort frame") != C.READY:
                 pass
         except (ReplyTimeout, CorruptReplyError):
             self.log.info("no clean m-ready after the abort frame; the next command resynchronizes")

@@ -94,7 +94,11 @@ class DeviceClient(ClipCommands, BulkSender, CheckedLink):
         self._send(command)
         return self._collect(command, self.timeout if timeout is None else timeout)
 
-    def _collect(self, command: str, timeout: float, first_timeout: float | None = None) -> list[str]:
+    def _collect(self, command: str, timeout: float, first_timeout: float | None = None,
+                 settled: Callable[[list[str]], bool] | None = None) -> list[str]:
+        """Read reply lines up to ``m-ready`` (see :meth:`command`); once ``settled(lines)`` holds (the DUT has
+        nothing left to compute), the next lines are waited for :meth:`quick_timeout` only, and a lost ``m-ready``
+        is replaced by a resync: it costs a few round trips, not the inference's timeout nor a re-run."""
         lines: list[str] = []
         wait = first_timeout or timeout
         damaged: CorruptReplyError | None = None
@@ -108,12 +112,17 @@ class DeviceClient(ClipCommands, BulkSender, CheckedLink):
             except ReplyTimeout:
                 if damaged is not None:  # the m-ready was lost too: the caller resyncs (asks, not waits)
                     raise damaged from None
+                if settled is not None and settled(lines):  # a complete, checked reply without its m-ready
+                    self.resync()
+                    break
                 raise
             if damaged is None:
                 wait = timeout
             if line == C.READY:
                 break
             lines.append(line)
+            if settled is not None and damaged is None and settled(lines):
+                wait = min(wait, self.quick_timeout())
         if damaged is not None:
             damaged.in_sync = True
             raise damaged
@@ -271,7 +280,8 @@ class DeviceClient(ClipCommands, BulkSender, CheckedLink):
                 if any(line.startswith(C.ERR_PREFIX) for line in lines):
                     self._raise_refusal(command, lines)
                 raise ProtocolError(f"{self._label()}: {command!r} answered {first!r}, not {C.INFER_START}")
-            lines = self._collect(command, per, first_timeout=per * (warmup + 1))
+            lines = self._collect(command, per, first_timeout=per * (warmup + 1),
+                                  settled=lambda got: C.INFER_DONE in got)
             laps = [parse_lap(line) for line in lines if line.startswith(C.LAP)]
             units = {unit for unit, _ in laps}
             if len(laps) != n or len(units) != 1 or C.INFER_DONE not in lines:

@@ -18,9 +18,11 @@ class ReplyTimeout(TransportError):
 
 
 class LineReader:
-    """Splits the DUT's byte stream into lines (``\\r\\n``-terminated) and remembers the last bytes received."""
+    """Splits the DUT's byte stream into lines (``\\r\\n``-terminated) and remembers the last bytes received.
+    ``clock``: the monotonic seconds its deadlines are measured in (``time.monotonic``; tests inject a fake)."""
 
     def __init__(self, transport: Transport, label: str = "dut") -> None:
+        self.clock = time.monotonic
         self.transport = transport
         self.label = label
         self._buf = bytearray()
@@ -32,14 +34,14 @@ class LineReader:
         Raises ReplyTimeout (a TransportError) naming ``waiting_for`` and the last bytes received when the DUT
         stays silent.
         """
-        deadline = time.monotonic() + timeout
+        deadline = self.clock() + timeout
         while True:
             end = self._buf.find(b"\n")
             if end >= 0:
                 raw = bytes(self._buf[:end + 1])
                 del self._buf[:end + 1]
                 return raw.rstrip(LINE_TERMINATOR).decode("latin-1")
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self.clock()
             if remaining <= 0:
                 raise ReplyTimeout(
                     f"{self.label}: no {waiting_for} within {timeout:g} s (last bytes received: {self.tail!r}); "

@@ -7,13 +7,14 @@ measures the link's round trip and counts what went wrong (:class:`LinkStats`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import time
 from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterator
 
-from harness.errors import CorruptReplyError, ProtocolVersionError
+from harness.errors import CorruptReplyError, DutWatchdogError, ProtocolVersionError
 from harness.protocol import constants as C
 from harness.protocol.frames import abort_frame
 from harness.protocol.lines import LineReader, ReplyTimeout, verify_line, with_crc
@@ -50,6 +51,11 @@ class CheckedLink:
     ``timeout``: seconds to wait for a reply line (long commands pass their own); ``ping_timeout``: seconds one
     resync ping waits for ``m-ready`` before the next ping (default min(timeout, 0.5)).  ``transcript``: record
     every byte both ways to that file (appended: a reset DUT continues the same transcript).
+
+    Watchdog: inside ``with link.watchdog(until):`` every wait of the link (reply lines, acks, resync attempts,
+    the boot wait) ends by ``until`` (seconds on :attr:`clock`); a wait cut short by it raises DutWatchdogError,
+    which no retry loop of the client catches, so a hung DUT costs at most the watchdog, not the sum of every
+    retry's timeout.
     """
 
     def __init__(self, transport: Transport, board: str = "dut", *, timeout: float = 5.0,
@@ -67,6 +73,46 @@ class CheckedLink:
         self._rtts: deque[float] = deque(maxlen=8)  # recent command round trips (command -> first reply), s
         self._sync_counter = 0
         self.mid_load = False  #: a bulk load may be in progress (the resync then completes an open frame first)
+        self.deadline: float | None = None  #: the watchdog: every wait ends by then (clock seconds), None: no limit
+
+    @property
+    def clock(self):
+        """The monotonic clock (seconds) of every timeout and deadline of this link (``time.monotonic``)."""
+        return self._lines.clock
+
+    @clock.setter
+    def clock(self, clock) -> None:
+        self._lines.clock = clock
+
+    @contextlib.contextmanager
+    def watchdog(self, until: float | None) -> Iterator[None]:
+        """Within the block every wait ends by ``until`` (seconds on :attr:`clock`; None: no limit; an enclosing
+        watchdog's earlier deadline is kept).  Raises DutWatchdogError from the wait that reaches it."""
+        previous = self.deadline
+        if until is not None and (previous is None or until < previous):
+            self.deadline = until
+        try:
+            yield
+        finally:
+            self.deadline = previous
+
+    def _cap(self, timeout: float, waiting_for: str) -> float:
+        """``timeout`` shortened to the watchdog's deadline.  Raises DutWatchdogError when it has passed."""
+        if self.deadline is None:
+            return timeout
+        left = self.deadline - self.clock()
+        if left <= 0:
+            raise DutWatchdogError(f"{self._label()}: the watchdog expired while waiting for {waiting_for} (last "
+                                   f"bytes received: {self._lines.tail!r}); the DUT hangs or the link is dead")
+        return min(timeout, left)
+
+    def _read_capped(self, timeout: float, waiting_for: str) -> str:
+        """The next raw line within ``timeout`` s and the watchdog.  Raises ReplyTimeout, DutWatchdogError."""
+        try:
+            return self._lines.readline(self._cap(timeout, waiting_for), waiting_for)
+        except ReplyTimeout:
+            self._cap(0.0, waiting_for)  # raises DutWatchdogError when the watchdog cut the wait short
+            raise
 
     @property
     def rtt_s(self) -> float | None:
@@ -86,10 +132,10 @@ class CheckedLink:
     def _readline(self, timeout: float, waiting_for: str) -> str:
         """The next DUT line with its CRC verified and removed; the MLPerf Tiny runner's CRC-less lines (firmware
         built with TH_MLPERF_ID, after a command without CRC) are skipped.  Raises CorruptReplyError, ReplyTimeout."""
-        raw = self._lines.readline(timeout, waiting_for)
+        raw = self._read_capped(timeout, waiting_for)
         self.log.debug("< %s", raw)
         while is_mlperf_line(raw):  # nothing tinyhil uses: never taken for data, never counted as corrupt
-            raw = self._lines.readline(timeout, waiting_for)
+            raw = self._read_capped(timeout, waiting_for)
             self.log.debug("< %s", raw)
         old = raw.startswith(C.PROFILE + "protocol-") and C.CRC_MARK not in raw
         if old and raw[len(C.PROFILE + "protocol-"):] != str(C.PROTOCOL_VERSION):  # v1 firmware: no line CRCs
@@ -112,25 +158,25 @@ class CheckedLink:
         With ``ping_interval`` (s), send an empty command ``%`` whenever the DUT was silent that long (a DUT
         that booted before the port was opened, or whose boot line was lost); after the first ``m-ready``
         further replies are drained.  Raises ReplyTimeout (a TransportError) naming the last bytes received."""
-        deadline = time.monotonic() + timeout
+        deadline = self.clock() + timeout
         step = ping_interval or timeout
         sent = None
         while True:
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self.clock()
             try:
-                line = self._lines.readline(min(step, max(remaining, 0.0)), "m-ready (boot)")
+                line = self._read_capped(min(step, max(remaining, 0.0)), "m-ready (boot)")
             except ReplyTimeout:
-                if ping_interval is None or time.monotonic() >= deadline:
+                if ping_interval is None or self.clock() >= deadline:
                     raise ReplyTimeout(
                         f"{self._label()}: no m-ready within {timeout:g} s (last bytes received: "
                         f"{self._lines.tail!r}); check the DUT is flashed, running and on this port (reset it, or "
                         "pass ping_interval)") from None
                 self.transport.write(C.COMMAND_TERMINATOR)
-                sent = time.monotonic()
+                sent = self.clock()
                 continue
             if line == C.READY:
                 if sent is not None:
-                    self._rtts.append(time.monotonic() - sent)
+                    self._rtts.append(self.clock() - sent)
                 if ping_interval is not None:
                     self._lines.drain(min(0.2, step))
                 return
@@ -146,7 +192,7 @@ class CheckedLink:
         the client's timeout and its ``stall_s``, so a paused DUT is waited for).
         Raises ReplyTimeout naming the last bytes received when no attempt is answered in time."""
         budget = max(self.timeout, getattr(self, "stall_s", 0.0)) if timeout is None else timeout
-        deadline = time.monotonic() + budget
+        deadline = self.clock() + budget
         attempt = 0
         while True:
             self._sync_counter += 1
@@ -155,16 +201,16 @@ class CheckedLink:
             fill = self.mid_load if attempt == 0 else attempt % 4 == 0  # only a bulk load may leave a frame open
             packet = (RESYNC_FILL if fill else b"") + abort_frame() + C.COMMAND_TERMINATOR
             self.transport.write(packet + with_crc(command).encode("ascii") + C.COMMAND_TERMINATOR)
-            sent = time.monotonic()
+            sent = self.clock()
             step_end = min(sent + self.ping_timeout * (1 + attempt // 4), deadline)
             if self._await_sync(C.SYNC + token, step_end):
-                self._rtts.append(time.monotonic() - sent)
+                self._rtts.append(self.clock() - sent)
                 self.stats.resyncs += 1
                 self.log.info("resynchronized after %d attempt(s)", attempt + 1)
                 self.mid_load = False
                 return
             attempt += 1
-            if time.monotonic() >= deadline:
+            if self.clock() >= deadline:
                 raise ReplyTimeout(
                     f"{self._label()}: no answer to {attempt} resync attempts in {budget:g} s (last bytes received: "
                     f"{self._lines.tail!r}); the DUT hangs or the link is dead: reset the DUT")
@@ -174,7 +220,7 @@ class CheckedLink:
         seen = False
         while True:
             try:
-                raw = self._lines.readline(max(until - time.monotonic(), 0.0), "resync marker")
+                raw = self._read_capped(max(until - self.clock(), 0.0), "resync marker")
             except ReplyTimeout:
                 return False
             if is_mlperf_line(raw):

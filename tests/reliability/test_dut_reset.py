@@ -51,7 +51,8 @@ class Rig:
 
 @pytest.fixture
 def fast_watchdog(monkeypatch):
-    monkeypatch.setattr(dut_module, "WATCHDOG_FLOOR_S", 0.3)
+    # 2 W must hold one reset (a fresh host DUT process) and a retried inference on a loaded machine
+    monkeypatch.setattr(dut_module, "WATCHDOG_FLOOR_S", 1.5)
 
 
 def test_hung_dut_is_reset_and_the_inference_retried(host_dut_exe, tmp_path, fast_watchdog):
@@ -60,7 +61,7 @@ def test_hung_dut_is_reset_and_the_inference_retried(host_dut_exe, tmp_path, fas
         dut = Dut(rig.start(), fake_firmware(), tmp_path, device_info={}, reset=rig.start)
         x = np.frombuffer(random.Random(2).randbytes(INPUT_BYTES), np.uint8)
         out, counts = dut.infer(x)
-        assert dut.watchdog_s() == pytest.approx(0.3, abs=0.3)  # learned from the first inference
+        assert dut.watchdog_s() == pytest.approx(1.5, abs=0.5)  # learned from the first inference
         rig.duts[0].pause()  # the board hangs
         out2, counts2 = dut.infer(x)
         assert out2.tobytes() == out.tobytes() == fake_model_output(x.tobytes())
