@@ -33,8 +33,11 @@ from harness.boards import get_board  # noqa: E402
 from harness.data.fetch import fetch_model  # noqa: E402
 
 
+LOADS = ("bload", "clip load", "clip rle")  #: the commands whose frames upload inputs
+
+
 def serial_phases(log: Path) -> dict[str, float]:
-    """Seconds between host commands, by command (``bload``, ``clip load``, ``infer``, ...), and bytes each way;
+    """Seconds between host commands, by command (``bload``, ``clip load``, ``clip rle``, ``infer``, ...), and bytes each way;
     the upload of a load runs until the next command, so its frames are counted with it."""
     events = []
     for line in log.read_text().splitlines():
@@ -51,9 +54,9 @@ def serial_phases(log: Path) -> dict[str, float]:
             phase, since = " ".join(w.decode() for w in words[: 2 if words[0] == b"clip" else 1]), t
             if phase in ("infer", "clip crop"):  # the loads before it were inference inputs (not measurements)
                 phases["upload_bytes"] += pending
-            if phase not in ("bload", "clip load"):
+            if phase not in LOADS:
                 pending = 0
-        if direction == ">" and phase in ("bload", "clip load"):
+        if direction == ">" and phase in LOADS:
             pending += len(data)
     phases[phase] = phases.get(phase, 0.0) + events[-1][0] - since
     return phases
@@ -96,7 +99,7 @@ def main() -> None:
             import json  # noqa: PLC0415
 
             delivery = json.loads(manifest)["preprocessing"].get("crop_delivery", {})
-            uploads = phases.get("bload", 0.0) + phases.get("clip load", 0.0)
+            uploads = sum(phases.get(name, 0.0) for name in LOADS)
             infer = phases.get("infer", 0.0)
             serial = sum(v for k, v in phases.items() if not k.endswith("_bytes"))
             print(f"{mode:5} {wall:7.1f} {uploads:8.1f} {infer:7.1f} {wall - uploads - infer:7.1f} "

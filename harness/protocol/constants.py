@@ -58,6 +58,7 @@ SYNC_TOKEN_MAX = 32
 CMD_CLIP = "clip"
 CMD_CLIP_LOAD = "clip load"
 CMD_CLIP_CROP = "clip crop"
+CMD_CLIP_RLE = "clip rle"
 
 #: Device->host message prefixes (``<prefix>-...``).
 MSG_PREFIX = "m-"
@@ -154,6 +155,7 @@ _STRINGS = {
     "TH_CMD_CLIP": CMD_CLIP,
     "TH_CMD_CLIP_LOAD": CMD_CLIP_LOAD,
     "TH_CMD_CLIP_CROP": CMD_CLIP_CROP,
+    "TH_CMD_CLIP_RLE": CMD_CLIP_RLE,
     "TH_MSG_READY": READY,
     "TH_MSG_NAME": NAME,
     "TH_MSG_PROFILE": PROFILE,

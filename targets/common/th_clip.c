@@ -67,6 +67,15 @@ static int parse_i32(const char **p, int32_t *out)
     return 1;
 }
 
+static void announce_load(uint32_t n, uint32_t chunk)
+{
+    th_put(TH_MSG_CLIP_LOAD);
+    th_put_u64(n);
+    th_put("-");
+    th_put_u64(chunk);
+    th_end_line();
+}
+
 static void clip_load(const char *args)
 {
     uint32_t n = 0, chunk = TH_FRAME_PAYLOAD_BYTES;
@@ -80,12 +89,56 @@ static void clip_load(const char *args)
     }
     th_hex_load_cancel();
     s_clip_bytes = 0; /* the old clip is being overwritten: no crops until this load completes */
-    th_put(TH_MSG_CLIP_LOAD);
-    th_put_u64(n);
-    th_put("-");
-    th_put_u64(chunk);
-    th_end_line();
+    announce_load(n, chunk);
     if (th_bulk_receive(CLIP_BASE, n, chunk)) s_clip_bytes = n;
+}
+
+/* Run-length decoding of `clip rle`: byte z followed by a count r (1..255) stands for r copies of z; every
+ * other byte stands for itself.  Returns 1 when `in` decodes to exactly n bytes, else 0. */
+static int rle_decode(const uint8_t *in, uint32_t e, uint8_t *out, uint32_t n, uint8_t z)
+{
+    uint32_t o = 0u;
+    for (uint32_t i = 0u; i < e; ++i) {
+        uint32_t r;
+        if (in[i] != z) {
+            if (o >= n) return 0;
+            out[o++] = in[i];
+            continue;
+        }
+        if (++i >= e) return 0;
+        r = in[i];
+        if (r == 0u || r > n - o) return 0;
+        memset(out + o, z, r);
+        o += r;
+    }
+    return o == n;
+}
+
+/* `clip rle Z N E [P]`: E run-length-encoded bytes (run byte Z) received into the buffer after the clip's N
+ * bytes, then decoded in front of them; the frames and their rules are those of `clip load` (announced as
+ * m-clip-load-E-P).  N + E must fit the buffer. */
+static void clip_rle(const char *args)
+{
+    uint32_t z = 0, n = 0, e = 0, chunk = TH_FRAME_PAYLOAD_BYTES;
+    if (th_parse_u32(&args, &z) != 1 || z > 0xFFu || th_parse_u32(&args, &n) != 1 ||
+        th_parse_u32(&args, &e) != 1) {
+        th_put_line(TH_ERR_CLIP_USAGE, "");
+        return;
+    }
+    if (n == 0u || e == 0u || n > CLIP_CAPACITY || e > CLIP_CAPACITY - n) {
+        th_error_line(TH_ERR_CLIP_SIZE, CLIP_CAPACITY);
+        return;
+    }
+    if (th_parse_u32(&args, &chunk) < 0 || chunk == 0u || chunk > TH_FRAME_PAYLOAD_BYTES) {
+        th_error_line(TH_ERR_BLOAD_PAYLOAD, TH_FRAME_PAYLOAD_BYTES);
+        return;
+    }
+    th_hex_load_cancel();
+    s_clip_bytes = 0;
+    announce_load(e, chunk);
+    if (th_bulk_receive(CLIP_BASE + n, e, chunk) && rle_decode(CLIP_BASE + n, e, CLIP_BASE, n, (uint8_t)z)) {
+        s_clip_bytes = n; /* else no clip: `clip crop` answers e-clip-empty and the host loads it again */
+    }
 }
 
 static void put_crc_hex(uint32_t crc)
@@ -140,6 +193,8 @@ void th_cmd_clip(const char *args)
         clip_load(rest);
     } else if (word_is(args, SUBCOMMAND(TH_CMD_CLIP_CROP), &rest)) {
         clip_crop(rest);
+    } else if (word_is(args, SUBCOMMAND(TH_CMD_CLIP_RLE), &rest)) {
+        clip_rle(rest);
     } else {
         th_put_line(TH_ERR_CLIP_USAGE, "");
     }

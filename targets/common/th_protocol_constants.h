@@ -27,6 +27,7 @@
 #define TH_CMD_CLIP "clip"
 #define TH_CMD_CLIP_LOAD "clip load"
 #define TH_CMD_CLIP_CROP "clip crop"
+#define TH_CMD_CLIP_RLE "clip rle"
 #define TH_MSG_READY "m-ready"
 #define TH_MSG_NAME "m-name-"
 #define TH_MSG_PROFILE "m-profile-"

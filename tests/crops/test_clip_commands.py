@@ -145,3 +145,74 @@ def test_a_dut_that_cuts_differently_is_refused_not_retried_forever(client, monk
     with pytest.raises(ClipMismatchError, match="differs from the host preprocessing") as info:
         client.run_crop_inference(plan, 1)
     assert "\n" not in str(info.value) and client.loaded_clip is None
+
+
+def quiet_plan(seed: int, clip_bytes: int = 9000, run_byte: int = 1) -> ClipPlan:
+    """A clip like quantized quiet audio: mostly ``run_byte`` (the zero point), with short bursts of sound
+    that also contain ``run_byte`` alone (the encoder's escape byte as a literal)."""
+    rng = random.Random(seed)
+    data = bytearray([run_byte] * clip_bytes)
+    for _ in range(clip_bytes // 400):
+        at = rng.randrange(clip_bytes - 50)
+        data[at:at + 50] = bytes(rng.choice((run_byte, rng.randrange(256))) for _ in range(50))
+    starts = (-INPUT_BYTES // 2, 0, 1234, clip_bytes - INPUT_BYTES, clip_bytes + 3)
+    return ClipPlan(bytes(data), starts, INPUT_BYTES, run_byte)
+
+
+def spy_loads(client, monkeypatch) -> list[tuple[str, int]]:
+    calls: list[tuple[str, int]] = []
+    real = client._load_adaptive
+
+    def spy(data, command_name, announce):
+        calls.append((command_name, len(data)))
+        return real(data, command_name, announce)
+
+    monkeypatch.setattr(client, "_load_adaptive", spy)
+    return calls
+
+
+@pytest.mark.parametrize("run_byte", [0, 1, 255])
+def test_a_quiet_clip_is_sent_run_length_encoded_and_cut_exactly(client, monkeypatch, run_byte):
+    from harness.protocol.clip import rle_encode
+
+    plan = quiet_plan(7, run_byte=run_byte)
+    calls = spy_loads(client, monkeypatch)
+    for k in range(plan.crops):
+        out, _ = client.run_crop_inference(plan, k)
+        assert out == fake_model_output(plan.crop_bytes(k)), f"crop {k}"
+    encoded = rle_encode(plan.data, run_byte)
+    assert calls == [(f"{C.CMD_CLIP_RLE} {run_byte} {len(plan.data)}", len(encoded))]
+    assert len(encoded) < len(plan.data) // 2 and not client.rle_refused
+
+
+def test_no_room_for_the_encoded_bytes_falls_back_to_a_plain_load(client, monkeypatch):
+    plan = quiet_plan(8, clip_bytes=48_000)  # 48,000 + its encoding > the 50,000-byte buffer
+    calls = spy_loads(client, monkeypatch)
+    out, _ = client.run_crop_inference(plan, 2)
+    assert out == fake_model_output(plan.crop_bytes(2))
+    assert [c for c, _ in calls] == [f"{C.CMD_CLIP_RLE} 1 48000", C.CMD_CLIP_LOAD] and client.rle_refused
+
+
+def test_an_encoding_that_does_not_decode_to_n_bytes_leaves_no_clip(client):
+    client.load_clip(bytes(10))
+    for bad, n in ((bytes([0, 5, 7]), 7), (bytes([0, 5, 7]), 5), (bytes([7, 0]), 3), (bytes([0, 0, 1]), 1)):
+        client._load_adaptive(bad, f"{C.CMD_CLIP_RLE} 0 {n}", C.CLIP_LOAD)  # the frames arrive intact ...
+        with pytest.raises(DutRefusedError, match=C.ERR_CLIP_EMPTY):  # ... but they are not a clip of n bytes
+            client.crop(0, 4, 0)
+    for bad in (f"{C.CMD_CLIP_RLE} 256 10 4", f"{C.CMD_CLIP_RLE} 0 10", f"{C.CMD_CLIP_RLE} 0 x 4"):
+        with pytest.raises(DutRefusedError, match=C.ERR_CLIP_USAGE):
+            client.query(bad)
+    with pytest.raises(DutRefusedError, match="clip-load-size-max-50000"):
+        client.query(f"{C.CMD_CLIP_RLE} 0 40000 10001")
+
+
+def test_a_quiet_clip_survives_a_noisy_link(exe):
+    plan = quiet_plan(9, clip_bytes=20_000)
+    with HostDut(exe, "socket") as dut:
+        noisy = RandomFaultTransport(dut.transport, FaultRates.uniform(1e-3), FaultRates.uniform(1e-3), seed=13)
+        c = DeviceClient(noisy, "host", timeout=5.0, ack_floor_s=0.05, ping_timeout=0.1, retries=8)
+        c.wait_ready(5.0)
+        for k in range(plan.crops):
+            out, _ = c.run_crop_inference(plan, k)
+            assert out == fake_model_output(plan.crop_bytes(k))
+        assert sum(noisy.counts.values()) > 0 and not c.rle_refused
