@@ -33,11 +33,11 @@ from harness.boards import get_board  # noqa: E402
 from harness.data.fetch import fetch_model  # noqa: E402
 
 
-LOADS = ("bload", "clip load", "clip rle")  #: the commands whose frames upload inputs
+LOADS = ("bload", "clip load", "clip pack")  #: the commands whose frames upload inputs
 
 
 def serial_phases(log: Path) -> dict[str, float]:
-    """Seconds between host commands, by command (``bload``, ``clip load``, ``clip rle``, ``infer``, ...), and bytes each way;
+    """Seconds between host commands, by command (``bload``, ``clip load``, ``clip pack``, ``infer``, ...), and bytes each way;
     the upload of a load runs until the next command, so its frames are counted with it."""
     events = []
     for line in log.read_text().splitlines():

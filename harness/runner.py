@@ -7,6 +7,7 @@ compared with the host reference (TFLM) on the same input.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Protocol
 
@@ -64,9 +65,16 @@ def run_samples(dut: Inferrer, samples: Iterable[Sample], output_tensor: Tensor,
     each crop that ran (to journal it).  ``infer(sample, crop index, x)``: how one crop runs (default
     ``dut.infer(x)``; bench passes :meth:`harness.crops.CropDelivery.bind` to cut crops on the DUT).  Errors
     from the DUT (TransportError, ProtocolError) propagate: a partial run is never returned.
+
+    The reference runs each crop in one worker thread while the DUT infers the same crop (the TFLM host
+    interpreter releases the GIL in ``invoke``), so checking every output costs no serial-link time.
     """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tinyhil-reference") as pool:
+        return _run(dut, samples, output_tensor, reference, on_inference, done or {}, on_crop, infer, pool)
+
+
+def _run(dut, samples, output_tensor, reference, on_inference, done, on_crop, infer, pool) -> list[InferenceRecord]:
     records: list[InferenceRecord] = []
-    done = done or {}
     for sample in samples:
         outputs, counts, matches = [], [], []
         for crop, x in enumerate(sample.inputs):
@@ -76,11 +84,12 @@ def run_samples(dut: Inferrer, samples: Iterable[Sample], output_tensor: Tensor,
                 counts.append(int(entry.count))
                 matches.append(entry.matches_reference)
                 continue
+            expected = None if reference is None else pool.submit(reference.run, x)
             out, count = infer(sample, crop, x) if infer else dut.infer(x)
             outputs.append(out)
             counts.append(count.value)
-            matches.append(None if reference is None else bool(np.array_equal(
-                np.asarray(reference.run(x)).reshape(-1), out.reshape(-1))))
+            matches.append(None if expected is None else bool(np.array_equal(
+                np.asarray(expected.result()).reshape(-1), out.reshape(-1))))
             if on_crop:
                 on_crop(sample.id, crop, out, count, matches[-1])
         clip_pred = int(np.argmax(aggregate(np.stack(outputs), output_tensor)))

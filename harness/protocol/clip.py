@@ -15,6 +15,7 @@ import numpy as np
 
 from harness.errors import ClipMismatchError, DutRefusedError, ProtocolError
 from harness.protocol import constants as C
+from harness.protocol.clip_pack import pack_encode
 
 if TYPE_CHECKING:
     from harness.data.clips import ClipPlan
@@ -27,27 +28,28 @@ class ClipCommands:
     (by identity), None when unknown (a new client, e.g. after a reset, knows nothing)."""
 
     loaded_clip: ClipPlan | None = None
-    rle_refused: bool = False  #: the DUT refused ``clip rle`` once: plain ``clip load`` from then on
+    pack_refused: bool = False  #: the DUT refused ``clip pack`` once: plain ``clip load`` from then on
     retries: int
     timeout: float
     stall_s: float
 
     def load_clip(self, data: bytes) -> None:
         """The frames of ``data`` (1 .. clip_bytes bytes) into the clip buffer, as robust as ``bload``
-        (adaptive frame size, re-sends, resync): run-length encoded (``clip rle Z N E P%``, see
-        :func:`rle_encode`) when that is shorter and the DUT has room for both, else ``clip load N P%``.
+        (adaptive frame size, re-sends, resync): compressed (``clip pack Z N E P%``, see
+        :mod:`harness.protocol.clip_pack`) when that is shorter and the DUT has room for both, else
+        ``clip load N P%``.
         Raises DutRefusedError (too long for the clip buffer), ProtocolError or TransportError."""
         if not data:
             raise ValueError("load_clip needs at least one byte")
         self.loaded_clip = None
         data = bytes(data)
-        run_byte = int(np.bincount(np.frombuffer(data, np.uint8), minlength=256).argmax())
-        encoded = rle_encode(data, run_byte)
-        if len(encoded) < len(data) and not self.rle_refused:
+        zero = int(np.bincount(np.frombuffer(data, np.uint8), minlength=256).argmax())  # the zero point, mostly
+        encoded = pack_encode(data, zero)
+        if len(encoded) < len(data) and not self.pack_refused:
             try:
-                return self._load_adaptive(encoded, f"{C.CMD_CLIP_RLE} {run_byte} {len(data)}", C.CLIP_LOAD)
-            except DutRefusedError:  # no room for clip + encoded bytes, or firmware without `clip rle`
-                self.rle_refused = True
+                return self._load_adaptive(encoded, f"{C.CMD_CLIP_PACK} {zero} {len(data)}", C.CLIP_LOAD)
+            except DutRefusedError:  # no room for clip + encoded bytes, or firmware without `clip pack`
+                self.pack_refused = True
         self._load_adaptive(data, C.CMD_CLIP_LOAD, C.CLIP_LOAD)
 
     def crop(self, start: int, length: int, fill: int) -> int:
@@ -109,22 +111,3 @@ class ClipCommands:
                               resync_timeout=max(per * (n + warmup + 1), self.stall_s),
                               counter="reruns")
 
-
-def rle_encode(data: bytes, run_byte: int) -> bytes:
-    """Run-length encoding of ``clip rle`` (targets/common/th_clip.c ``rle_decode``): every run of ``run_byte``
-    (0..255) becomes pairs (run_byte, count 1..255); every other byte stands for itself.  Quantized audio is
-    mostly its zero point where the clip is quiet or padded, so ESC-50 clips shrink to about half."""
-    x = np.frombuffer(data, np.uint8)
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], (x == run_byte).astype(np.int8), [0]))))
-    out = bytearray()
-    pos = 0
-    for start, end in zip(edges[::2], edges[1::2]):
-        out += data[pos:start]
-        run = int(end - start)
-        while run:
-            n = min(run, 255)
-            out += bytes((run_byte, n))
-            run -= n
-        pos = int(end)
-    out += data[pos:]
-    return bytes(out)

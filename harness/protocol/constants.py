@@ -58,7 +58,10 @@ SYNC_TOKEN_MAX = 32
 CMD_CLIP = "clip"
 CMD_CLIP_LOAD = "clip load"
 CMD_CLIP_CROP = "clip crop"
-CMD_CLIP_RLE = "clip rle"
+#: ``clip pack Z N E [P]%``: the clip compressed (per-block fixed linear prediction + Rice-coded residuals, blocks of
+#: CLIP_PACK_BLOCK samples; harness/protocol/clip_pack.py, targets/PROTOCOL.md "Clip crops").
+CMD_CLIP_PACK = "clip pack"
+CLIP_PACK_BLOCK = 128
 
 #: Device->host message prefixes (``<prefix>-...``).
 MSG_PREFIX = "m-"
@@ -122,7 +125,7 @@ ERR_STACK_OVERFLOW = ERR_PREFIX + "stack-overflow-size-"
 #: A command ended in ``*<8 hex>`` that is not the CRC-32 of its text (the link corrupted it): nothing was done.
 ERR_COMMAND_CRC = ERR_PREFIX + "command-crc"
 ERR_SYNC_USAGE = ERR_PREFIX + "sync-usage-sync-TOKEN"
-ERR_CLIP_USAGE = ERR_PREFIX + "clip-usage-clip-load-N-P-or-clip-crop-S-L-F"
+ERR_CLIP_USAGE = ERR_PREFIX + "clip-usage-clip-load-N-P-or-clip-pack-Z-N-E-P-or-clip-crop-S-L-F"
 ERR_CLIP_SIZE = ERR_PREFIX + "clip-load-size-max-"
 ERR_CLIP_CROP_SIZE = ERR_PREFIX + "clip-crop-length-max-"
 ERR_CLIP_EMPTY = ERR_PREFIX + "clip-empty-load-a-clip-first"
@@ -137,6 +140,7 @@ _INTS = {
     "TH_FRAME_ABORT_SEQ": FRAME_ABORT_SEQ,
     "TH_LINE_CRC_DIGITS": LINE_CRC_DIGITS,
     "TH_SYNC_TOKEN_MAX": SYNC_TOKEN_MAX,
+    "TH_CLIP_PACK_BLOCK": CLIP_PACK_BLOCK,
 }
 _HEX = {"TH_FRAME_MAGIC", "TH_FRAME_ABORT_SEQ"}
 _CHARS = {"TH_COMMAND_TERMINATOR": COMMAND_TERMINATOR.decode(), "TH_CRC_MARK": CRC_MARK}
@@ -155,7 +159,7 @@ _STRINGS = {
     "TH_CMD_CLIP": CMD_CLIP,
     "TH_CMD_CLIP_LOAD": CMD_CLIP_LOAD,
     "TH_CMD_CLIP_CROP": CMD_CLIP_CROP,
-    "TH_CMD_CLIP_RLE": CMD_CLIP_RLE,
+    "TH_CMD_CLIP_PACK": CMD_CLIP_PACK,
     "TH_MSG_READY": READY,
     "TH_MSG_NAME": NAME,
     "TH_MSG_PROFILE": PROFILE,

@@ -93,31 +93,70 @@ static void clip_load(const char *args)
     if (th_bulk_receive(CLIP_BASE, n, chunk)) s_clip_bytes = n;
 }
 
-/* Run-length decoding of `clip rle`: byte z followed by a count r (1..255) stands for r copies of z; every
- * other byte stands for itself.  Returns 1 when `in` decodes to exactly n bytes, else 0. */
-static int rle_decode(const uint8_t *in, uint32_t e, uint8_t *out, uint32_t n, uint8_t z)
+/* The bit reader of `clip pack` streams: bits MSB first. */
+typedef struct {
+    const uint8_t *p, *end;
+    uint32_t acc;  /* the next `have` bits, left-aligned */
+    uint32_t have;
+} bit_reader;
+
+/* The next `count` (0..8) bits as a number; 0 and *ok = 0 past the end of the stream. */
+static uint32_t read_bits(bit_reader *br, uint32_t count, int *ok)
 {
-    uint32_t o = 0u;
-    for (uint32_t i = 0u; i < e; ++i) {
-        uint32_t r;
-        if (in[i] != z) {
-            if (o >= n) return 0;
-            out[o++] = in[i];
-            continue;
+    uint32_t v;
+    if (count == 0u) return 0u;
+    while (br->have < count) {
+        if (br->p == br->end) {
+            *ok = 0;
+            return 0u;
         }
-        if (++i >= e) return 0;
-        r = in[i];
-        if (r == 0u || r > n - o) return 0;
-        memset(out + o, z, r);
-        o += r;
+        br->acc |= (uint32_t)(*br->p++) << (24u - br->have);
+        br->have += 8u;
     }
-    return o == n;
+    v = br->acc >> (32u - count);
+    br->acc <<= count;
+    br->have -= count;
+    return v;
 }
 
-/* `clip rle Z N E [P]`: E run-length-encoded bytes (run byte Z) received into the buffer after the clip's N
- * bytes, then decoded in front of them; the frames and their rules are those of `clip load` (announced as
+/* Decoding of `clip pack` (format: harness/protocol/clip_pack.py and targets/PROTOCOL.md, "Clip crops"):
+ * per block of TH_CLIP_PACK_BLOCK samples a 6-bit header (predictor order 0..2, code 0..9), then per sample
+ * a Rice code (k = code 0..7), 8 raw bits (code 8) or nothing (code 9: residual 0); prediction and residual
+ * modulo 256.  Returns 1 when `in` decodes to exactly n bytes with fewer than 8 bits left over, else 0. */
+static int pack_decode(const uint8_t *in, uint32_t e, uint8_t *out, uint32_t n, uint8_t z)
+{
+    bit_reader br = {in, in + e, 0u, 0u};
+    uint32_t o = 0u;
+    uint8_t x1 = z, x2 = z;
+    int ok = 1;
+    while (o < n && ok) {
+        uint32_t header = read_bits(&br, 6u, &ok), order = header >> 4, code = header & 15u;
+        uint32_t m = n - o < TH_CLIP_PACK_BLOCK ? n - o : TH_CLIP_PACK_BLOCK;
+        if (order > 2u || code > 9u) return 0;
+        for (; m > 0u && ok; --m) {
+            uint32_t u = 0u;
+            uint8_t p = order == 0u ? z : (order == 1u ? x1 : (uint8_t)(2u * x1 - x2));
+            if (code == 8u) {
+                u = read_bits(&br, 8u, &ok);
+            } else if (code < 8u) {
+                uint32_t q = 0u;
+                while (read_bits(&br, 1u, &ok) == 0u && ok) {
+                    if (++q > (255u >> code)) return 0;
+                }
+                u = (q << code) | read_bits(&br, code, &ok);
+            }
+            x2 = x1;
+            x1 = (uint8_t)(p + (uint8_t)((u & 1u) ? ~(u >> 1) : (u >> 1)));
+            out[o++] = x1;
+        }
+    }
+    return ok && o == n && br.p == br.end && br.have < 8u;
+}
+
+/* `clip pack Z N E [P]`: E packed bytes (zero point Z) received into the buffer after the clip's N bytes, then
+ * decoded in front of them; the frames and their rules are those of `clip load` (announced as
  * m-clip-load-E-P).  N + E must fit the buffer. */
-static void clip_rle(const char *args)
+static void clip_pack(const char *args)
 {
     uint32_t z = 0, n = 0, e = 0, chunk = TH_FRAME_PAYLOAD_BYTES;
     if (th_parse_u32(&args, &z) != 1 || z > 0xFFu || th_parse_u32(&args, &n) != 1 ||
@@ -136,7 +175,7 @@ static void clip_rle(const char *args)
     th_hex_load_cancel();
     s_clip_bytes = 0;
     announce_load(e, chunk);
-    if (th_bulk_receive(CLIP_BASE + n, e, chunk) && rle_decode(CLIP_BASE + n, e, CLIP_BASE, n, (uint8_t)z)) {
+    if (th_bulk_receive(CLIP_BASE + n, e, chunk) && pack_decode(CLIP_BASE + n, e, CLIP_BASE, n, (uint8_t)z)) {
         s_clip_bytes = n; /* else no clip: `clip crop` answers e-clip-empty and the host loads it again */
     }
 }
@@ -193,8 +232,8 @@ void th_cmd_clip(const char *args)
         clip_load(rest);
     } else if (word_is(args, SUBCOMMAND(TH_CMD_CLIP_CROP), &rest)) {
         clip_crop(rest);
-    } else if (word_is(args, SUBCOMMAND(TH_CMD_CLIP_RLE), &rest)) {
-        clip_rle(rest);
+    } else if (word_is(args, SUBCOMMAND(TH_CMD_CLIP_PACK), &rest)) {
+        clip_pack(rest);
     } else {
         th_put_line(TH_ERR_CLIP_USAGE, "");
     }

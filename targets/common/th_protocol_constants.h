@@ -11,6 +11,7 @@
 #define TH_FRAME_ABORT_SEQ 0xffffu
 #define TH_LINE_CRC_DIGITS 8u
 #define TH_SYNC_TOKEN_MAX 32u
+#define TH_CLIP_PACK_BLOCK 128u
 #define TH_COMMAND_TERMINATOR '%'
 #define TH_CRC_MARK '*'
 #define TH_LINE_TERMINATOR "\r\n"
@@ -27,7 +28,7 @@
 #define TH_CMD_CLIP "clip"
 #define TH_CMD_CLIP_LOAD "clip load"
 #define TH_CMD_CLIP_CROP "clip crop"
-#define TH_CMD_CLIP_RLE "clip rle"
+#define TH_CMD_CLIP_PACK "clip pack"
 #define TH_MSG_READY "m-ready"
 #define TH_MSG_NAME "m-name-"
 #define TH_MSG_PROFILE "m-profile-"
@@ -72,7 +73,7 @@
 #define TH_ERR_STACK_OVERFLOW "e-stack-overflow-size-"
 #define TH_ERR_COMMAND_CRC "e-command-crc"
 #define TH_ERR_SYNC_USAGE "e-sync-usage-sync-TOKEN"
-#define TH_ERR_CLIP_USAGE "e-clip-usage-clip-load-N-P-or-clip-crop-S-L-F"
+#define TH_ERR_CLIP_USAGE "e-clip-usage-clip-load-N-P-or-clip-pack-Z-N-E-P-or-clip-crop-S-L-F"
 #define TH_ERR_CLIP_SIZE "e-clip-load-size-max-"
 #define TH_ERR_CLIP_CROP_SIZE "e-clip-crop-length-max-"
 #define TH_ERR_CLIP_EMPTY "e-clip-empty-load-a-clip-first"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from harness.data.layouts import Sample
 from harness.data.preprocess import RawCrops
 from harness.errors import DutRefusedError
 from harness.protocol import constants as C
+from harness.protocol.constants import CLIP_PACK_BLOCK
 from harness.protocol.client import DeviceClient
 from harness.transport.faults import FaultRates, RandomFaultTransport
 from hostdut import HostDut, build_host_dut, fake_model_output
@@ -93,7 +95,7 @@ def test_bad_arguments_are_refused(client):
 @pytest.mark.parametrize("kind", ["random", "quiet"])
 def test_crops_survive_a_noisy_link(exe, kind):
     """Byte error rate 1e-3 each way (flips, drops, duplicates): every output is still the host crop's, for a
-    clip sent with `clip load` (random bytes) and one sent run-length encoded (quiet)."""
+    clip sent with `clip load` (random bytes) and one sent packed (quiet)."""
     plan = random_plan(4, clip_bytes=20_000) if kind == "random" else quiet_plan(9, clip_bytes=20_000)
     with HostDut(exe, "socket") as dut:
         noisy = RandomFaultTransport(dut.transport, FaultRates.uniform(1e-3), FaultRates.uniform(1e-3), seed=12)
@@ -103,7 +105,7 @@ def test_crops_survive_a_noisy_link(exe, kind):
             out, _ = c.run_crop_inference(plan, k)
             assert out == fake_model_output(plan.crop_bytes(k))
         assert sum(noisy.counts.values()) > 0  # the link really was damaged
-        assert not c.rle_refused
+        assert not c.pack_refused
 
 
 class ClientDut:
@@ -174,37 +176,64 @@ def spy_loads(client, monkeypatch) -> list[tuple[str, int]]:
     return calls
 
 
-@pytest.mark.parametrize("run_byte", [0, 1, 255])
-def test_a_quiet_clip_is_sent_run_length_encoded_and_cut_exactly(client, monkeypatch, run_byte):
-    from harness.protocol.clip import rle_encode
+def audio_plan(seed: int, clip_bytes: int = 9000) -> ClipPlan:
+    """A clip like quantized audio: a random walk (order-1 and order-2 predictable), bursts of noise, digital
+    silence, and full-scale values that wrap around modulo 256."""
+    rng = np.random.default_rng(seed)
+    walk = np.cumsum(rng.integers(-3, 4, clip_bytes)) + 20 * np.sin(np.arange(clip_bytes) / 40)
+    data = (walk.astype(np.int64) % 256).astype(np.uint8)
+    data[2000:2600] = 1
+    data[4000:4300] = rng.integers(0, 256, 300)
+    starts = (-INPUT_BYTES // 2, 0, 1234, clip_bytes - INPUT_BYTES, clip_bytes + 3)
+    return ClipPlan(data.tobytes(), starts, INPUT_BYTES, 1)
 
-    plan = quiet_plan(7, run_byte=run_byte)
+
+@pytest.mark.parametrize("plan", [quiet_plan(7, run_byte=0), quiet_plan(7), quiet_plan(7, run_byte=255),
+                                  audio_plan(3), audio_plan(4, clip_bytes=200 * 128 + 1)],
+                         ids=["quiet-z0", "quiet-z1", "quiet-z255", "audio", "audio-short-last-block"])
+def test_a_clip_is_sent_packed_and_cut_exactly(client, monkeypatch, plan):
+    from harness.protocol.clip_pack import pack_encode
+
     calls = spy_loads(client, monkeypatch)
     for k in range(plan.crops):
         out, _ = client.run_crop_inference(plan, k)
         assert out == fake_model_output(plan.crop_bytes(k)), f"crop {k}"
-    encoded = rle_encode(plan.data, run_byte)
-    assert calls == [(f"{C.CMD_CLIP_RLE} {run_byte} {len(plan.data)}", len(encoded))]
-    assert len(encoded) < len(plan.data) // 2 and not client.rle_refused
+    zero = int(np.bincount(np.frombuffer(plan.data, np.uint8), minlength=256).argmax())
+    encoded = pack_encode(plan.data, zero)
+    assert calls == [(f"{C.CMD_CLIP_PACK} {zero} {len(plan.data)}", len(encoded))]
+    assert len(encoded) < len(plan.data) // 2 and not client.pack_refused
 
 
 def test_no_room_for_the_encoded_bytes_falls_back_to_a_plain_load(client, monkeypatch):
-    plan = quiet_plan(8, clip_bytes=48_000)  # 48,000 + its encoding > the 50,000-byte buffer
+    plan = quiet_plan(8, clip_bytes=49_500)  # 49,500 + its encoding (~5 KB) > the 50,000-byte buffer
     calls = spy_loads(client, monkeypatch)
     out, _ = client.run_crop_inference(plan, 2)
     assert out == fake_model_output(plan.crop_bytes(2))
-    assert [c for c, _ in calls] == [f"{C.CMD_CLIP_RLE} 1 48000", C.CMD_CLIP_LOAD] and client.rle_refused
+    assert [c for c, _ in calls] == [f"{C.CMD_CLIP_PACK} 1 49500", C.CMD_CLIP_LOAD] and client.pack_refused
 
 
-def test_an_encoding_that_does_not_decode_to_n_bytes_leaves_no_clip(client):
+def test_a_stream_that_does_not_decode_to_n_bytes_leaves_no_clip(client):
+    from harness.protocol.clip_pack import pack_encode
+
+    good = pack_encode(bytes(range(200)) * 3, 0)  # 600 bytes, a rising ramp: order-2 residuals mostly 0
+    assert len(good) < 600 // 4
+    bad_streams = [
+        (good[:-1], 600),  # truncated
+        (good + b"\0", 600),  # a byte too many
+        (good, 600 + CLIP_PACK_BLOCK), (good, 600 - CLIP_PACK_BLOCK),  # a block more or fewer than encoded
+        (bytes([0b11_0000_00]) + good[1:], 600),  # predictor order 3
+        (bytes([0b00_1010_00]) + good[1:], 600),  # block code 10
+        (bytes(40), 1),  # order 0, k = 0 and a unary part of over 255 zero bits
+    ]
     client.load_clip(bytes(10))
-    for bad, n in ((bytes([0, 5, 7]), 7), (bytes([0, 5, 7]), 5), (bytes([7, 0]), 3), (bytes([0, 0, 1]), 1)):
-        client._load_adaptive(bad, f"{C.CMD_CLIP_RLE} 0 {n}", C.CLIP_LOAD)  # the frames arrive intact ...
+    for bad, n in bad_streams:
+        client._load_adaptive(bad, f"{C.CMD_CLIP_PACK} 0 {n}", C.CLIP_LOAD)  # the frames arrive intact ...
         with pytest.raises(DutRefusedError, match=C.ERR_CLIP_EMPTY):  # ... but they are not a clip of n bytes
             client.crop(0, 4, 0)
-    for bad in (f"{C.CMD_CLIP_RLE} 256 10 4", f"{C.CMD_CLIP_RLE} 0 10", f"{C.CMD_CLIP_RLE} 0 x 4"):
+    client._load_adaptive(good, f"{C.CMD_CLIP_PACK} 0 600", C.CLIP_LOAD)
+    assert client.crop(0, 600, 0) == zlib.crc32(bytes(range(200)) * 3)
+    for bad in (f"{C.CMD_CLIP_PACK} 256 10 4", f"{C.CMD_CLIP_PACK} 0 10", f"{C.CMD_CLIP_PACK} 0 x 4"):
         with pytest.raises(DutRefusedError, match=C.ERR_CLIP_USAGE):
             client.query(bad)
     with pytest.raises(DutRefusedError, match="clip-load-size-max-50000"):
-        client.query(f"{C.CMD_CLIP_RLE} 0 40000 10001")
-
+        client.query(f"{C.CMD_CLIP_PACK} 0 40000 10001")
