@@ -40,13 +40,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rich.console import Console  # noqa: E402
+from rich.console import Console
 
-from benchmarks.crops import LOADS, serial_phases  # noqa: E402
-from harness.bench import BenchConfig, run_bench  # noqa: E402
-from harness.boards import get_board  # noqa: E402
-from harness.data.fetch import CLIP_RATE, CLIP_SECONDS, fetch_dataset, fetch_model  # noqa: E402
-from harness.errors import TinyhilError  # noqa: E402
+from benchmarks.crops import LOADS, serial_phases
+from harness.bench import BenchConfig, run_bench
+from harness.boards import get_board
+from harness.data.fetch import CLIP_RATE, CLIP_SECONDS, fetch_dataset, fetch_model
+from harness.errors import TinyhilError
 
 TARGET_S = 25 * 60  #: issue 12: a 400-clip ESC-50 fold on one twin <= 25 min
 FOLD_CLIPS = 400  #: clips in one official ESC-50 fold (2,000 clips in 5 folds)
@@ -69,7 +69,7 @@ def derive_fold(out: Path, source: Path, clips: int = FOLD_CLIPS, classes: int =
     from harness.data.datasets import esc50
     from harness.errors import DataError
 
-    length = int(round(seconds * CLIP_RATE))
+    length = round(seconds * CLIP_RATE)
     waves = []
     for clip in esc50(source):
         try:
@@ -143,7 +143,7 @@ def main() -> None:
 
 
 def run(args, local: Path | None, console: Console, tmp: Path) -> None:
-    from harness.orchestrate import BuildOptions, prepare  # noqa: PLC0415
+    from harness.orchestrate import BuildOptions, prepare
 
     if args.data is None:
         cc0 = fetch_dataset("esc50-cc0", local)
@@ -179,7 +179,7 @@ def run(args, local: Path | None, console: Console, tmp: Path) -> None:
           f"{'to DUT B/clip':>13} {'load start':>10} {'load end':>8}")
     print(f"{clips:5} {build:7.1f} {wall:7.1f} {wall / clips:6.2f} {uploads:8.1f} {infer:7.1f} "
           f"{wall - uploads - infer:7.1f} {phases['to_dut_bytes'] / clips:13,.0f} {load_start:10.2f} {load_end:8.2f}")
-    print(f"      serial s by command: " + ", ".join(f"{k} {v:.1f}" for k, v in phases.items()
+    print("      serial s by command: " + ", ".join(f"{k} {v:.1f}" for k, v in phases.items()
                                                        if not k.endswith("_bytes")))
     total = build + wall
     if clips >= FOLD_CLIPS:

@@ -11,12 +11,12 @@ import pytest
 import soundfile as sf
 
 from benchmarks.fold import CLIP_RATE, FOLD_CLIPS, derive_fold
-from tests.conftest import require_shared
 from harness.codegen.graph import QuantParams, Tensor
 from harness.data import datasets
 from harness.data.layouts import data_kind, iter_samples
 from harness.data.metadata import DatasetError, dataset_rows
 from harness.data.validate import check_data
+from tests.conftest import require_shared
 
 SECONDS = 0.2  #: per derived clip (ESC-50's 5 s in the benchmark)
 
