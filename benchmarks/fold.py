@@ -75,7 +75,8 @@ def derive_fold(out: Path, source: Path, clips: int = FOLD_CLIPS, classes: int =
         try:
             data, rate = sf.read(str(clip.path), dtype="float32", always_2d=True)
         except Exception as exc:  # noqa: BLE001 - soundfile raises LibsndfileError/RuntimeError
-            raise DataError(f"cannot decode {clip.path} ({' '.join(str(exc).split())[:100]}); restore the clip") from None
+            why = " ".join(str(exc).split())[:100]
+            raise DataError(f"cannot decode {clip.path} ({why}); restore the clip") from None
         if rate != CLIP_RATE:
             raise DataError(f"{clip.path} is sampled at {rate} Hz, not {CLIP_RATE}; use ESC-50 clips (44.1 kHz)")
         mono = data.mean(axis=1)
@@ -143,6 +144,9 @@ def main() -> None:
 
 
 def run(args, local: Path | None, console: Console, tmp: Path) -> None:
+    from harness.data.fetch import data_folder
+    from harness.data.layouts import data_kind
+    from harness.data.metadata import dataset_rows
     from harness.orchestrate import BuildOptions, prepare
 
     if args.data is None:
@@ -151,8 +155,9 @@ def run(args, local: Path | None, console: Console, tmp: Path) -> None:
         print(f"data: derived fold {args.fold} ({FOLD_CLIPS} clips from the 7 CC0 clips of {cc0}, odd clips "
               f"mixed) in {data}")
     else:
-        data = args.data
+        data = data_folder(args.data, local)  # a folder, or esc50: the local copy or soundata's
         print(f"data: ESC-50 fold {args.fold} of {data}")
+    dataset_rows(data, data_kind(data, "esc50", [args.fold]), [args.fold])  # a wrong folder or fold: before a build
     target = get_board(args.board).target(True)
     model = fetch_model("acdnet20-int8", local)
     build_root = REPO / ".tinyhil" / "build"
@@ -161,8 +166,8 @@ def run(args, local: Path | None, console: Console, tmp: Path) -> None:
     build = time.monotonic() - started
     load_start = os.getloadavg()[0]
     started = time.monotonic()
-    cfg = BenchConfig(model=model, data=data, target=target, limit=args.limit, out=args.out or tmp / "runs", local=local,
-                      crops="auto", build_root=build_root, folds=(args.fold,), layout="esc50")
+    cfg = BenchConfig(model=model, data=data, target=target, limit=args.limit, out=args.out or tmp / "runs",
+                      local=local, crops="auto", build_root=build_root, folds=(args.fold,), layout="esc50")
     result = run_bench(cfg, console)
     wall = time.monotonic() - started
     load_end = os.getloadavg()[0]
@@ -196,6 +201,7 @@ def run(args, local: Path | None, console: Console, tmp: Path) -> None:
               f"{'PASS' if estimate <= TARGET_S else 'FAIL'}")
     else:
         print(f"no extrapolation: {log} has no clip upload or no results")
+
 
 if __name__ == "__main__":
     main()
