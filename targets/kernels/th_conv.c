@@ -87,6 +87,12 @@ static inline int8_t th_requantize_s8(int32_t acc, int32_t multiplier, int32_t s
     return (int8_t)th_clamp_i32(acc, act_min, act_max);
 }
 
+/* Offset (elements) of input pixel (y, x) of an NHWC image of in_h x in_w x in_c from its origin, or -1 when the
+ * pixel lies outside the image (a padded tap). */
+static inline int32_t th_pixel_offset(int32_t y, int32_t x, int32_t in_h, int32_t in_w, int32_t in_c) {
+    return (y >= 0 && y < in_h && x >= 0 && x < in_w) ? (y * in_w + x) * in_c : -1;
+}
+
 /* One output channel of one output pixel, any window (border, dilation): taps outside the image read the
  * input zero point. */
 static int32_t th_conv_pixel_generic_s8(const th_conv_s8_params *p, const int8_t *in_batch,
@@ -94,16 +100,11 @@ static int32_t th_conv_pixel_generic_s8(const th_conv_s8_params *p, const int8_t
     const int32_t pad_value = -p->input_offset;
     int32_t acc = 0;
     for (int32_t fy = 0; fy < p->filter_h; ++fy) {
-        const int32_t in_y = in_y0 + fy * p->dilation_h;
-        const int y_inside = in_y >= 0 && in_y < p->in_h;
         for (int32_t fx = 0; fx < p->filter_w; ++fx) {
-            const int32_t in_x = in_x0 + fx * p->dilation_w;
+            const int32_t o = th_pixel_offset(in_y0 + fy * p->dilation_h, in_x0 + fx * p->dilation_w, p->in_h,
+                                              p->in_w, p->in_c);
             const int8_t *f = filter_oc + (fy * p->filter_w + fx) * p->in_c;
-            if (y_inside && in_x >= 0 && in_x < p->in_w) {
-                acc += th_dot_s8(in_batch + (in_y * p->in_w + in_x) * p->in_c, f, p->in_c);
-            } else {
-                acc += pad_value * th_sum_s8(f, p->in_c);
-            }
+            acc += o >= 0 ? th_dot_s8(in_batch + o, f, p->in_c) : pad_value * th_sum_s8(f, p->in_c);
         }
     }
     return acc;
@@ -182,16 +183,13 @@ void th_conv2d_f32(const th_conv_f32_params *p, const float *input, const float 
                     const float *f_oc = filter + (size_t)oc * filter_size;
                     float total = 0.0f;
                     for (int32_t fy = 0; fy < p->filter_h; ++fy) {
-                        const int32_t in_y = in_y0 + fy * p->dilation_h;
-                        if (in_y < 0 || in_y >= p->in_h) {
-                            continue;
-                        }
                         for (int32_t fx = 0; fx < p->filter_w; ++fx) {
-                            const int32_t in_x = in_x0 + fx * p->dilation_w;
-                            if (in_x < 0 || in_x >= p->in_w) {
+                            const int32_t o = th_pixel_offset(in_y0 + fy * p->dilation_h, in_x0 + fx * p->dilation_w,
+                                                              p->in_h, p->in_w, p->in_c);
+                            if (o < 0) {
                                 continue;
                             }
-                            const float *x = in_batch + ((size_t)in_y * p->in_w + in_x) * p->in_c;
+                            const float *x = in_batch + o;
                             const float *f = f_oc + (fy * p->filter_w + fx) * p->in_c;
                             for (int32_t ic = 0; ic < p->in_c; ++ic) {
                                 total += x[ic] * f[ic];
@@ -225,13 +223,12 @@ void th_depthwise_conv2d_s8(const th_conv_s8_params *p, const int8_t *input, con
                     acc[oc] = p->bias_eff[oc];
                 }
                 for (int32_t fy = 0; fy < p->filter_h; ++fy) {
-                    const int32_t in_y = in_y0 + fy * p->dilation_h;
-                    const int y_inside = in_y >= 0 && in_y < p->in_h;
                     for (int32_t fx = 0; fx < p->filter_w; ++fx) {
-                        const int32_t in_x = in_x0 + fx * p->dilation_w;
+                        const int32_t o = th_pixel_offset(in_y0 + fy * p->dilation_h, in_x0 + fx * p->dilation_w,
+                                                          p->in_h, p->in_w, p->in_c);
                         const int8_t *f = filter + (fy * p->filter_w + fx) * p->out_c;
-                        if (y_inside && in_x >= 0 && in_x < p->in_w) {
-                            const int8_t *x = in_batch + ((size_t)in_y * p->in_w + in_x) * p->in_c;
+                        if (o >= 0) {
+                            const int8_t *x = in_batch + o;
                             if (dm == 1) {
                                 for (int32_t c = 0; c < p->out_c; ++c) {
                                     acc[c] += (int32_t)x[c] * f[c];
@@ -277,16 +274,13 @@ void th_depthwise_conv2d_f32(const th_conv_f32_params *p, const float *input, co
                     acc[oc] = 0.0f;
                 }
                 for (int32_t fy = 0; fy < p->filter_h; ++fy) {
-                    const int32_t in_y = in_y0 + fy * p->dilation_h;
-                    if (in_y < 0 || in_y >= p->in_h) {
-                        continue;
-                    }
                     for (int32_t fx = 0; fx < p->filter_w; ++fx) {
-                        const int32_t in_x = in_x0 + fx * p->dilation_w;
-                        if (in_x < 0 || in_x >= p->in_w) {
+                        const int32_t o = th_pixel_offset(in_y0 + fy * p->dilation_h, in_x0 + fx * p->dilation_w,
+                                                          p->in_h, p->in_w, p->in_c);
+                        if (o < 0) {
                             continue;
                         }
-                        const float *x = in_batch + ((size_t)in_y * p->in_w + in_x) * p->in_c;
+                        const float *x = in_batch + o;
                         const float *f = filter + (fy * p->filter_w + fx) * p->out_c;
                         for (int32_t ic = 0; ic < p->in_c; ++ic) {
                             for (int32_t m = 0; m < dm; ++m) {

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "th_conv_m0.h"
+#include "th_conv_parts.h"
 #include "th_requant.h"
 
 int32_t th_conv2d_im2col_m0_s8_get_buffer_size(const th_conv_s8_params *p) {
@@ -48,14 +49,18 @@ void th_requant4_m0_s8(int32_t acc[4], int32_t multiplier, int32_t shift) {
 }
 #endif
 
-/* n values of src into every 4th word of col. */
-static void th_col4_put(int32_t *col, const int8_t *src, int32_t n) {
+/* Column layout: entry k of a pixel's column is word 4k (the four columns interleaved). */
+static void th_col4_put(void *column, int32_t k, int32_t kfull, const int8_t *src, int32_t n) {
+    int32_t *col = (int32_t *)column + 4 * k;
+    (void)kfull;
     for (int32_t i = 0; i < n; ++i, col += 4) {
         *col = src[i];
     }
 }
 
-static void th_col4_fill(int32_t *col, int32_t v, int32_t n) {
+static void th_col4_fill(void *column, int32_t k, int32_t kfull, int32_t v, int32_t n) {
+    int32_t *col = (int32_t *)column + 4 * k;
+    (void)kfull;
     for (int32_t i = 0; i < n; ++i, col += 4) {
         *col = v;
     }
@@ -64,75 +69,46 @@ static void th_col4_fill(int32_t *col, int32_t v, int32_t n) {
 /* The receptive field of the output pixel whose window starts at input (in_y0, in_x0), into col[4k]. */
 static void th_im2col4(const th_conv_s8_params *p, const int8_t *in_batch, int32_t in_y0, int32_t in_x0,
                        int32_t *col) {
-    const int32_t c = p->in_c, fw = p->filter_w, in_w = p->in_w;
-    const int32_t pad = -p->input_offset;
-    for (int32_t fy = 0; fy < p->filter_h; ++fy) {
-        const int32_t y = in_y0 + fy * p->dilation_h;
-        if (y < 0 || y >= p->in_h) {
-            th_col4_fill(col, pad, fw * c);
-            col += 4 * fw * c;
-            continue;
-        }
-        const int8_t *row = in_batch + (size_t)y * in_w * c;
-        if (p->dilation_w == 1 && in_x0 >= 0 && in_x0 + fw <= in_w) { /* one contiguous run */
-            th_col4_put(col, row + (size_t)in_x0 * c, fw * c);
-            col += 4 * fw * c;
-            continue;
-        }
-        for (int32_t fx = 0; fx < fw; ++fx, col += 4 * c) {
-            const int32_t x = in_x0 + fx * p->dilation_w;
-            if (x < 0 || x >= in_w) {
-                th_col4_fill(col, pad, c);
-            } else {
-                th_col4_put(col, row + (size_t)x * c, c);
-            }
-        }
-    }
+    th_im2col_gather(p, in_batch, in_y0, in_x0, col, th_col4_put, th_col4_fill);
 }
 
 void th_conv2d_im2col_m0_s8(const th_conv_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
                             int8_t *scratch) {
-    /* Parameters in locals: the int8 output stores may alias anything, so struct fields would be reloaded. */
     const int32_t K = p->filter_h * p->filter_w * p->in_c;
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t oc_n = p->out_c;
-    const int32_t out_w = p->out_w, stride_h = p->stride_h, stride_w = p->stride_w;
-    const int32_t pad_top = p->pad_top, pad_left = p->pad_left;
-    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t *const bias = p->bias_eff, *const mult = p->multiplier, *const shift = p->shift;
+    const th_conv_out_s8 q = th_conv_out_of(p);
     int32_t *const col = (int32_t *)(void *)scratch;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_batch = input + (size_t)b * p->in_h * p->in_w * p->in_c;
         int8_t *out = output + (size_t)b * pixels * oc_n;
-        int32_t oy = 0, ox = 0; /* of the next pixel to gather */
+        th_conv_cursor cur = th_conv_cursor_start(p);
         for (int32_t px = 0; px < pixels; px += 4) {
             const int32_t n = pixels - px < 4 ? pixels - px : 4;
             for (int32_t j = 0; j < 4; ++j) {
                 if (j < n) {
-                    th_im2col4(p, in_batch, oy * stride_h - pad_top, ox * stride_w - pad_left, col + j);
-                    if (++ox == out_w) {
-                        ox = 0;
-                        ++oy;
-                    }
+                    int32_t y0, x0;
+                    th_conv_cursor_next(&cur, &y0, &x0);
+                    th_im2col4(p, in_batch, y0, x0, col + j);
                 } else {
-                    th_col4_fill(col + j, 0, K);
+                    th_col4_fill(col + j, 0, 0, 0, K);
                 }
             }
             const int8_t *f = filter;
             for (int32_t oc = 0; oc < oc_n; ++oc, f += K) {
-                int32_t acc[4] = {bias[oc], bias[oc], bias[oc], bias[oc]};
+                int32_t acc[4] = {q.bias[oc], q.bias[oc], q.bias[oc], q.bias[oc]};
                 th_dot_1x4_m0_s8(col, f, K, acc);
-                const int32_t m = mult[oc], s = shift[oc];
+                const int32_t m = q.mult[oc], s = q.shift[oc];
                 int8_t *o = out + oc;
                 if (s <= -2) { /* the usual case: four values at once, Thumb-1 on ARMv6-M */
                     th_requant4_m0_s8(acc, m, s);
                     for (int32_t j = 0; j < n; ++j, o += oc_n) {
-                        *o = th_requant_clamp(acc[j], off, lo, hi);
+                        *o = th_requant_clamp(acc[j], q.off, q.lo, q.hi);
                     }
                     continue;
                 }
                 for (int32_t j = 0; j < n; ++j, o += oc_n) {
-                    *o = th_requant_s8(acc[j], m, s, off, lo, hi);
+                    *o = th_requant_s8(acc[j], m, s, q.off, q.lo, q.hi);
                 }
             }
             out += 4 * oc_n;

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "th_conv.h"
+#include "th_conv_parts.h"
 #include "th_requant.h"
 #include "th_simd.h"
 
@@ -40,7 +41,8 @@ static inline int32_t th_pair_pos(int32_t k, int32_t kfull) {
 }
 
 /* Writes n int8 values of src as column entries k0 .. k0+n-1 (layout above). */
-static void th_pair_put(int16_t *col, int32_t k0, int32_t kfull, const int8_t *src, int32_t n) {
+static void th_pair_put(void *column, int32_t k0, int32_t kfull, const int8_t *src, int32_t n) {
+    int16_t *const col = column;
     int32_t k = k0;
     const int32_t end = k0 + n;
     while (k < end && (k & 3) != 0) {
@@ -59,42 +61,17 @@ static void th_pair_put(int16_t *col, int32_t k0, int32_t kfull, const int8_t *s
 }
 
 /* Fills column entries k0 .. k0+n-1 with v. */
-static void th_pair_fill(int16_t *col, int32_t k0, int32_t kfull, int16_t v, int32_t n) {
+static void th_pair_fill(void *column, int32_t k0, int32_t kfull, int32_t v, int32_t n) {
+    int16_t *const col = column;
     for (int32_t k = k0; k < k0 + n; ++k) {
-        col[th_pair_pos(k, kfull)] = v;
+        col[th_pair_pos(k, kfull)] = (int16_t)v;
     }
 }
 
 /* The receptive field of the output pixel whose window starts at input (in_y0, in_x0), into `col`. */
 static void th_pair_im2col(const th_conv_s8_params *p, const int8_t *in_batch, int32_t in_y0, int32_t in_x0,
                            int16_t *col) {
-    const int32_t c = p->in_c;
-    const int32_t kfull = th_pair_k(p) & ~3;
-    const int16_t pad = (int16_t)(-p->input_offset);
-    int32_t k = 0;
-    for (int32_t fy = 0; fy < p->filter_h; ++fy) {
-        const int32_t y = in_y0 + fy * p->dilation_h;
-        if (y < 0 || y >= p->in_h) {
-            th_pair_fill(col, k, kfull, pad, p->filter_w * c);
-            k += p->filter_w * c;
-            continue;
-        }
-        const int8_t *row = in_batch + (size_t)y * p->in_w * c;
-        if (p->dilation_w == 1 && in_x0 >= 0 && in_x0 + p->filter_w <= p->in_w) { /* one contiguous run */
-            th_pair_put(col, k, kfull, row + (size_t)in_x0 * c, p->filter_w * c);
-            k += p->filter_w * c;
-            continue;
-        }
-        for (int32_t fx = 0; fx < p->filter_w; ++fx) {
-            const int32_t x = in_x0 + fx * p->dilation_w;
-            if (x < 0 || x >= p->in_w) {
-                th_pair_fill(col, k, kfull, pad, c);
-            } else {
-                th_pair_put(col, k, kfull, row + (size_t)x * c, c);
-            }
-            k += c;
-        }
-    }
+    th_im2col_gather(p, in_batch, in_y0, in_x0, col, th_pair_put, th_pair_fill);
 }
 
 /* acc[0..1] += filter row f . columns 0, 1; acc[2..3] += row g . columns 0, 1 (g may equal f). */
@@ -175,43 +152,31 @@ void th_conv2d_im2col_pair_s8(const th_conv_s8_params *p, const int8_t *input, c
 #if !TH_HAVE_DSP
     th_conv2d_im2col_s8(p, input, filter, output, scratch);
 #else
-    /* Parameters in locals: the int8 output stores may alias anything, so struct fields would be reloaded. */
     const int32_t K = th_pair_k(p);
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t oc_n = p->out_c;
-    const int32_t out_w = p->out_w, stride_h = p->stride_h, stride_w = p->stride_w;
-    const int32_t pad_top = p->pad_top, pad_left = p->pad_left;
-    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t *const bias = p->bias_eff, *const mult = p->multiplier, *const shift = p->shift;
+    const th_conv_out_s8 q = th_conv_out_of(p);
     int16_t *const col = (int16_t *)(void *)scratch;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_batch = input + (size_t)b * p->in_h * p->in_w * p->in_c;
         int8_t *out0 = output + (size_t)b * pixels * oc_n;
-        int32_t oy = 0, ox = 0; /* of the first pixel of the pair */
+        th_conv_cursor cur = th_conv_cursor_start(p);
         for (int32_t px = 0; px < pixels; px += 2) {
             const int two = px + 1 < pixels;
-            const int32_t y0 = oy * stride_h - pad_top, x0 = ox * stride_w - pad_left;
+            int32_t y0, x0;
+            th_conv_cursor_next(&cur, &y0, &x0);
             th_pair_im2col(p, in_batch, y0, x0, col);
-            if (++ox == out_w) {
-                ox = 0;
-                ++oy;
-            }
             if (two) {
-                th_pair_im2col(p, in_batch, oy * stride_h - pad_top, ox * stride_w - pad_left, col + 4);
-                if (++ox == out_w) {
-                    ox = 0;
-                    ++oy;
-                }
-            } else { /* a lone last pixel computes itself twice */
-                th_pair_im2col(p, in_batch, y0, x0, col + 4);
-            }
+                th_conv_cursor_next(&cur, &y0, &x0);
+            } /* else a lone last pixel computes itself twice */
+            th_pair_im2col(p, in_batch, y0, x0, col + 4);
             int8_t *out1 = two ? out0 + oc_n : out0;
             const int8_t *f = filter;
             int32_t oc = 0;
             for (; oc + 2 <= oc_n; oc += 2, f += 2 * K) {
-                int32_t acc[4] = {bias[oc], bias[oc], bias[oc + 1], bias[oc + 1]};
+                int32_t acc[4] = {q.bias[oc], q.bias[oc], q.bias[oc + 1], q.bias[oc + 1]};
                 th_pair_block(f, f + K, col, K, acc);
-                const int32_t m0 = mult[oc], s0 = shift[oc], m1 = mult[oc + 1], s1 = shift[oc + 1];
+                const int32_t m0 = q.mult[oc], s0 = q.shift[oc], m1 = q.mult[oc + 1], s1 = q.shift[oc + 1];
                 int32_t r00, r01, r10, r11;
                 if (s0 <= -2 && s1 <= -2) { /* the usual right shifts: constants once per channel */
                     const int32_t rnd0 = 1 << (-s0 - 2), sh0 = -s0 - 1, rnd1 = 1 << (-s1 - 2), sh1 = -s1 - 1;
@@ -225,16 +190,13 @@ void th_conv2d_im2col_pair_s8(const th_conv_s8_params *p, const int8_t *input, c
                     r10 = th_requant_scale(acc[2], m1, s1);
                     r11 = th_requant_scale(acc[3], m1, s1);
                 }
-                out1[oc] = th_requant_clamp(r01, off, lo, hi);
-                out1[oc + 1] = th_requant_clamp(r11, off, lo, hi);
-                out0[oc] = th_requant_clamp(r00, off, lo, hi);
-                out0[oc + 1] = th_requant_clamp(r10, off, lo, hi);
+                th_conv_store_2x2(q, out0, out1, oc, r00, r01, r10, r11);
             }
             if (oc < oc_n) { /* odd channel count: the last channel alone */
-                int32_t acc[4] = {bias[oc], bias[oc], bias[oc], bias[oc]};
+                int32_t acc[4] = {q.bias[oc], q.bias[oc], q.bias[oc], q.bias[oc]};
                 th_pair_block(f, f, col, K, acc);
-                out1[oc] = th_requant_s8(acc[1], mult[oc], shift[oc], off, lo, hi);
-                out0[oc] = th_requant_s8(acc[0], mult[oc], shift[oc], off, lo, hi);
+                out1[oc] = th_conv_requant(q, acc[1], oc);
+                out0[oc] = th_conv_requant(q, acc[0], oc);
             }
             out0 += 2 * oc_n;
         }

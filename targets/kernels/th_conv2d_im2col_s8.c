@@ -20,6 +20,7 @@
 
 #include "th_conv.h"
 #include "th_conv_m0.h"
+#include "th_conv_parts.h"
 #include "th_requant.h"
 #include "th_simd.h"
 
@@ -39,7 +40,8 @@ static inline int32_t th_col_pos(int32_t k, int32_t kfull) {
 }
 
 /* Writes n int8 values of src as column entries k0 .. k0+n-1 (layout above); kfull = 4 * (K / 4). */
-static void th_col_put(int16_t *col, int32_t k0, int32_t kfull, const int8_t *src, int32_t n) {
+static void th_col_put(void *column, int32_t k0, int32_t kfull, const int8_t *src, int32_t n) {
+    int16_t *const col = column;
     int32_t k = k0;
     const int32_t end = k0 + n;
     while (k < end && (k & 3) != 0) { /* head up to a group boundary */
@@ -68,42 +70,17 @@ static void th_col_put(int16_t *col, int32_t k0, int32_t kfull, const int8_t *sr
 }
 
 /* Fills column entries k0 .. k0+n-1 with v. */
-static void th_col_fill(int16_t *col, int32_t k0, int32_t kfull, int16_t v, int32_t n) {
+static void th_col_fill(void *column, int32_t k0, int32_t kfull, int32_t v, int32_t n) {
+    int16_t *const col = column;
     for (int32_t k = k0; k < k0 + n; ++k) {
-        col[th_col_pos(k, kfull)] = v;
+        col[th_col_pos(k, kfull)] = (int16_t)v;
     }
 }
 
-/* The receptive field of the output pixel whose window starts at input (in_y0, in_x0). */
+/* The receptive field of the output pixel whose window starts at input (in_y0, in_x0), into `col`. */
 static void th_im2col(const th_conv_s8_params *p, const int8_t *in_batch, int32_t in_y0, int32_t in_x0,
                       int16_t *col) {
-    const int32_t c = p->in_c;
-    const int32_t kfull = (p->filter_h * p->filter_w * c) & ~3;
-    const int16_t pad = (int16_t)(-p->input_offset);
-    int32_t k = 0;
-    for (int32_t fy = 0; fy < p->filter_h; ++fy) {
-        const int32_t y = in_y0 + fy * p->dilation_h;
-        if (y < 0 || y >= p->in_h) {
-            th_col_fill(col, k, kfull, pad, p->filter_w * c);
-            k += p->filter_w * c;
-            continue;
-        }
-        const int8_t *row = in_batch + (size_t)y * p->in_w * c;
-        if (p->dilation_w == 1 && in_x0 >= 0 && in_x0 + p->filter_w <= p->in_w) { /* one contiguous run */
-            th_col_put(col, k, kfull, row + (size_t)in_x0 * c, p->filter_w * c);
-            k += p->filter_w * c;
-            continue;
-        }
-        for (int32_t fx = 0; fx < p->filter_w; ++fx) {
-            const int32_t x = in_x0 + fx * p->dilation_w;
-            if (x < 0 || x >= p->in_w) {
-                th_col_fill(col, k, kfull, pad, c);
-            } else {
-                th_col_put(col, k, kfull, row + (size_t)x * c, c);
-            }
-            k += c;
-        }
-    }
+    th_im2col_gather(p, in_batch, in_y0, in_x0, col, th_col_put, th_col_fill);
 }
 
 /* acc[0..1] += filter row f (K values) . columns c0, c1; acc[2..3] += row g . c0, c1 (g may equal f). */
@@ -164,56 +141,42 @@ void th_conv2d_im2col_s8(const th_conv_s8_params *p, const int8_t *input, const 
     th_conv2d_im2col_m0_s8(p, input, filter, output, scratch);
     return;
 #endif
-    /* Parameters in locals: the int8 output stores may alias anything, so struct fields would be reloaded. */
     const int32_t K = p->filter_h * p->filter_w * p->in_c;
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t oc_n = p->out_c;
-    const int32_t out_w = p->out_w, stride_h = p->stride_h, stride_w = p->stride_w;
-    const int32_t pad_top = p->pad_top, pad_left = p->pad_left;
-    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t *const bias = p->bias_eff, *const mult = p->multiplier, *const shift = p->shift;
+    const th_conv_out_s8 q = th_conv_out_of(p);
     int16_t *const col0 = (int16_t *)(void *)scratch;
     int16_t *const col1 = col0 + th_col_len(p);
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_batch = input + (size_t)b * p->in_h * p->in_w * p->in_c;
         int8_t *out0 = output + (size_t)b * pixels * oc_n;
-        int32_t oy = 0, ox = 0; /* of the first pixel of the pair */
+        th_conv_cursor cur = th_conv_cursor_start(p);
         for (int32_t px = 0; px < pixels; px += 2) {
             const int two = px + 1 < pixels;
-            th_im2col(p, in_batch, oy * stride_h - pad_top, ox * stride_w - pad_left, col0);
-            if (++ox == out_w) {
-                ox = 0;
-                ++oy;
-            }
+            int32_t y0, x0;
+            th_conv_cursor_next(&cur, &y0, &x0);
+            th_im2col(p, in_batch, y0, x0, col0);
             if (two) {
-                th_im2col(p, in_batch, oy * stride_h - pad_top, ox * stride_w - pad_left, col1);
-                if (++ox == out_w) {
-                    ox = 0;
-                    ++oy;
-                }
+                th_conv_cursor_next(&cur, &y0, &x0);
+                th_im2col(p, in_batch, y0, x0, col1);
             }
             const int16_t *c1 = two ? col1 : col0; /* a lone last pixel computes itself twice */
             int8_t *out1 = two ? out0 + oc_n : out0;
             const int8_t *f = filter;
             int32_t oc = 0;
             for (; oc + 2 <= oc_n; oc += 2, f += 2 * K) {
-                int32_t acc[4] = {bias[oc], bias[oc], bias[oc + 1], bias[oc + 1]};
+                int32_t acc[4] = {q.bias[oc], q.bias[oc], q.bias[oc + 1], q.bias[oc + 1]};
                 th_block_2x2(f, f + K, col0, c1, K, acc);
-                const int32_t m0 = mult[oc], s0 = shift[oc], m1 = mult[oc + 1], s1 = shift[oc + 1];
-                const int32_t r00 = th_requant_scale(acc[0], m0, s0);
-                const int32_t r01 = th_requant_scale(acc[1], m0, s0);
-                const int32_t r10 = th_requant_scale(acc[2], m1, s1);
-                const int32_t r11 = th_requant_scale(acc[3], m1, s1);
-                out1[oc] = th_requant_clamp(r01, off, lo, hi);
-                out1[oc + 1] = th_requant_clamp(r11, off, lo, hi);
-                out0[oc] = th_requant_clamp(r00, off, lo, hi);
-                out0[oc + 1] = th_requant_clamp(r10, off, lo, hi);
+                const int32_t m0 = q.mult[oc], s0 = q.shift[oc], m1 = q.mult[oc + 1], s1 = q.shift[oc + 1];
+                th_conv_store_2x2(q, out0, out1, oc, th_requant_scale(acc[0], m0, s0),
+                                  th_requant_scale(acc[1], m0, s0), th_requant_scale(acc[2], m1, s1),
+                                  th_requant_scale(acc[3], m1, s1));
             }
             if (oc < oc_n) { /* odd channel count: the last channel alone */
-                int32_t acc[4] = {bias[oc], bias[oc], bias[oc], bias[oc]};
+                int32_t acc[4] = {q.bias[oc], q.bias[oc], q.bias[oc], q.bias[oc]};
                 th_block_2x2(f, f, col0, c1, K, acc);
-                out1[oc] = th_requant_s8(acc[1], mult[oc], shift[oc], off, lo, hi);
-                out0[oc] = th_requant_s8(acc[0], mult[oc], shift[oc], off, lo, hi);
+                out1[oc] = th_conv_requant(q, acc[1], oc);
+                out0[oc] = th_conv_requant(q, acc[0], oc);
             }
             out0 += 2 * oc_n;
         }

@@ -13,6 +13,7 @@
 
 #include "th_conv.h"
 #include "th_conv_m0.h"
+#include "th_conv_parts.h"
 #include "th_requant.h"
 #include "th_simd.h"
 
@@ -103,11 +104,7 @@ void th_depthwise_conv2d_ch4_s8(const th_conv_s8_params *p, const int8_t *input,
     const uint32_t pad_word = (uint32_t)(uint8_t)pad * 0x01010101U;
     int32_t inner[TH_DW_MAX_TAPS]; /* tap offsets from the window origin (interior pixels) */
     int32_t edge[TH_DW_MAX_TAPS];  /* tap offsets from the image origin, -1 outside (border pixels) */
-    for (int32_t fy = 0, t = 0; fy < fh; ++fy) {
-        for (int32_t fx = 0; fx < fw; ++fx, ++t) {
-            inner[t] = (fy * dh * in_w + fx * dw) * C;
-        }
-    }
+    th_dw_inner_offsets(th_dw_window_of(p), inner);
     int8_t *out = output;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_batch = input + (size_t)b * in_h * in_w * C;
@@ -121,13 +118,7 @@ void th_depthwise_conv2d_ch4_s8(const th_conv_s8_params *p, const int8_t *input,
                 if (interior) {
                     base = in_batch + ((size_t)in_y0 * in_w + in_x0) * C;
                 } else {
-                    for (int32_t fy = 0, t = 0; fy < fh; ++fy) {
-                        const int32_t y = in_y0 + fy * dh;
-                        for (int32_t fx = 0; fx < fw; ++fx, ++t) {
-                            const int32_t x = in_x0 + fx * dw;
-                            edge[t] = (y >= 0 && y < in_h && x >= 0 && x < in_w) ? (y * in_w + x) * C : -1;
-                        }
-                    }
+                    th_dw_edge_offsets(th_dw_window_of(p), in_y0, in_x0, edge);
                     offs = edge;
                 }
                 int32_t c = 0;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "th_conv_m0.h"
+#include "th_conv_parts.h"
 #include "th_requant.h"
 
 #define TH_DW_M0_MAX_TAPS 64
@@ -48,11 +49,7 @@ void th_depthwise_conv2d_m0_s8(const th_conv_s8_params *p, const int8_t *input, 
     const int32_t pad = -p->input_offset;
     int32_t inner[TH_DW_M0_MAX_TAPS]; /* tap offsets from the window origin (interior pixels) */
     int32_t edge[TH_DW_M0_MAX_TAPS];  /* tap offsets from the image origin, -1 outside (border pixels) */
-    for (int32_t fy = 0, t = 0; fy < fh; ++fy) {
-        for (int32_t fx = 0; fx < fw; ++fx, ++t) {
-            inner[t] = (fy * dh * in_w + fx * dw) * C;
-        }
-    }
+    th_dw_inner_offsets(th_dw_window_of(p), inner);
     int8_t *out = output;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_batch = input + (size_t)b * in_h * in_w * C;
@@ -87,13 +84,7 @@ void th_depthwise_conv2d_m0_s8(const th_conv_s8_params *p, const int8_t *input, 
                     }
                     continue;
                 }
-                for (int32_t fy = 0, t = 0; fy < fh; ++fy) {
-                    const int32_t y = in_y0 + fy * dh;
-                    for (int32_t fx = 0; fx < fw; ++fx, ++t) {
-                        const int32_t x = in_x0 + fx * dw;
-                        edge[t] = (y >= 0 && y < in_h && x >= 0 && x < in_w) ? (y * in_w + x) * C : -1;
-                    }
-                }
+                th_dw_edge_offsets(th_dw_window_of(p), in_y0, in_x0, edge);
                 for (int32_t c = 0; c < C; ++c) {
                     int32_t a = bias[c];
                     const int8_t *x = in_batch + c, *f = filter + c;

@@ -10,25 +10,10 @@
  * Instruction semantics: Arm v6-M Architecture Reference Manual, A6.7.
  */
 #if defined(__ARM_ARCH_6M__)
-    .syntax unified
-    .thumb
-    .text
-    .align 2
-    .global th_dot_4x1_m0_s8
-    .type th_dot_4x1_m0_s8, %function
-    .thumb_func
-th_dot_4x1_m0_s8:
-    push    {r4, r5, r6, r7, lr}
-    mov     r4, r8
-    mov     r5, r9
-    mov     r6, r10
-    mov     r7, r11
-    push    {r3, r4, r5, r6, r7}        @ acc pointer, caller's r8-r11
-    ldm     r3!, {r4, r5, r6, r7}
-    mov     r8, r4
-    mov     r9, r5
-    mov     r10, r6
-    mov     r11, r7
+#include "th_m0_asm.h"
+
+    TH_M0_FUNC th_dot_4x1_m0_s8
+    TH_M0_ACC4_ENTER
     adds    r0, r0, r2                  @ end of x
     adds    r1, r1, r2                  @ end of row 0
     adds    r3, r1, r2                  @ end of row 1
@@ -53,17 +38,6 @@ th_dot_4x1_m0_s8:
     add     r11, r7
     bne     .Lloop
 .Ldone:
-    mov     r0, r8
-    mov     r1, r9
-    mov     r2, r10
-    mov     r4, r11
-    ldr     r3, [sp, #0]
-    stm     r3!, {r0, r1, r2, r4}
-    pop     {r3, r4, r5, r6, r7}
-    mov     r8, r4
-    mov     r9, r5
-    mov     r10, r6
-    mov     r11, r7
-    pop     {r4, r5, r6, r7, pc}
-    .size th_dot_4x1_m0_s8, . - th_dot_4x1_m0_s8
+    TH_M0_ACC4_RETURN
+    TH_M0_END th_dot_4x1_m0_s8
 #endif

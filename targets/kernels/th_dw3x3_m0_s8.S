@@ -11,14 +11,9 @@
  * Instruction semantics: Arm v6-M Architecture Reference Manual, A6.7.  C twin: th_depthwise_conv2d_m0_s8.c.
  */
 #if defined(__ARM_ARCH_6M__)
-    .syntax unified
-    .thumb
-    .text
-    .align 2
-    .global th_dw3x3_m0_s8
-    .type th_dw3x3_m0_s8, %function
-    .thumb_func
-th_dw3x3_m0_s8:
+#include "th_m0_asm.h"
+
+    TH_M0_FUNC th_dw3x3_m0_s8
     push    {r4, r5, r6, r7, lr}
     mov     r4, r8
     mov     r5, r9
@@ -87,5 +82,5 @@ th_dw3x3_m0_s8:
     mov     r10, r6
     mov     r11, r7
     pop     {r4, r5, r6, r7, pc}
-    .size th_dw3x3_m0_s8, . - th_dw3x3_m0_s8
+    TH_M0_END th_dw3x3_m0_s8
 #endif

@@ -18,47 +18,37 @@ void th_max_pool2d_ch4_s8(const th_pool_s8_params *p, const int8_t *input, int8_
     const uint32_t lo4 = (uint32_t)(uint8_t)(int8_t)lo * 0x01010101U;
     const uint32_t hi4 = (uint32_t)(uint8_t)(int8_t)hi * 0x01010101U;
     const uint32_t min4 = 0x80808080U; /* four lanes of -128 */
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = input + (size_t)b * p->in_h * in_w * C;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            const int32_t fy0 = y0 < 0 ? -y0 : 0;
-            const int32_t fy1 = p->filter_h < p->in_h - y0 ? p->filter_h : p->in_h - y0;
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                const int32_t fx0 = x0 < 0 ? -x0 : 0;
-                const int32_t fx1 = p->filter_w < in_w - x0 ? p->filter_w : in_w - x0;
-                const int32_t rows = fy1 - fy0, cols = fx1 - fx0;
-                const int8_t *win = in_b + ((size_t)(y0 + fy0) * in_w + x0 + fx0) * C;
-                int32_t c = 0;
-                for (; c + 4 <= C; c += 4) {
-                    uint32_t m = min4;
-                    const int8_t *row = win + c;
-                    for (int32_t r = 0; r < rows; ++r, row += (size_t)in_w * C) {
-                        const int8_t *q = row;
-                        for (int32_t i = 0; i < cols; ++i, q += C) {
-                            uint32_t v;
-                            memcpy(&v, q, 4);
-                            m = th_max_s8x4(m, v);
-                        }
-                    }
-                    m = th_min_s8x4(th_max_s8x4(m, lo4), hi4);
-                    memcpy(output, &m, 4);
-                    output += 4;
-                }
-                for (; c < C; ++c) {
-                    int32_t m = -128;
-                    const int8_t *row = win + c;
-                    for (int32_t r = 0; r < rows; ++r, row += (size_t)in_w * C) {
-                        for (int32_t i = 0; i < cols; ++i) {
-                            const int32_t v = row[i * C];
-                            m = v > m ? v : m;
-                        }
-                    }
-                    m = m < lo ? lo : m;
-                    *output++ = (int8_t)(m > hi ? hi : m);
+    th_pool_cursor it = th_pool_cursor_start(TH_POOL_GEOMETRY(p));
+    while (th_pool_next(&it)) {
+        const int32_t rows = it.rows, cols = it.cols;
+        const int8_t *win = input + it.offset;
+        int32_t c = 0;
+        for (; c + 4 <= C; c += 4) {
+            uint32_t m = min4;
+            const int8_t *row = win + c;
+            for (int32_t r = 0; r < rows; ++r, row += (size_t)in_w * C) {
+                const int8_t *q = row;
+                for (int32_t i = 0; i < cols; ++i, q += C) {
+                    uint32_t v;
+                    memcpy(&v, q, 4);
+                    m = th_max_s8x4(m, v);
                 }
             }
+            m = th_min_s8x4(th_max_s8x4(m, lo4), hi4);
+            memcpy(output, &m, 4);
+            output += 4;
+        }
+        for (; c < C; ++c) {
+            int32_t m = -128;
+            const int8_t *row = win + c;
+            for (int32_t r = 0; r < rows; ++r, row += (size_t)in_w * C) {
+                for (int32_t i = 0; i < cols; ++i) {
+                    const int32_t v = row[i * C];
+                    m = v > m ? v : m;
+                }
+            }
+            m = m < lo ? lo : m;
+            *output++ = (int8_t)(m > hi ? hi : m);
         }
     }
 }

@@ -12,14 +12,9 @@
  * Instruction semantics: Arm v6-M Architecture Reference Manual, A6.7.  C twin: th_conv2d_im2col_m0_s8.c.
  */
 #if defined(__ARM_ARCH_6M__)
-    .syntax unified
-    .thumb
-    .text
-    .align 2
-    .global th_requant4_m0_s8
-    .type th_requant4_m0_s8, %function
-    .thumb_func
-th_requant4_m0_s8:
+#include "th_m0_asm.h"
+
+    TH_M0_FUNC th_requant4_m0_s8
     push    {r4, r5, r6, r7, lr}
     mov     r4, r8
     mov     r5, r9
@@ -76,5 +71,5 @@ th_requant4_m0_s8:
     mov     r9, r5
     mov     r10, r6
     pop     {r4, r5, r6, r7, pc}
-    .size th_requant4_m0_s8, . - th_requant4_m0_s8
+    TH_M0_END th_requant4_m0_s8
 #endif
