@@ -76,21 +76,31 @@ static void announce_load(uint32_t n, uint32_t chunk)
     th_end_line();
 }
 
+/* The optional payload size P of a load (default and maximum TH_FRAME_PAYLOAD_BYTES) and the start of a load of
+ * `bytes` frame bytes: the old clip is dropped (no crops until this load completes) and the load announced.
+ * Returns the payload size, or 0 after answering an error. */
+static uint32_t start_load(const char *args, uint32_t bytes)
+{
+    uint32_t chunk = TH_FRAME_PAYLOAD_BYTES;
+    if (th_parse_u32(&args, &chunk) < 0 || chunk == 0u || chunk > TH_FRAME_PAYLOAD_BYTES) {
+        th_error_line(TH_ERR_BLOAD_PAYLOAD, TH_FRAME_PAYLOAD_BYTES);
+        return 0u;
+    }
+    th_hex_load_cancel();
+    s_clip_bytes = 0;
+    announce_load(bytes, chunk);
+    return chunk;
+}
+
 static void clip_load(const char *args)
 {
-    uint32_t n = 0, chunk = TH_FRAME_PAYLOAD_BYTES;
+    uint32_t n = 0, chunk = 0;
     if (th_parse_u32(&args, &n) != 1 || n == 0u || n > CLIP_CAPACITY) {
         th_error_line(TH_ERR_CLIP_SIZE, CLIP_CAPACITY);
         return;
     }
-    if (th_parse_u32(&args, &chunk) < 0 || chunk == 0u || chunk > TH_FRAME_PAYLOAD_BYTES) {
-        th_error_line(TH_ERR_BLOAD_PAYLOAD, TH_FRAME_PAYLOAD_BYTES);
-        return;
-    }
-    th_hex_load_cancel();
-    s_clip_bytes = 0; /* the old clip is being overwritten: no crops until this load completes */
-    announce_load(n, chunk);
-    if (th_bulk_receive(CLIP_BASE, n, chunk)) s_clip_bytes = n;
+    chunk = start_load(args, n);
+    if (chunk != 0u && th_bulk_receive(CLIP_BASE, n, chunk)) s_clip_bytes = n;
 }
 
 /* The bit reader of `clip pack` streams: bits MSB first. */
@@ -158,7 +168,7 @@ static int pack_decode(const uint8_t *in, uint32_t e, uint8_t *out, uint32_t n, 
  * m-clip-load-E-P).  N + E must fit the buffer. */
 static void clip_pack(const char *args)
 {
-    uint32_t z = 0, n = 0, e = 0, chunk = TH_FRAME_PAYLOAD_BYTES;
+    uint32_t z = 0, n = 0, e = 0, chunk = 0;
     if (th_parse_u32(&args, &z) != 1 || z > 0xFFu || th_parse_u32(&args, &n) != 1 ||
         th_parse_u32(&args, &e) != 1) {
         th_put_line(TH_ERR_CLIP_USAGE, "");
@@ -168,14 +178,8 @@ static void clip_pack(const char *args)
         th_error_line(TH_ERR_CLIP_SIZE, CLIP_CAPACITY);
         return;
     }
-    if (th_parse_u32(&args, &chunk) < 0 || chunk == 0u || chunk > TH_FRAME_PAYLOAD_BYTES) {
-        th_error_line(TH_ERR_BLOAD_PAYLOAD, TH_FRAME_PAYLOAD_BYTES);
-        return;
-    }
-    th_hex_load_cancel();
-    s_clip_bytes = 0;
-    announce_load(e, chunk);
-    if (th_bulk_receive(CLIP_BASE + n, e, chunk) && pack_decode(CLIP_BASE + n, e, CLIP_BASE, n, (uint8_t)z)) {
+    chunk = start_load(args, e);
+    if (chunk != 0u && th_bulk_receive(CLIP_BASE + n, e, chunk) && pack_decode(CLIP_BASE + n, e, CLIP_BASE, n, (uint8_t)z)) {
         s_clip_bytes = n; /* else no clip: `clip crop` answers e-clip-empty and the host loads it again */
     }
 }
